@@ -1,0 +1,41 @@
+import express, { type Express, type Request } from 'express';
+import type { Config } from './config.js';
+import { NotFoundError } from './errors.js';
+import { createErrorHandler } from './http/error-handler.js';
+import { bearerAuth, corsMiddleware, jsonBody, requestLogging } from './http/middleware.js';
+import type { Logger } from './logger.js';
+import { mountRoutes } from './routes/index.js';
+import { PUBLIC_PATHS } from './routes/system.js';
+import type { Services } from './services/create-services.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'apiToken' | 'corsOrigins' | 'jsonBodyLimit'>;
+  services: Services;
+  logger: Logger;
+  version?: string;
+}
+
+const isPublic = (req: Request) => PUBLIC_PATHS.some((p) => req.path === p || req.path.startsWith(`${p}/`));
+
+/** The Express app: middleware, `/api/v0` routes, JSON 404/405 and the one error handler. No listen. */
+export function createApp({ config, services, logger, version = '0.1.0' }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  // The original's Flask jsonify kept non-ASCII as \\u escapes; plain UTF-8 is equivalent JSON.
+  app.set('json spaces', 0);
+
+  app.use(requestLogging(logger));
+  app.use(corsMiddleware(config));
+  app.use(bearerAuth(config, isPublic));
+  app.use(jsonBody(config));
+
+  const { router } = mountRoutes(services, version);
+  app.use('/api/v0', router);
+
+  app.use((req: Request) => {
+    throw new NotFoundError(`接口不存在: ${req.method} ${req.path}`);
+  });
+  app.use(createErrorHandler(logger));
+  return app;
+}

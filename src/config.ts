@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/** A PostgreSQL connection URL; checked here so a typo stops start-up instead of the first request. */
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^postgres(ql)?:\/\//i.test(value) && URL.canParse(value), {
+    message: 'must be a postgresql:// URL',
+  });
+
+/** Comma-separated list; empty entries dropped. */
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+const EnvSchema = z.object({
+  /** HTTP port. Default 8084, the original service's port that every client script uses. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8084),
+  /** Interface to bind. Default all interfaces, like the original. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** App database (task/step/job tables, migrations). Required until the embedded mode exists. */
+  DATABASE_URL: postgresUrl.optional(),
+  /** Database holding langchain_pg_collection/langchain_pg_embedding. Default: DATABASE_URL. */
+  VECTOR_DATABASE_URL: postgresUrl.optional(),
+  /** Default business database for tasks and database tools. Default: DATABASE_URL. */
+  BUSINESS_DATABASE_URL: postgresUrl.optional(),
+  /** Connections per pool (one pool per database role). */
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** Data root: task directories and the global vector_bak/. Relative to the working directory. */
+  DATA_PIPELINE_ROOT: z.string().min(1).default('./data_pipeline/training_data'),
+  /** Directory of the server log (app.log, pino JSON). */
+  LOG_DIR: z.string().min(1).default('./logs'),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** When set, every route except health and the API docs needs `Authorization: Bearer <token>`. */
+  API_TOKEN: z.string().min(1).optional(),
+  /** Allowed CORS origins, comma-separated; `*` allows any origin. */
+  CORS_ORIGINS: commaList.default(['*']),
+  /** When set, `db_connection`/`pg_conn` may only name these hosts (comma-separated). */
+  ALLOWED_DB_HOSTS: commaList.optional(),
+  /** Largest JSON request body, in bytes (1 MiB). */
+  JSON_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** How long SIGTERM waits for running requests (COPYs) before closing pools, in ms. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+});
+
+export type ConfigInput = z.input<typeof EnvSchema>;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly vectorDatabaseUrl: string;
+  readonly businessDatabaseUrl: string;
+  readonly dbPoolMax: number;
+  readonly dataPipelineRoot: string;
+  readonly logDir: string;
+  readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  readonly apiToken: string | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly allowedDbHosts: readonly string[] | undefined;
+  readonly jsonBodyLimit: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses the environment once. Every problem is listed with the variable it belongs to, so a bad
+ * deployment fails at start-up with a message that says what to fix.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings in .env files mean "not set", not "set to nothing".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (!e.DATABASE_URL) {
+    throw new ConfigError(
+      'Invalid environment configuration:\n  DATABASE_URL: is required (a PostgreSQL with pgvector, e.g. postgresql://postgres@127.0.0.1:5432/postgres)',
+    );
+  }
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    vectorDatabaseUrl: e.VECTOR_DATABASE_URL ?? e.DATABASE_URL,
+    businessDatabaseUrl: e.BUSINESS_DATABASE_URL ?? e.DATABASE_URL,
+    dbPoolMax: e.DB_POOL_MAX,
+    dataPipelineRoot: e.DATA_PIPELINE_ROOT,
+    logDir: e.LOG_DIR,
+    logLevel: e.LOG_LEVEL,
+    apiToken: e.API_TOKEN,
+    corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
+    allowedDbHosts: e.ALLOWED_DB_HOSTS ? Object.freeze([...e.ALLOWED_DB_HOSTS]) : undefined,
+    jsonBodyLimit: e.JSON_BODY_LIMIT,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,33 @@
+/** Replaces the password of a connection string: `postgresql://u:***@h/db`. */
+export function redactConnectionString(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    for (const key of [...url.searchParams.keys()]) {
+      if (/pass/i.test(key)) url.searchParams.set(key, '***');
+    }
+    return url.toString();
+  } catch {
+    return connectionString.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  }
+}
+
+/** Removes every password-looking part of a free text (error messages may quote a URL). */
+export function redactSecrets(text: string): string {
+  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@');
+}
+
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value) && URL.canParse(value);
+}
+
+export function hostOf(connectionString: string): string {
+  const url = new URL(connectionString);
+  return url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
+}
+
+/** The database name of a connection string, for replies ("target_db"). */
+export function databaseNameOf(connectionString: string): string {
+  const url = new URL(connectionString);
+  return decodeURIComponent(url.pathname.replace(/^\//, '')) || url.username || 'postgres';
+}

@@ -1,0 +1,97 @@
+import type { Config } from '../config.js';
+import { ERROR_TYPES, ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { hostOf, isPostgresUrl, redactConnectionString } from './connection-string.js';
+import { createPool, type Pool } from './pool.js';
+
+/** Pools kept for connection strings given in requests (`db_connection`, `pg_conn`). */
+const MAX_REQUEST_POOLS = 8;
+const REQUEST_POOL_SIZE = 4;
+
+export interface ResolvedDatabase {
+  pool: Pool;
+  /** The connection string with its password masked, safe for replies and logs. */
+  label: string;
+}
+
+/**
+ * One pool per database role (app, vector, business), created once at start-up, plus a small
+ * bounded cache of pools for connection strings that requests name. Never a pool per request.
+ */
+export class DatabaseRegistry {
+  readonly app: Pool;
+  readonly vector: Pool;
+  readonly business: Pool;
+  private readonly requestPools = new Map<string, Pool>();
+  private readonly rolePools = new Map<string, Pool>();
+
+  constructor(
+    private readonly config: Pick<
+      Config,
+      'databaseUrl' | 'vectorDatabaseUrl' | 'businessDatabaseUrl' | 'dbPoolMax' | 'allowedDbHosts'
+    >,
+    private readonly logger: Logger,
+  ) {
+    this.app = this.rolePool(config.databaseUrl);
+    this.vector = this.rolePool(config.vectorDatabaseUrl);
+    this.business = this.rolePool(config.businessDatabaseUrl);
+  }
+
+  /** The vector database of a request: its `db_connection`/`pg_conn` when given, else VECTOR_DATABASE_URL. */
+  vectorDatabase(connectionString: string | undefined, paramName = 'db_connection'): ResolvedDatabase {
+    if (connectionString === undefined) {
+      return { pool: this.vector, label: redactConnectionString(this.config.vectorDatabaseUrl) };
+    }
+    return { pool: this.requestPool(connectionString, paramName), label: redactConnectionString(connectionString) };
+  }
+
+  private rolePool(connectionString: string): Pool {
+    // Roles that share one URL (the default) share one pool.
+    let pool = this.rolePools.get(connectionString);
+    if (!pool) {
+      pool = createPool(connectionString, { max: this.config.dbPoolMax }, this.logger);
+      this.rolePools.set(connectionString, pool);
+    }
+    return pool;
+  }
+
+  private requestPool(connectionString: string, paramName: string): Pool {
+    if (!isPostgresUrl(connectionString)) {
+      throw new ValidationError(
+        `参数 ${paramName} 格式无效，应为 postgresql://user:password@host:port/dbname`,
+        ERROR_TYPES.INVALID_PARAMS,
+        { invalidParams: [paramName] },
+      );
+    }
+    const allowed = this.config.allowedDbHosts;
+    if (allowed && !allowed.includes(hostOf(connectionString))) {
+      throw new ValidationError(
+        `参数 ${paramName} 的主机 ${hostOf(connectionString)} 不在允许列表 ALLOWED_DB_HOSTS 中`,
+        ERROR_TYPES.INVALID_PARAMS,
+        { invalidParams: [paramName] },
+      );
+    }
+    const existing = this.rolePools.get(connectionString) ?? this.requestPools.get(connectionString);
+    if (existing) {
+      // Refresh recency: Map iteration order is insertion order, so re-insert.
+      if (this.requestPools.delete(connectionString)) this.requestPools.set(connectionString, existing);
+      return existing;
+    }
+    if (this.requestPools.size >= MAX_REQUEST_POOLS) {
+      const [oldestKey, oldest] = this.requestPools.entries().next().value as [string, Pool];
+      this.requestPools.delete(oldestKey);
+      // Ends once its checked-out clients are released; in-flight work is not interrupted.
+      oldest.end().catch((err: unknown) => this.logger.warn({ err }, 'closing an evicted pool failed'));
+    }
+    const pool = createPool(connectionString, { max: REQUEST_POOL_SIZE }, this.logger);
+    this.requestPools.set(connectionString, pool);
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.rolePools.values(), ...this.requestPools.values()];
+    this.rolePools.clear();
+    this.requestPools.clear();
+    await Promise.allSettled(pools.map((pool) => pool.end()));
+  }
+}

@@ -1,0 +1,108 @@
+import { quoteIdent, quoteIdentList } from '../identifiers.js';
+import type { SqlQuery } from '../pool.js';
+
+/** Both advisory-lock keys of "the vector writer" of a database (restore, truncate). */
+const WRITER_LOCK = [8084, 2] as const;
+
+export interface ColumnRow {
+  table_name: string;
+  column_name: string;
+  data_type: string;
+  type_name: string;
+  generated: boolean;
+  not_null: boolean;
+  has_default: boolean;
+}
+
+/** Columns of the given tables as the catalog knows them (search_path resolution, like unqualified SQL). */
+export function listTableColumns(tables: readonly string[]): SqlQuery {
+  return {
+    text: /* SQL */ `
+      SELECT c.relname AS table_name,
+             a.attname AS column_name,
+             format_type(a.atttypid, a.atttypmod) AS data_type,
+             t.typname AS type_name,
+             a.attgenerated <> '' AS generated,
+             a.attnotnull AS not_null,
+             a.atthasdef AS has_default
+        FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_type t ON t.oid = a.atttypid
+       WHERE c.oid IN (SELECT to_regclass(name) FROM unnest($1::text[]) AS name)
+         AND a.attnum > 0
+         AND NOT a.attisdropped
+       ORDER BY c.relname, a.attnum`,
+    values: [tables],
+  };
+}
+
+export function selectVectorExtensionVersion(): SqlQuery {
+  return { text: /* SQL */ `SELECT extversion FROM pg_extension WHERE extname = 'vector'` };
+}
+
+export function selectVectorExtensionAvailable(): SqlQuery {
+  return { text: /* SQL */ `SELECT default_version FROM pg_available_extensions WHERE name = 'vector'` };
+}
+
+export function createVectorExtension(): SqlQuery {
+  return { text: /* SQL */ `CREATE EXTENSION IF NOT EXISTS vector` };
+}
+
+/** The langchain-postgres layout (reference §9), used when a restore target has no tables yet. */
+export function createLangchainTables(): SqlQuery {
+  return {
+    text: /* SQL */ `
+      CREATE TABLE IF NOT EXISTS langchain_pg_collection (
+        uuid UUID PRIMARY KEY,
+        name VARCHAR NOT NULL UNIQUE,
+        cmetadata JSON
+      );
+      CREATE TABLE IF NOT EXISTS langchain_pg_embedding (
+        id VARCHAR PRIMARY KEY,
+        collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
+        embedding VECTOR,
+        document VARCHAR,
+        cmetadata JSONB
+      );
+      CREATE INDEX IF NOT EXISTS ix_cmetadata_gin ON langchain_pg_embedding USING gin (cmetadata jsonb_path_ops);`,
+  };
+}
+
+/** `table` must come from the catalog (listTableColumns). */
+export function countRows(table: string): SqlQuery {
+  return { text: /* SQL */ `SELECT count(*) AS n FROM ${quoteIdent(table)}` };
+}
+
+export function truncateTables(tables: readonly string[]): SqlQuery {
+  return { text: /* SQL */ `TRUNCATE TABLE ${quoteIdentList(tables)}` };
+}
+
+/** Blocks writers (not readers) until the transaction ends; must be the first statement of it. */
+export function lockVectorTablesShared(): SqlQuery {
+  return { text: /* SQL */ `LOCK TABLE langchain_pg_collection, langchain_pg_embedding IN SHARE MODE` };
+}
+
+/** Transaction-scoped, so a crash or rollback can never leave the lock held. */
+export function tryVectorWriterLock(): SqlQuery {
+  return { text: /* SQL */ `SELECT pg_try_advisory_xact_lock($1, $2) AS locked`, values: [...WRITER_LOCK] };
+}
+
+export function copyTableToCsv(table: string, columns: readonly string[]): string {
+  return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+}
+
+export function copyTableFromCsv(table: string, columns: readonly string[]): string {
+  return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
+}
+
+export function savepoint(name: string): SqlQuery {
+  return { text: `SAVEPOINT ${quoteIdent(name)}` };
+}
+
+export function rollbackToSavepoint(name: string): SqlQuery {
+  return { text: `ROLLBACK TO SAVEPOINT ${quoteIdent(name)}` };
+}
+
+export function releaseSavepoint(name: string): SqlQuery {
+  return { text: `RELEASE SAVEPOINT ${quoteIdent(name)}` };
+}

@@ -1,0 +1,137 @@
+/**
+ * One error hierarchy for the whole server. Services throw these; the error handler turns them into
+ * the SPEC §3 envelope. `errorType` is the wire value of `data.error_type` / `error.type`.
+ */
+export const ERROR_TYPES = {
+  MISSING_REQUIRED_PARAMS: 'MISSING_REQUIRED_PARAMS',
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  RESOURCE_NOT_FOUND: 'RESOURCE_NOT_FOUND',
+  TASK_NOT_FOUND: 'TASK_NOT_FOUND',
+  TASK_ALREADY_RUNNING: 'TASK_ALREADY_RUNNING',
+  INVALID_EXECUTION_MODE: 'INVALID_EXECUTION_MODE',
+  MISSING_STEP_NAME: 'MISSING_STEP_NAME',
+  INVALID_STEP_NAME: 'INVALID_STEP_NAME',
+  FILE_NOT_FOUND: 'FILE_NOT_FOUND',
+  DATABASE_CONNECTION_ERROR: 'DATABASE_CONNECTION_ERROR',
+  VECTOR_BACKUP_FAILED: 'VECTOR_BACKUP_FAILED',
+  VECTOR_TRUNCATE_FAILED: 'VECTOR_TRUNCATE_FAILED',
+  VECTOR_RESTORE_FAILED: 'VECTOR_RESTORE_FAILED',
+  /** Another restore/truncate holds the writer lock of the same vector database. */
+  VECTOR_WRITE_IN_PROGRESS: 'VECTOR_WRITE_IN_PROGRESS',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+} as const;
+
+export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
+
+export interface AppErrorOptions {
+  /** Machine-readable details (`error.details`). */
+  details?: unknown;
+  /** Extra fields merged into `data` (e.g. the per-table results of a failed restore). */
+  data?: Record<string, unknown>;
+  missingParams?: string[];
+  invalidParams?: string[];
+  cause?: unknown;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  readonly errorType: ErrorType;
+  readonly details: unknown;
+  readonly data: Record<string, unknown> | undefined;
+  readonly missingParams: string[] | undefined;
+  readonly invalidParams: string[] | undefined;
+
+  constructor(message: string, errorType: ErrorType, options: AppErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.errorType = errorType;
+    this.details = options.details;
+    this.data = options.data;
+    this.missingParams = options.missingParams;
+    this.invalidParams = options.invalidParams;
+  }
+}
+
+export class ValidationError extends AppError {
+  readonly status = 400;
+  constructor(message: string, errorType: ErrorType = ERROR_TYPES.INVALID_PARAMS, options?: AppErrorOptions) {
+    super(message, errorType, options);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  readonly status = 401;
+  constructor(message = '缺少或无效的访问令牌 (Authorization: Bearer <API_TOKEN>)') {
+    super(message, ERROR_TYPES.UNAUTHORIZED);
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly status = 404;
+  constructor(message: string, errorType: ErrorType = ERROR_TYPES.RESOURCE_NOT_FOUND, options?: AppErrorOptions) {
+    super(message, errorType, options);
+  }
+}
+
+export class MethodNotAllowedError extends AppError {
+  readonly status = 405;
+  constructor(
+    message: string,
+    readonly allowedMethods: string[],
+  ) {
+    super(message, ERROR_TYPES.METHOD_NOT_ALLOWED, { details: { allowed_methods: allowedMethods } });
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly status = 409;
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+  constructor(message: string) {
+    super(message, ERROR_TYPES.PAYLOAD_TOO_LARGE);
+  }
+}
+
+/** The request was well-formed but the data it points at cannot be used (e.g. a corrupt backup file). */
+export class UnprocessableError extends AppError {
+  readonly status = 422;
+}
+
+/** A dependency (a database) cannot be reached; the request may succeed later. */
+export class ServiceUnavailableError extends AppError {
+  readonly status = 503;
+}
+
+export class InternalError extends AppError {
+  readonly status = 500;
+  constructor(message: string, errorType: ErrorType = ERROR_TYPES.INTERNAL_ERROR, options?: AppErrorOptions) {
+    super(message, errorType, options);
+  }
+}
+
+/** SQLSTATE classes that mean "the server could not reach or keep its database". */
+const CONNECTION_SQLSTATES = /^(08|53|57P0[1-3]|3D000|28)/;
+const NODE_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return /Connection terminated|timeout exceeded when trying to connect/i.test(String((err as Error)?.message));
+  return CONNECTION_SQLSTATES.test(code) || NODE_CONNECTION_CODES.has(code);
+}
+
+/** Maps a PostgreSQL error to its HTTP meaning by SQLSTATE (never by message text). */
+export function statusForPgError(err: unknown): number {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return 500;
+  if (isConnectionError(err)) return 503;
+  if (code === '23505' || code === '23503' || code === '55P03') return 409;
+  if (code === '42P01') return 404;
+  if (code === '57014') return 503;
+  if (code.startsWith('22') || code.startsWith('23')) return 422;
+  return 500;
+}

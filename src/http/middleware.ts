@@ -1,0 +1,69 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import cors from 'cors';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Config } from '../config.js';
+import { UnauthorizedError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Access log + request id: taken from `X-Request-Id` when sane, else a fresh UUID; echoed back. */
+export function requestLogging(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId(req, res) {
+      const header = req.headers['x-request-id'];
+      const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel(_req, res, err) {
+      if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode >= 400) return 'warn';
+      return 'info';
+    },
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+export function corsMiddleware(config: Pick<Config, 'corsOrigins'>): RequestHandler {
+  const anyOrigin = config.corsOrigins.includes('*');
+  return cors({
+    origin: anyOrigin ? '*' : [...config.corsOrigins],
+    exposedHeaders: ['X-Request-Id', 'Content-Disposition'],
+    maxAge: 600,
+  });
+}
+
+/**
+ * JSON bodies for every non-multipart request: `curl -d '{…}'` without a Content-Type header sends
+ * `application/x-www-form-urlencoded`, and treating that as "no body" (the original) hides the mistake.
+ */
+export function jsonBody(config: Pick<Config, 'jsonBodyLimit'>): RequestHandler {
+  return express.json({
+    limit: config.jsonBodyLimit,
+    strict: true,
+    type: (req) => !String(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/'),
+  });
+}
+
+function tokensMatch(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Optional bearer token (API_TOKEN). Public paths (health, API docs) stay open. */
+export function bearerAuth(config: Pick<Config, 'apiToken'>, isPublic: (req: Request) => boolean): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!config.apiToken || req.method === 'OPTIONS' || isPublic(req)) return next();
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !tokensMatch(match[1]!.trim(), config.apiToken)) throw new UnauthorizedError();
+    next();
+  };
+}

@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+
+export type { Logger };
+
+/**
+ * The one root logger: JSON lines to stdout and to `<LOG_DIR>/app.log`. Authorization headers and
+ * anything that looks like a connection string are redacted at the source.
+ */
+export function createLogger(config: Pick<Config, 'logDir' | 'logLevel'>): Logger {
+  fs.mkdirSync(config.logDir, { recursive: true });
+  const file = pino.destination({ dest: path.join(config.logDir, 'app.log'), mkdir: true, sync: false });
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service: 'text2sql-pipeline' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'db_connection',
+          'pg_conn',
+          '*.db_connection',
+          '*.pg_conn',
+          'connectionString',
+        ],
+        censor: '***',
+      },
+    },
+    pino.multistream([{ stream: process.stdout }, { stream: file }]),
+  );
+}

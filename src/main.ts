@@ -1,0 +1,71 @@
+import 'dotenv/config';
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { redactConnectionString } from './db/connection-string.js';
+import { DatabaseRegistry } from './db/database-registry.js';
+import { migrate } from './db/migrate.js';
+import { createLogger } from './logger.js';
+import { createServices } from './services/create-services.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(config);
+  const databases = new DatabaseRegistry(config, logger);
+  logger.info(
+    {
+      mode: 'external-postgres',
+      database: redactConnectionString(config.databaseUrl),
+      vectorDatabase: redactConnectionString(config.vectorDatabaseUrl),
+      businessDatabase: redactConnectionString(config.businessDatabaseUrl),
+    },
+    'starting text2sql-pipeline',
+  );
+  await migrate(databases.app, logger);
+  const services = createServices(config, databases, logger);
+  const app = createApp({ config, services, logger });
+  const server: Server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir }, 'server listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down: no new requests, waiting for running ones');
+    // Stop accepting; idle keep-alive sockets are closed now, busy ones when their request ends.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timedOut = await Promise.race([
+      closed.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
+    ]);
+    if (timedOut) {
+      logger.warn('grace period over: closing the remaining connections (their transactions roll back)');
+      server.closeAllConnections();
+    }
+    await databases.close();
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error('start-up failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

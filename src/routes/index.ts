@@ -1,0 +1,16 @@
+import express, { type Router } from 'express';
+import { RouteRegistry } from '../http/route-registry.js';
+import type { Services } from '../services/create-services.js';
+import { docsRouter, registerSystemRoutes } from './system.js';
+import { registerVectorRoutes } from './vector.js';
+
+/** Builds the `/api/v0` router and the registry the OpenAPI document is generated from. */
+export function mountRoutes(services: Services, version: string): { router: Router; registry: RouteRegistry } {
+  const registry = new RouteRegistry();
+  registerSystemRoutes(registry, services, version);
+  registerVectorRoutes(registry, services);
+  const router = express.Router();
+  router.use(docsRouter());
+  registry.mount(router);
+  return { router, registry };
+}

@@ -1,0 +1,71 @@
+import path from 'node:path';
+import express, { type Router } from 'express';
+import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { errorBody, sendSuccess } from '../http/envelope.js';
+import { buildOpenApiDocument } from '../http/openapi.js';
+import type { RouteRegistry } from '../http/route-registry.js';
+import { ERROR_TYPES, ServiceUnavailableError } from '../errors.js';
+import type { Services } from '../services/create-services.js';
+
+export const PUBLIC_PATHS = ['/api/v0/health', '/api/v0/openapi.json', '/api/v0/docs'];
+
+export function registerSystemRoutes(routes: RouteRegistry, services: Services, version: string): void {
+  routes.add({
+    method: 'get',
+    path: '/health',
+    tag: 'system',
+    summary: '健康检查：数据库可达、pgvector、数据目录可写',
+    public: true,
+    success: { status: 200, description: 'healthy, checks{app_database, vector_database, business_database, pgvector, data_root}' },
+    errors: [503],
+    handler: async ({ res }) => {
+      const report = await services.health.check();
+      if (report.healthy) {
+        sendSuccess(res, 200, '服务正常', { status: 'healthy', version, ...report });
+        return;
+      }
+      const failing = Object.entries(report.checks).filter(([, c]) => !c.ok).map(([name]) => name);
+      const err = new ServiceUnavailableError(`服务不可用: ${failing.join(', ')}`, ERROR_TYPES.DATABASE_CONNECTION_ERROR, {
+        data: { status: 'unhealthy', version, ...report },
+      });
+      res.status(503).json(errorBody(err));
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'system',
+    summary: 'OpenAPI 3.1 文档（由 zod 模式生成）',
+    public: true,
+    produces: 'application/json',
+    success: { status: 200, description: 'The OpenAPI document itself (not enveloped, so tools can read it)' },
+    handler: ({ res }) => {
+      res.json(buildOpenApiDocument(routes, { title: 'text2sql-pipeline', version }));
+    },
+  });
+}
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="zh">
+<head><meta charset="utf-8"><title>text2sql-pipeline API</title>
+<link rel="stylesheet" href="/api/v0/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/v0/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/api/v0/docs/init.js"></script>
+</body></html>`;
+
+const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: '/api/v0/openapi.json', dom_id: '#swagger-ui' });`;
+
+/** The docs page: Swagger UI served from the installed swagger-ui-dist (no CDN, works offline). */
+export function docsRouter(): Router {
+  const router = express.Router();
+  router.get('/docs', (_req, res) => {
+    res.type('html').send(DOCS_PAGE);
+  });
+  router.get('/docs/init.js', (_req, res) => {
+    res.type('application/javascript').send(DOCS_INIT);
+  });
+  router.use('/docs/assets', express.static(path.resolve(getAbsoluteFSPath()), { index: false, maxAge: '1d' }));
+  return router;
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+const TASK_ID = /^[A-Za-z0-9_]+$/;
+const TASK_ID_MESSAGE = '无效的task_id格式，只能包含字母、数字和下划线';
+
+/** Query-string booleans: `true/false/1/0/yes/no`, case-insensitive; anything else is a 400. */
+export const queryBoolean = (name: string) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), { message: `参数 ${name} 必须是 true 或 false` })
+    .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const bodyBoolean = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
+const connectionString = (name: string) =>
+  z.string({ error: `参数 ${name} 必须是字符串 (postgresql://user:password@host:port/dbname)` }).min(1);
+
+export const VectorBackupBody = z.object({
+  task_id: z.string({ error: `参数 task_id 必须是字符串` }).regex(TASK_ID, TASK_ID_MESSAGE).optional()
+    .describe('备份到该任务目录的 vector_bak/；省略时备份到全局 vector_bak/'),
+  db_connection: connectionString('db_connection').optional().describe('目标向量数据库，默认 VECTOR_DATABASE_URL'),
+  backup_vector_tables: bodyBoolean('backup_vector_tables').optional().describe('默认 true'),
+  truncate_vector_tables: bodyBoolean('truncate_vector_tables').optional()
+    .describe('备份成功后清空 langchain_pg_embedding（隐含备份）'),
+});
+
+export const VectorRestoreListQuery = z.object({
+  global_only: queryBoolean('global_only').optional().describe('仅列出全局备份'),
+  task_id: z.string().regex(TASK_ID, TASK_ID_MESSAGE).optional().describe('仅列出该任务的备份（优先于 global_only）'),
+});
+
+export const VectorRestoreBody = z
+  .object({
+    backup_path: z.string({ error: '参数 backup_path 必须是字符串' }).min(1)
+      .describe('备份目录，相对服务工作目录，如 ./data_pipeline/training_data/vector_bak；必须位于数据目录之内'),
+    timestamp: z.string({ error: '参数 timestamp 必须是字符串' }).regex(/^\d{8}_\d{6}$/, '无效的timestamp格式，应为YYYYMMDD_HHMMSS')
+      .describe('备份集时间戳 YYYYMMDD_HHMMSS'),
+    tables: z.array(z.string({ error: 'tables参数中的表名必须是字符串' }), { error: 'tables参数必须是数组格式' }).optional()
+      .describe('要恢复的表，默认两张表'),
+    pg_conn: connectionString('pg_conn').optional().describe('目标数据库（与 db_connection 同义）'),
+    db_connection: connectionString('db_connection').optional().describe('目标数据库，默认 VECTOR_DATABASE_URL'),
+    truncate_before_restore: bodyBoolean('truncate_before_restore').optional().describe('恢复前清空目标表，默认 false'),
+  })
+  .refine((b) => !(b.pg_conn && b.db_connection && b.pg_conn !== b.db_connection), {
+    message: '参数 pg_conn 与 db_connection 不能同时指定不同的值',
+    path: ['pg_conn'],
+  });

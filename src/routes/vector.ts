@@ -1,0 +1,68 @@
+import { clientGoneSignal } from '../http/client-gone.js';
+import { sendSuccess } from '../http/envelope.js';
+import type { RouteRegistry } from '../http/route-registry.js';
+import type { Services } from '../services/create-services.js';
+import { VectorBackupBody, VectorRestoreBody, VectorRestoreListQuery } from './vector.schemas.js';
+
+export function registerVectorRoutes(routes: RouteRegistry, services: Services): void {
+  routes.add({
+    method: 'post',
+    path: '/data_pipeline/vector/backup',
+    tag: 'vector',
+    summary: '备份 langchain_pg_collection / langchain_pg_embedding 到 CSV',
+    body: VectorBackupBody,
+    success: { status: 200, description: 'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration' },
+    errors: [400, 404, 409, 500, 503],
+    handler: async ({ body, res }) => {
+      const result = await services.vectorBackup.backup({
+        taskId: body.task_id,
+        dbConnection: body.db_connection,
+        backupVectorTables: body.backup_vector_tables,
+        truncateVectorTables: body.truncate_vector_tables,
+        signal: clientGoneSignal(res),
+      });
+      sendSuccess(res, 200, result.backup_performed ? 'Vector表备份完成' : '未执行备份 (backup_vector_tables=false)', { ...result });
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/data_pipeline/vector/restore/list',
+    tag: 'vector',
+    summary: '列出可恢复的备份集',
+    query: VectorRestoreListQuery,
+    success: { status: 200, description: 'backup_locations[], summary' },
+    errors: [400],
+    handler: async ({ query, res }) => {
+      const listing = await services.backupCatalog.list({ taskId: query.task_id, globalOnly: query.global_only });
+      const text =
+        listing.summary.total_backup_sets === 0
+          ? '未找到任何可用的备份文件'
+          : `成功扫描到 ${listing.summary.total_locations} 个备份位置，共 ${listing.summary.total_backup_sets} 个备份集`;
+      sendSuccess(res, 200, text, { ...listing });
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/data_pipeline/vector/restore',
+    tag: 'vector',
+    summary: '从备份集恢复向量表（全部成功或全部回滚）',
+    body: VectorRestoreBody,
+    success: { status: 200, description: 'restore_results, truncate_results, backup_info, errors, duration' },
+    errors: [400, 404, 409, 422, 500, 503],
+    handler: async ({ body, res }) => {
+      const result = await services.vectorRestore.restore({
+        backupPath: body.backup_path,
+        timestamp: body.timestamp,
+        tables: body.tables,
+        dbConnection: body.pg_conn ?? body.db_connection,
+        dbConnectionParam: body.pg_conn ? 'pg_conn' : 'db_connection',
+        truncateBeforeRestore: body.truncate_before_restore,
+        signal: clientGoneSignal(res),
+      });
+      sendSuccess(res, 200, 'Vector表恢复完成', { ...result });
+    },
+  });
+}
+

@@ -1,0 +1,31 @@
+import path from 'node:path';
+
+/** The two LangChain tables, in restore order (collections before the embeddings that point at them). */
+export const VECTOR_TABLES = ['langchain_pg_collection', 'langchain_pg_embedding'] as const;
+export type VectorTable = (typeof VECTOR_TABLES)[number];
+
+/** Only the embeddings are cleared by a backup's truncate, as in the original (collections are reused). */
+export const TRUNCATED_BY_BACKUP: readonly VectorTable[] = ['langchain_pg_embedding'];
+
+export const BACKUP_DIR_NAME = 'vector_bak';
+export const BACKUP_LOG_NAME = 'vector_backup_log.txt';
+export const TIMESTAMP_PATTERN = /^\d{8}_\d{6}$/;
+
+const BACKUP_FILE_PATTERN = /^(langchain_pg_collection|langchain_pg_embedding)_(\d{8}_\d{6})\.csv(\.gz)?$/;
+
+export function isVectorTable(name: string): name is VectorTable {
+  return (VECTOR_TABLES as readonly string[]).includes(name);
+}
+
+export function backupFileName(table: VectorTable, timestamp: string, gzip = false): string {
+  return `${table}_${timestamp}.csv${gzip ? '.gz' : ''}`;
+}
+
+export function parseBackupFileName(name: string): { table: VectorTable; timestamp: string; gzip: boolean } | null {
+  const m = BACKUP_FILE_PATTERN.exec(name);
+  return m ? { table: m[1] as VectorTable, timestamp: m[2]!, gzip: Boolean(m[3]) } : null;
+}
+
+export function backupDirOf(parentDir: string): string {
+  return path.join(parentDir, BACKUP_DIR_NAME);
+}

@@ -1,0 +1,214 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { DatabaseRegistry } from '../db/database-registry.js';
+import { copyOut } from '../db/copy.js';
+import { query, withTransaction, type PoolClient } from '../db/pool.js';
+import {
+  copyTableToCsv,
+  countRows,
+  lockVectorTablesShared,
+  truncateTables,
+  tryVectorWriterLock,
+} from '../db/sql/vector-tables.sql.js';
+import { AppError, ConflictError, ERROR_TYPES, InternalError, NotFoundError, isConnectionError } from '../errors.js';
+import { formatSize } from '../lib/format-size.js';
+import { fileTimestamp, secondsSince } from '../lib/time.js';
+import type { Logger } from '../logger.js';
+import { appendBackupLog } from './backup-log.js';
+import {
+  backupDirOf,
+  backupFileName,
+  TRUNCATED_BY_BACKUP,
+  VECTOR_TABLES,
+  type VectorTable,
+} from './backup-files.js';
+import type { DataRoot } from './data-root.js';
+import { copyableColumns, readVectorTableColumns } from './vector-schema.js';
+
+export interface BackupRequest {
+  taskId?: string;
+  dbConnection?: string;
+  backupVectorTables?: boolean;
+  truncateVectorTables?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TableBackupResult {
+  success: boolean;
+  row_count: number;
+  file_size: string;
+  backup_file: string;
+  duration: number;
+}
+
+export interface TruncateResult {
+  success: boolean;
+  rows_before: number;
+  rows_after: number;
+  duration: number;
+}
+
+export interface BackupResult {
+  backup_performed: boolean;
+  truncate_performed: boolean;
+  tables_backed_up: Partial<Record<VectorTable, TableBackupResult>>;
+  truncate_results: Partial<Record<VectorTable, TruncateResult>>;
+  errors: string[];
+  backup_directory?: string;
+  backup_timestamp?: string;
+  duration: number;
+}
+
+/** How long a truncating backup waits for running writers before answering 409. */
+const LOCK_TIMEOUT = '5s';
+
+/**
+ * Backs up both LangChain tables with COPY TO in one REPEATABLE READ snapshot, into `.tmp` files
+ * that are renamed only when every table is complete. With truncate, the embeddings are cleared in
+ * the same transaction, after the files are on disk: rows written by others meanwhile are blocked
+ * by a SHARE lock, so nothing is truncated that is not in the backup.
+ */
+export class VectorBackupService {
+  constructor(
+    private readonly dataRoot: DataRoot,
+    private readonly databases: DatabaseRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  async backup(request: BackupRequest): Promise<BackupResult> {
+    const started = performance.now();
+    const truncate = request.truncateVectorTables === true;
+    // Truncate implies backup (SPEC §5): never clear what was not saved first.
+    const backup = request.backupVectorTables !== false || truncate;
+    if (!backup) {
+      return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
+    }
+    const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
+    const dir = backupDirOf(parentDir);
+    await fsp.mkdir(dir, { recursive: true });
+    const { pool } = this.databases.vectorDatabase(request.dbConnection);
+    const stamp = await freeTimestamp(dir);
+
+    const tables: BackupResult['tables_backed_up'] = {};
+    const truncateResults: BackupResult['truncate_results'] = {};
+    const tmpFiles: string[] = [];
+    try {
+      await withTransaction(
+        pool,
+        async (client) => {
+          if (truncate) await this.lockForTruncate(client);
+          const columns = await readVectorTableColumns(client);
+          const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
+          if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
+          for (const table of VECTOR_TABLES) {
+            const tableStarted = performance.now();
+            const name = backupFileName(table, stamp);
+            const tmp = path.join(dir, `${name}.tmp`);
+            tmpFiles.push(tmp);
+            const rows = await copyOut(
+              client,
+              copyTableToCsv(table, copyableColumns(columns.get(table)!)),
+              [fs.createWriteStream(tmp)],
+              { signal: request.signal },
+            );
+            const size = (await fsp.stat(tmp)).size;
+            tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted) };
+          }
+          await publishFiles(tmpFiles);
+          if (truncate) Object.assign(truncateResults, await truncateInTransaction(client, TRUNCATED_BY_BACKUP));
+        },
+        truncate ? { isolation: 'REPEATABLE READ' } : { isolation: 'REPEATABLE READ', readOnly: true },
+      );
+    } catch (err) {
+      await Promise.all(tmpFiles.map((f) => fsp.rm(f, { force: true })));
+      throw this.backupError(err, tables);
+    }
+
+    const result: BackupResult = {
+      backup_performed: true,
+      truncate_performed: truncate,
+      tables_backed_up: tables,
+      truncate_results: truncateResults,
+      errors: [],
+      backup_directory: this.dataRoot.relativeToCwd(dir),
+      backup_timestamp: stamp,
+      duration: secondsSince(started),
+    };
+    await appendBackupLog(dir, request.taskId ?? 'global', result);
+    this.logger.info({ component: 'vector-backup', dir: result.backup_directory, stamp, truncate }, 'vector tables backed up');
+    return result;
+  }
+
+  /**
+   * LOCK TABLE must come first: in REPEATABLE READ the snapshot is taken by the first query, and
+   * locking before it guarantees no writer commits between the snapshot and the truncate.
+   */
+  private async lockForTruncate(client: PoolClient): Promise<void> {
+    await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+    try {
+      await client.query(lockVectorTablesShared().text);
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') throw new NotFoundError(`向量表不存在: ${VECTOR_TABLES.join(', ')}`);
+      throw err;
+    }
+    const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
+    if (!lock?.locked) throw writerBusy();
+  }
+
+  private backupError(err: unknown, tables: BackupResult['tables_backed_up']): AppError {
+    if (err instanceof AppError) return err;
+    const code = (err as { code?: string }).code;
+    if (code === '55P03') return writerBusy();
+    const data = { tables_backed_up: tables, errors: ['部分表备份失败'], backup_performed: false };
+    if (isConnectionError(err)) {
+      return new InternalError('Vector表备份失败: 无法连接向量数据库', ERROR_TYPES.DATABASE_CONNECTION_ERROR, { cause: err, data });
+    }
+    return new InternalError(`Vector表备份失败: ${(err as Error).message}`, ERROR_TYPES.VECTOR_BACKUP_FAILED, { cause: err, data });
+  }
+}
+
+export function writerBusy(): ConflictError {
+  return new ConflictError(
+    '该向量数据库正在执行另一个恢复或清空操作，请稍后重试',
+    ERROR_TYPES.VECTOR_WRITE_IN_PROGRESS,
+  );
+}
+
+/** Counts, truncates and re-counts inside the caller's transaction (which holds the writer lock). */
+export async function truncateInTransaction(
+  client: PoolClient,
+  tables: readonly VectorTable[],
+): Promise<Partial<Record<VectorTable, TruncateResult>>> {
+  const started = performance.now();
+  const before: Partial<Record<VectorTable, number>> = {};
+  for (const table of tables) before[table] = (await query<{ n: number }>(client, countRows(table)))[0]!.n;
+  await client.query(truncateTables(tables).text);
+  const duration = secondsSince(started);
+  const out: Partial<Record<VectorTable, TruncateResult>> = {};
+  for (const table of tables) out[table] = { success: true, rows_before: before[table]!, rows_after: 0, duration };
+  return out;
+}
+
+/** fsync then rename: a crash leaves either no file or a complete one, never a torn `.csv`. */
+async function publishFiles(tmpFiles: readonly string[]): Promise<void> {
+  for (const tmp of tmpFiles) {
+    const handle = await fsp.open(tmp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  for (const tmp of tmpFiles) await fsp.rename(tmp, tmp.replace(/\.tmp$/, ''));
+}
+
+/** A stamp no set in `dir` uses yet: two backups within one second must not overwrite each other. */
+async function freeTimestamp(dir: string): Promise<string> {
+  for (;;) {
+    const stamp = fileTimestamp();
+    const names = await fsp.readdir(dir);
+    if (!names.some((n) => n.includes(`_${stamp}.csv`))) return stamp;
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+  }
+}

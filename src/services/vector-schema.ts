@@ -1,0 +1,57 @@
+import { query, type PoolClient } from '../db/pool.js';
+import {
+  createLangchainTables,
+  createVectorExtension,
+  listTableColumns,
+  selectVectorExtensionVersion,
+  type ColumnRow,
+} from '../db/sql/vector-tables.sql.js';
+import { VECTOR_TABLES, type VectorTable } from './backup-files.js';
+
+export interface TableColumn {
+  name: string;
+  dataType: string;
+  typeName: string;
+  generated: boolean;
+  notNull: boolean;
+  hasDefault: boolean;
+}
+
+export type VectorTableColumns = Map<VectorTable, TableColumn[]>;
+
+/** Columns of the LangChain tables that exist in the connected database (absent tables are absent). */
+export async function readVectorTableColumns(client: PoolClient): Promise<VectorTableColumns> {
+  const rows = await query<ColumnRow>(client, listTableColumns(VECTOR_TABLES));
+  const out: VectorTableColumns = new Map();
+  for (const row of rows) {
+    const table = row.table_name as VectorTable;
+    if (!VECTOR_TABLES.includes(table)) continue;
+    const columns = out.get(table) ?? [];
+    columns.push({
+      name: row.column_name,
+      dataType: row.data_type,
+      typeName: row.type_name,
+      generated: row.generated,
+      notNull: row.not_null,
+      hasDefault: row.has_default,
+    });
+    out.set(table, columns);
+  }
+  return out;
+}
+
+/** Columns a COPY can write or read as data: generated columns (e.g. `document_vector`) are derived. */
+export function copyableColumns(columns: readonly TableColumn[]): string[] {
+  return columns.filter((c) => !c.generated).map((c) => c.name);
+}
+
+/**
+ * Creates the `vector` extension and the langchain-postgres tables when missing, inside the
+ * caller's transaction (so a failed restore leaves no empty tables behind).
+ */
+export async function ensureVectorTables(client: PoolClient): Promise<void> {
+  const installed = await query(client, selectVectorExtensionVersion());
+  // CREATE EXTENSION needs privileges that a restore target may not grant; skip it when present.
+  if (installed.length === 0) await client.query(createVectorExtension().text);
+  await client.query(createLangchainTables().text);
+}
