@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { pino } from 'pino';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { DatabaseRegistry } from '../../src/db/database-registry.js';
+import { createServices, type Services } from '../../src/services/create-services.js';
+
+export const SHARED_DIR = path.resolve(import.meta.dirname, '../../../shared');
+export const FIXTURE_BACKUPS = path.join(SHARED_DIR, 'fixtures/original-backups');
+
+export interface TestApp {
+  app: Express;
+  services: Services;
+  databases: DatabaseRegistry;
+  config: Config;
+  /** The server's working directory; the data root is `<cwd>/data_pipeline/training_data`. */
+  cwd: string;
+  dataRoot: string;
+  close(): Promise<void>;
+}
+
+/** An app wired exactly as main.ts wires it, on a temp working directory, without listening. */
+export async function createTestApp(databaseUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-test-'));
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    DATA_PIPELINE_ROOT: './data_pipeline/training_data',
+    LOG_DIR: path.join(cwd, 'logs'),
+    ...env,
+  });
+  const logger = pino({ level: 'silent' });
+  const databases = new DatabaseRegistry(config, logger);
+  const services = createServices(config, databases, logger, cwd);
+  const app = createApp({ config, services, logger });
+  return {
+    app,
+    services,
+    databases,
+    config,
+    cwd,
+    dataRoot: services.dataRoot.dir,
+    async close() {
+      await databases.close();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Copies the original service's three backup sets into a data root, writable. */
+export function copyFixtureBackups(dataRoot: string): void {
+  fs.cpSync(FIXTURE_BACKUPS, dataRoot, { recursive: true });
+  for (const entry of fs.readdirSync(dataRoot, { recursive: true, withFileTypes: true })) {
+    fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+  fs.chmodSync(dataRoot, 0o755);
+}
+
+export const FIXTURE_SETS = [
+  { dir: 'vector_bak', timestamp: '20250722_010318', collections: 4, embeddings: 62 },
+  { dir: 'task_20250721_213627/vector_bak', timestamp: '20250721_215758', collections: 4, embeddings: 58 },
+  { dir: 'task_20250721_202929/vector_bak', timestamp: '20250721_203539', collections: 4, embeddings: 0 },
+] as const;

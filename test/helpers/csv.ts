@@ -1,0 +1,11 @@
+import fs from 'node:fs';
+import { parse } from 'csv-parse/sync';
+
+/** Reads a whole (small, fixture-sized) CSV file as objects keyed by header; only for assertions. */
+export function readCsvObjects(file: string): Record<string, string>[] {
+  return parse(fs.readFileSync(file), { columns: true, bom: true }) as Record<string, string>[];
+}
+
+export function parseVector(text: string): number[] {
+  return text.replace(/^\[|\]$/g, '').split(',').map(Number);
+}
