@@ -84,10 +84,10 @@ export class VectorBackupService {
     if (!backup) {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
+    const { pool } = this.databases.vectorDatabase(request.dbConnection);
     const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
     const dir = backupDirOf(parentDir);
     await fsp.mkdir(dir, { recursive: true });
-    const { pool } = this.databases.vectorDatabase(request.dbConnection);
     const stamp = await freeTimestamp(dir);
 
     const tables: BackupResult['tables_backed_up'] = {};
