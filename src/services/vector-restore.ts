@@ -38,7 +38,7 @@ import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from './data-root.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import { truncateInTransaction, writerBusy, type TruncateResult } from './vector-backup.js';
-import { readVectorTableColumns, ensureVectorTables, type TableColumn } from './vector-schema.js';
+import { ensureVectorTables, type TableColumn } from './vector-schema.js';
 
 export interface RestoreRequest {
   backupPath: string;
@@ -125,8 +125,7 @@ export class VectorRestoreService {
       await withTransaction(pool, async (client) => {
         const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
         if (!lock?.locked) throw writerBusy();
-        await ensureVectorTables(client);
-        const columns = await readVectorTableColumns(client);
+        const columns = await ensureVectorTables(client);
         const plans = prepared.map((p) => ({ ...p, plan: planTableLoad(path.basename(p.file), p.header, p.sample, columns.get(p.table)!) }));
         if (truncate) {
           current = undefined;

@@ -1,6 +1,7 @@
 import { query, type PoolClient } from '../db/pool.js';
 import {
-  createLangchainTables,
+  createCollectionTable,
+  createEmbeddingTable,
   createVectorExtension,
   listTableColumns,
   selectVectorExtensionVersion,
@@ -49,9 +50,13 @@ export function copyableColumns(columns: readonly TableColumn[]): string[] {
  * Creates the `vector` extension and the langchain-postgres tables when missing, inside the
  * caller's transaction (so a failed restore leaves no empty tables behind).
  */
-export async function ensureVectorTables(client: PoolClient): Promise<void> {
+export async function ensureVectorTables(client: PoolClient): Promise<VectorTableColumns> {
   const installed = await query(client, selectVectorExtensionVersion());
   // CREATE EXTENSION needs privileges that a restore target may not grant; skip it when present.
   if (installed.length === 0) await client.query(createVectorExtension().text);
-  await client.query(createLangchainTables().text);
+  const existing = await readVectorTableColumns(client);
+  // Existing tables are used as they are (older layouts included): only missing ones are created.
+  if (!existing.has('langchain_pg_collection')) await client.query(createCollectionTable().text);
+  if (!existing.has('langchain_pg_embedding')) await client.query(createEmbeddingTable().text);
+  return existing.size === VECTOR_TABLES.length ? existing : readVectorTableColumns(client);
 }

@@ -56,7 +56,7 @@ describe('restoring the original service backups unchanged', () => {
       const byId = new Map(rows.map((r) => [r.id as string, r]));
       expect(byId.size).toBe(set.embeddings);
       for (const row of embeddings) {
-        const stored = byId.get(row.id!);
+        const stored = byId.get(row.id!)!;
         expect(stored, row.id).toBeDefined();
         expect(stored.collection_id).toBe(row.collection_id);
         expect(stored.document).toBe(row.document);

@@ -49,14 +49,20 @@ export function createVectorExtension(): SqlQuery {
 }
 
 /** The langchain-postgres layout (reference §9), used when a restore target has no tables yet. */
-export function createLangchainTables(): SqlQuery {
+export function createCollectionTable(): SqlQuery {
   return {
     text: /* SQL */ `
       CREATE TABLE IF NOT EXISTS langchain_pg_collection (
         uuid UUID PRIMARY KEY,
         name VARCHAR NOT NULL UNIQUE,
         cmetadata JSON
-      );
+      )`,
+  };
+}
+
+export function createEmbeddingTable(): SqlQuery {
+  return {
+    text: /* SQL */ `
       CREATE TABLE IF NOT EXISTS langchain_pg_embedding (
         id VARCHAR PRIMARY KEY,
         collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
