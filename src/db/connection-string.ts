@@ -14,7 +14,9 @@ export function redactConnectionString(connectionString: string): string {
 
 /** Removes every password-looking part of a free text (error messages may quote a URL). */
 export function redactSecrets(text: string): string {
-  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@');
+  return text
+    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^\s/]*@/gi, '$1***@')
+    .replace(/([?&]password=)[^&\s]*/gi, '$1***');
 }
 
 export function isPostgresUrl(value: string): boolean {

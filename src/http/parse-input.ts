@@ -41,9 +41,11 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   const first = issues[0]!;
   // Schemas carry their own Chinese messages where the original had one; zod's default text is
   // prefixed with the parameter so the reply always names it.
-  const message = first.message.includes(paramName(first.path))
+  const name = paramName(first.path);
+  const namesParam = new RegExp(`(^|[^A-Za-z0-9_])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_])`);
+  const message = namesParam.test(first.message)
     ? first.message
-    : `参数 ${paramName(first.path)} 无效: ${first.message}`;
+    : `参数 ${name} 无效: ${first.message}`;
   throw new ValidationError(message, ERROR_TYPES.INVALID_PARAMS, {
     invalidParams: invalid,
     details: issues.map((issue) => ({ param: paramName(issue.path), message: issue.message })),

@@ -68,14 +68,15 @@ export class DataRoot {
     }
     const resolved = path.resolve(this.cwd, input);
     if (!this.contains(resolved)) reject(`路径必须位于数据目录 ${this.relativeToCwd(this.dir)} 之内`);
-    if (fs.existsSync(resolved) && !this.contains(fs.realpathSync(resolved))) reject('路径通过符号链接指向数据目录之外');
+    // Also for paths that do not exist yet: a symlinked parent may still lead outside.
+    if (!this.contains(realpathOfNearestExisting(resolved))) reject('路径通过符号链接指向数据目录之外');
     return resolved;
   }
 
   /** True when `absolute` is the root or inside it. */
   contains(absolute: string): boolean {
     const rel = path.relative(this.dir, absolute);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
   }
 
   /** `./data_pipeline/training_data/...`: the form the list returns and restore accepts. */
@@ -83,6 +84,35 @@ export class DataRoot {
     const rel = path.relative(this.cwd, absolute).split(path.sep).join('/');
     if (rel === '') return '.';
     return rel.startsWith('..') || path.isAbsolute(rel) ? rel : `./${rel}`;
+  }
+}
+
+/**
+ * The real path of `p`, resolving symlinks through its nearest existing ancestor; the part that
+ * does not exist yet is appended as it is. A dangling symlink resolves to its target.
+ */
+function realpathOfNearestExisting(p: string): string {
+  let existing = p;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(existing), ...rest);
+    } catch {
+      const link = readLinkOrNull(existing);
+      if (link !== null) return realpathOfNearestExisting(path.resolve(path.dirname(existing), link));
+      const parent = path.dirname(existing);
+      if (parent === existing) return p;
+      rest.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+function readLinkOrNull(p: string): string | null {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return null;
   }
 }
 

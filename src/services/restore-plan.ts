@@ -18,7 +18,7 @@ export interface TableLoadPlan {
    */
   slowTransform: (record: CsvField[]) => CsvField[];
   /** Why the slow path was chosen, for logs and replies. */
-  reason: 'raw' | 'python_literal_metadata' | 'legacy_schema';
+  reason: 'raw' | 'python_literal_metadata' | 'legacy_schema' | 'column_mapping';
 }
 
 const JSON_TYPES = new Set(['json', 'jsonb']);
@@ -93,5 +93,6 @@ export function planTableLoad(
   };
   const identity = !legacy && columns.length === header.length;
   if (identity && !pythonLiterals) return { columns, transform: null, slowTransform, reason: 'raw' };
-  return { columns, transform: slowTransform, slowTransform, reason: legacy ? 'legacy_schema' : 'python_literal_metadata' };
+  const reason = legacy ? 'legacy_schema' : pythonLiterals ? 'python_literal_metadata' : 'column_mapping';
+  return { columns, transform: slowTransform, slowTransform, reason };
 }

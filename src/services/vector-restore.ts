@@ -33,6 +33,7 @@ import {
   readCsvHead,
   type CsvField,
 } from '../streams/csv-rows.js';
+import { PythonLiteralError } from '../streams/python-literal.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './backup-files.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from './data-root.js';
@@ -275,9 +276,10 @@ function parsingStages(columns: string[], transform: (record: CsvField[]) => Csv
   return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
 }
 
+/** A file that cannot be read as CSV, or a metadata value that is neither JSON nor a Python literal. */
 function isCsvError(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: string };
-  return (typeof e.code === 'string' && e.code.startsWith('CSV_')) || e.name === 'PythonLiteralError';
+  const code = (err as { code?: unknown }).code;
+  return (typeof code === 'string' && code.startsWith('CSV_')) || err instanceof PythonLiteralError;
 }
 
 /** The server's message plus where in the file it happened (`COPY t, line 57, column x`). */

@@ -1,15 +1,24 @@
 /**
  * Converts a Python literal (what `str(dict)` wrote into the original service's CSV backups:
- * `{'id': 'x-ddl', 'createdat': None}`) into JSON text. Only literals: dicts, lists, tuples,
- * strings (with Python escapes), numbers, True/False/None. Anything else throws.
+ * `{'id': 'x-ddl', 'createdat': None}`) into JSON text, as `json.dumps` would: key order kept,
+ * integers kept digit for digit. Only literals: dicts, lists, tuples, strings (with Python
+ * escapes), numbers, True/False/None. Anything else throws PythonLiteralError.
+ *
+ * The parser emits JSON text directly instead of building JS values, so nothing passes through a
+ * double (big integers) or a plain object (`__proto__` keys, integer-like keys reordered).
  */
-export class PythonLiteralError extends Error {}
+export class PythonLiteralError extends Error {
+  override readonly name = 'PythonLiteralError';
+}
+
+/** JSON's number grammar: Python's int and float reprs already match it, except inf/nan. */
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/;
 
 class LiteralParser {
   private pos = 0;
   constructor(private readonly text: string) {}
 
-  parse(): unknown {
+  parse(): string {
     const value = this.value();
     this.skipSpace();
     if (this.pos !== this.text.length) this.fail('unexpected trailing characters');
@@ -24,16 +33,16 @@ class LiteralParser {
     while (this.pos < this.text.length && /\s/.test(this.text[this.pos]!)) this.pos += 1;
   }
 
-  private value(): unknown {
+  private value(): string {
     this.skipSpace();
     const ch = this.text[this.pos];
     if (ch === '{') return this.dict();
     if (ch === '[') return this.sequence('[', ']');
     if (ch === '(') return this.sequence('(', ')');
-    if (ch === "'" || ch === '"') return this.strings();
-    if (ch !== undefined && /[rRuU]/.test(ch) && /['"]/.test(this.text[this.pos + 1] ?? '')) return this.strings();
+    if (ch === "'" || ch === '"') return JSON.stringify(this.strings());
+    if (ch !== undefined && /[rRuU]/.test(ch) && /['"]/.test(this.text[this.pos + 1] ?? '')) return JSON.stringify(this.strings());
     if (ch !== undefined && /[-+\d.]/.test(ch)) return this.number();
-    for (const [word, result] of [['True', true], ['False', false], ['None', null]] as const) {
+    for (const [word, result] of [['True', 'true'], ['False', 'false'], ['None', 'null']] as const) {
       if (this.text.startsWith(word, this.pos) && !/\w/.test(this.text[this.pos + word.length] ?? '')) {
         this.pos += word.length;
         return result;
@@ -42,35 +51,35 @@ class LiteralParser {
     return this.fail('unsupported Python literal');
   }
 
-  private dict(): Record<string, unknown> {
+  private dict(): string {
     this.pos += 1;
-    const out: Record<string, unknown> = {};
+    const out: string[] = [];
     for (;;) {
       this.skipSpace();
       if (this.text[this.pos] === '}') {
         this.pos += 1;
-        return out;
+        return `{${out.join(',')}}`;
       }
       const key = this.value();
       this.skipSpace();
       if (this.text[this.pos] !== ':') this.fail("expected ':'");
       this.pos += 1;
-      // json.dumps turns non-string keys into strings the same way.
-      out[typeof key === 'string' ? key : JSON.stringify(key)] = this.value();
+      // json.dumps turns non-string keys into strings: 1 → "1", True → "true", None → "null".
+      out.push(`${key.startsWith('"') ? key : JSON.stringify(key)}:${this.value()}`);
       this.skipSpace();
       if (this.text[this.pos] === ',') this.pos += 1;
       else if (this.text[this.pos] !== '}') this.fail("expected ',' or '}'");
     }
   }
 
-  private sequence(open: string, close: string): unknown[] {
+  private sequence(open: string, close: string): string {
     this.pos += open.length;
-    const out: unknown[] = [];
+    const out: string[] = [];
     for (;;) {
       this.skipSpace();
       if (this.text[this.pos] === close) {
         this.pos += 1;
-        return out;
+        return `[${out.join(',')}]`;
       }
       out.push(this.value());
       this.skipSpace();
@@ -133,7 +142,9 @@ class LiteralParser {
       const hex = this.text.slice(this.pos, this.pos + hexLength);
       if (!new RegExp(`^[0-9a-fA-F]{${hexLength}}$`).test(hex)) this.fail('bad hex escape');
       this.pos += hexLength;
-      return String.fromCodePoint(parseInt(hex, 16));
+      const codePoint = parseInt(hex, 16);
+      if (codePoint > 0x10ffff) this.fail('escape outside the Unicode range');
+      return String.fromCodePoint(codePoint);
     }
     if (next !== undefined && /[0-7]/.test(next)) {
       const octal = /^[0-7]{1,3}/.exec(this.text.slice(this.pos - 1))![0];
@@ -144,18 +155,18 @@ class LiteralParser {
     return `\\${next ?? ''}`;
   }
 
-  private number(): number {
+  private number(): string {
     const match = /^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?/.exec(this.text.slice(this.pos));
-    const token = match?.[0] ?? '';
-    const value = Number(token.replace(/_/g, ''));
+    const token = (match?.[0] ?? '').replace(/_/g, '');
+    const value = Number(token);
     if (!token || !Number.isFinite(value)) this.fail('bad number');
-    this.pos += token.length;
-    return value;
+    this.pos += match![0].length;
+    return JSON_NUMBER.test(token) ? token : JSON.stringify(value);
   }
 }
 
 export function pythonLiteralToJson(text: string): string {
-  return JSON.stringify(new LiteralParser(text).parse());
+  return new LiteralParser(text).parse();
 }
 
 export function isValidJson(text: string): boolean {

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const DB = 'postgresql://postgres:secret@127.0.0.1:5432/app';
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('loadConfig did not throw');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({ DATABASE_URL: DB });
+    expect(config).toEqual({
+      port: 8084,
+      host: '0.0.0.0',
+      databaseUrl: DB,
+      vectorDatabaseUrl: DB,
+      businessDatabaseUrl: DB,
+      dbPoolMax: 10,
+      dataPipelineRoot: './data_pipeline/training_data',
+      logDir: './logs',
+      logLevel: 'info',
+      apiToken: undefined,
+      corsOrigins: ['*'],
+      allowedDbHosts: undefined,
+      jsonBodyLimit: 1024 * 1024,
+      shutdownTimeoutMs: 30_000,
+    });
+  });
+
+  it('reads every variable when set', () => {
+    const config = loadConfig({
+      DATABASE_URL: DB,
+      VECTOR_DATABASE_URL: 'postgres://v@vec:5433/vector',
+      BUSINESS_DATABASE_URL: 'postgresql://b@biz/highway_db',
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      DB_POOL_MAX: '4',
+      DATA_PIPELINE_ROOT: '/srv/data',
+      LOG_DIR: '/var/log/t2s',
+      LOG_LEVEL: 'debug',
+      API_TOKEN: 'tok',
+      JSON_BODY_LIMIT: '2048',
+      SHUTDOWN_TIMEOUT_MS: '0',
+    });
+    expect(config.port).toBe(9000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.vectorDatabaseUrl).toBe('postgres://v@vec:5433/vector');
+    expect(config.businessDatabaseUrl).toBe('postgresql://b@biz/highway_db');
+    expect(config.databaseUrl).toBe(DB);
+    expect(config.dbPoolMax).toBe(4);
+    expect(config.dataPipelineRoot).toBe('/srv/data');
+    expect(config.logDir).toBe('/var/log/t2s');
+    expect(config.logLevel).toBe('debug');
+    expect(config.apiToken).toBe('tok');
+    expect(config.jsonBodyLimit).toBe(2048);
+    expect(config.shutdownTimeoutMs).toBe(0);
+  });
+
+  it('splits comma lists, trimming and dropping empty entries', () => {
+    const config = loadConfig({ DATABASE_URL: DB, CORS_ORIGINS: ' http://a.test , http://b.test,,', ALLOWED_DB_HOSTS: 'db1, 10.0.0.5 ' });
+    expect(config.corsOrigins).toEqual(['http://a.test', 'http://b.test']);
+    expect(config.allowedDbHosts).toEqual(['db1', '10.0.0.5']);
+  });
+
+  it('trims a DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: `  ${DB}\n` }).databaseUrl).toBe(DB);
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({
+      DATABASE_URL: DB,
+      PORT: '',
+      VECTOR_DATABASE_URL: '',
+      BUSINESS_DATABASE_URL: '',
+      API_TOKEN: '',
+      CORS_ORIGINS: '',
+      ALLOWED_DB_HOSTS: '',
+      DATA_PIPELINE_ROOT: '',
+      LOG_LEVEL: '',
+    });
+    expect(config.port).toBe(8084);
+    expect(config.vectorDatabaseUrl).toBe(DB);
+    expect(config.businessDatabaseUrl).toBe(DB);
+    expect(config.apiToken).toBeUndefined();
+    expect(config.corsOrigins).toEqual(['*']);
+    expect(config.allowedDbHosts).toBeUndefined();
+    expect(config.dataPipelineRoot).toBe('./data_pipeline/training_data');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('requires DATABASE_URL, also when it is empty', () => {
+    for (const env of [{}, { DATABASE_URL: '' }]) {
+      expect(configError(env).message).toMatch(/^\s*DATABASE_URL: is required/m);
+    }
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['DB_POOL_MAX', '0'],
+    ['LOG_LEVEL', 'verbose'],
+    ['JSON_BODY_LIMIT', '10'],
+  ])('names %s when it is %j', (name, value) => {
+    const message = configError({ DATABASE_URL: DB, [name]: value }).message;
+    expect(message).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    expect(message).not.toMatch(/DATABASE_URL/);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://root@localhost/db'],
+    ['DATABASE_URL', 'not a url'],
+    ['VECTOR_DATABASE_URL', 'http://host/db'],
+    ['BUSINESS_DATABASE_URL', 'postgresql:/h/db'],
+  ])('rejects %s=%j as not a postgresql:// URL', (name, value) => {
+    const env = { DATABASE_URL: DB, [name]: value };
+    expect(configError(env).message).toMatch(new RegExp(`^  ${name}: must be a postgresql:// URL$`, 'm'));
+  });
+
+  it('lists every invalid variable at once', () => {
+    const message = configError({ DATABASE_URL: 'x', PORT: 'y' }).message;
+    expect(message).toMatch(/^  PORT: /m);
+    expect(message).toMatch(/^  DATABASE_URL: /m);
+  });
+
+  it('returns a frozen object with frozen lists', () => {
+    const config = loadConfig({ DATABASE_URL: DB, ALLOWED_DB_HOSTS: 'a' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.corsOrigins)).toBe(true);
+    expect(Object.isFrozen(config.allowedDbHosts)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
+import { DataRoot } from './data-root.js';
+
+let cwd: string;
+let outside: string;
+let root: DataRoot;
+let rootDir: string;
+
+beforeEach(() => {
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'data-root-test-'));
+  outside = fs.mkdtempSync(path.join(os.tmpdir(), 'data-root-outside-'));
+  root = new DataRoot('./data_pipeline/training_data', cwd);
+  rootDir = path.join(cwd, 'data_pipeline', 'training_data');
+});
+afterEach(() => {
+  fs.rmSync(cwd, { recursive: true, force: true });
+  fs.rmSync(outside, { recursive: true, force: true });
+});
+
+function rejection(input: string): ValidationError {
+  try {
+    root.resolveUserPath(input, 'backup_path');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    return err as ValidationError;
+  }
+  throw new Error(`accepted ${JSON.stringify(input)}`);
+}
+
+describe('DataRoot', () => {
+  it('creates the root directory and stores its real path', () => {
+    expect(fs.statSync(rootDir).isDirectory()).toBe(true);
+    expect(root.dir).toBe(fs.realpathSync(rootDir));
+  });
+
+  describe('resolveUserPath', () => {
+    it.each([
+      ['./data_pipeline/training_data/vector_bak', 'vector_bak'],
+      ['data_pipeline/training_data/x', 'x'],
+      ['./data_pipeline/training_data', ''],
+      ['data_pipeline/training_data/task_1/vector_bak/', 'task_1/vector_bak'],
+    ])('accepts %j', (input, rest) => {
+      expect(root.resolveUserPath(input, 'backup_path')).toBe(path.join(rootDir, rest));
+    });
+
+    it('accepts an absolute path inside the root', () => {
+      const inside = path.join(rootDir, 'vector_bak');
+      expect(root.resolveUserPath(inside, 'backup_path')).toBe(inside);
+    });
+
+    it('accepts a symlink inside the root that stays inside', () => {
+      fs.mkdirSync(path.join(rootDir, 'real'));
+      fs.symlinkSync(path.join(rootDir, 'real'), path.join(rootDir, 'alias'));
+      expect(root.resolveUserPath('./data_pipeline/training_data/alias', 'p')).toBe(path.join(rootDir, 'alias'));
+    });
+
+    it.each([
+      './data_pipeline/training_data/../../etc',
+      './data_pipeline/training_data/x/../y',
+      './data_pipeline/training_data/%2e%2e/%2E%2E/etc',
+      './data_pipeline/training_data/..%2f..%2fetc',
+      'data_pipeline\\training_data\\..\\..\\etc',
+      '..',
+    ])('rejects the ".." form %j', (input) => {
+      const err = rejection(input);
+      expect(err.message).toContain('".."');
+      expect(err.invalidParams).toEqual(['backup_path']);
+      expect(err.errorType).toBe(ERROR_TYPES.INVALID_PARAMS);
+    });
+
+    it('rejects paths outside the root, absolute or relative', () => {
+      for (const input of [outside, '/etc/passwd', './data_pipeline', './elsewhere', cwd]) {
+        expect(rejection(input).message).toContain('./data_pipeline/training_data');
+      }
+    });
+
+    it('rejects a sibling whose name merely starts with the root name', () => {
+      expect(rejection('./data_pipeline/training_data_evil/x').message).toContain('数据目录');
+    });
+
+    it('rejects a NUL byte', () => {
+      expect(rejection('./data_pipeline/training_data/x\0y').message).toContain('非法字符');
+    });
+
+    it('rejects an existing symlink inside the root that points outside', () => {
+      fs.symlinkSync(outside, path.join(rootDir, 'escape'));
+      expect(rejection('./data_pipeline/training_data/escape').message).toContain('符号链接');
+    });
+
+    // Regression (fixed): the symlink check only runs when the full path exists, so a not-yet-existing file under a
+    // symlinked directory (or a dangling symlink) that points outside is accepted; writing there escapes.
+    it('rejects a new path under a symlinked directory pointing outside', () => {
+      fs.symlinkSync(outside, path.join(rootDir, 'escape'));
+      rejection('./data_pipeline/training_data/escape/new_file.csv');
+    });
+
+    // Regression (fixed): contains() checks `rel.startsWith('..')`, so a legitimate name starting with two dots
+    // inside the root (e.g. `..backup`) is reported as outside the data root.
+    it('accepts a file name that starts with ".." but is not a ".." segment', () => {
+      expect(root.resolveUserPath('./data_pipeline/training_data/..backup', 'p')).toBe(path.join(rootDir, '..backup'));
+    });
+  });
+
+  describe('relativeToCwd', () => {
+    it('returns ./-prefixed forward-slash paths', () => {
+      expect(root.relativeToCwd(path.join(rootDir, 'task_1', 'vector_bak'))).toBe('./data_pipeline/training_data/task_1/vector_bak');
+      expect(root.relativeToCwd(root.dir)).toBe('./data_pipeline/training_data');
+    });
+
+    it('returns "." for the cwd and a ../ path for outside', () => {
+      expect(root.relativeToCwd(cwd)).toBe('.');
+      expect(root.relativeToCwd(path.dirname(cwd))).toBe('..');
+    });
+  });
+
+  describe('task ids', () => {
+    it('accepts letters, digits and underscores', () => {
+      expect(root.assertTaskId('task_20250722_010318')).toBe('task_20250722_010318');
+      expect(root.taskDir('abc_1')).toBe(path.join(root.dir, 'abc_1'));
+    });
+
+    it.each(['', '../x', 'a-b', 'a b', 'a/b', 'a.b', '任务'])('rejects %j with the parameter named', (id) => {
+      const act = () => root.assertTaskId(id, 'tid');
+      expect(act).toThrow(ValidationError);
+      try {
+        act();
+      } catch (err) {
+        expect((err as ValidationError).invalidParams).toEqual(['tid']);
+        expect((err as ValidationError).status).toBe(400);
+      }
+    });
+
+    it('existingTaskDir returns an existing directory', () => {
+      fs.mkdirSync(path.join(rootDir, 'task_1'));
+      expect(root.existingTaskDir('task_1')).toBe(path.join(root.dir, 'task_1'));
+    });
+
+    it('existingTaskDir gives 404 for a missing directory or a plain file', () => {
+      fs.writeFileSync(path.join(rootDir, 'task_file'), '');
+      for (const id of ['task_missing', 'task_file']) {
+        expect(() => root.existingTaskDir(id)).toThrow(NotFoundError);
+        expect(() => root.existingTaskDir(id)).toThrow(`指定的任务目录不存在: ${id}`);
+      }
+    });
+
+    it('existingTaskDir gives 404 for a task symlink pointing outside', () => {
+      fs.symlinkSync(outside, path.join(rootDir, 'task_link'));
+      expect(() => root.existingTaskDir('task_link')).toThrow(NotFoundError);
+    });
+
+    it('existingTaskDir checks the id format before the disk', () => {
+      expect(() => root.existingTaskDir('../etc')).toThrow(ValidationError);
+    });
+  });
+});
