@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -20,6 +21,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Each file gets its own database; two at a time suits the 2-core machines this runs on.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
