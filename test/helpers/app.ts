@@ -8,7 +8,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { DatabaseRegistry } from '../../src/db/database-registry.js';
 import { createServices, type Services } from '../../src/services/create-services.js';
 
-export const SHARED_DIR = path.resolve(import.meta.dirname, '../../../shared');
+/** The project's shared/ folder (contract, seeds, fixtures) sits beside the repository; SHARED_DIR overrides. */
+export const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve(import.meta.dirname, '../../../shared');
 export const FIXTURE_BACKUPS = path.join(SHARED_DIR, 'fixtures/original-backups');
 
 export interface TestApp {
