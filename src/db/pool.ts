@@ -38,14 +38,17 @@ export async function query<R extends QueryResultRow = QueryResultRow>(
   return result.rows;
 }
 
+/** How long a ROLLBACK may take before the client is judged out of protocol sync and discarded. */
+const ROLLBACK_TIMEOUT_MS = 5000;
+
+/** Runs `fn` on a dedicated client; a client that saw a connection-level failure is discarded. */
 export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     return await fn(client);
   } catch (err) {
-    // A client whose COPY was aborted mid-stream may be out of protocol sync: never reuse it.
-    if ((err as { code?: string }).code === undefined) broken = err as Error;
+    if (isBrokenConnection(err)) broken = err as Error;
     throw err;
   } finally {
     client.release(broken);
@@ -57,27 +60,53 @@ export interface TransactionOptions {
   readOnly?: boolean;
 }
 
-/** BEGIN → fn → COMMIT, or ROLLBACK on any error; the transaction is the unit of all-or-nothing. */
+/**
+ * BEGIN → fn → COMMIT, or ROLLBACK on any error; the transaction is the unit of all-or-nothing.
+ * A client whose ROLLBACK fails or hangs (e.g. a COPY TO aborted mid-stream) is destroyed rather
+ * than returned to the pool.
+ */
 export async function withTransaction<T>(
   pool: Pool,
   fn: (client: PoolClient) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
-  return withClient(pool, async (client) => {
-    const mode = [
-      options.isolation ? `ISOLATION LEVEL ${options.isolation}` : '',
-      options.readOnly ? 'READ ONLY' : '',
-    ]
-      .filter(Boolean)
-      .join(' ');
+  const client = await pool.connect();
+  const mode = [options.isolation ? `ISOLATION LEVEL ${options.isolation}` : '', options.readOnly ? 'READ ONLY' : '']
+    .filter(Boolean)
+    .join(' ');
+  let broken: Error | undefined;
+  try {
     await client.query(`BEGIN ${mode}`.trim());
-    try {
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  });
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    broken = await rollback(client);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function rollback(client: PoolClient): Promise<Error | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.query('ROLLBACK'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('ROLLBACK did not complete')), ROLLBACK_TIMEOUT_MS);
+      }),
+    ]);
+    return undefined;
+  } catch (err) {
+    return err as Error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SQLSTATE class 08 / admin shutdown, or a socket error (ECONNRESET…): the connection is gone. */
+function isBrokenConnection(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^(08|57P0)/.test(code) || /^E[A-Z]+$/.test(code));
 }

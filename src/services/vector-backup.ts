@@ -88,7 +88,7 @@ export class VectorBackupService {
     const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
     const dir = backupDirOf(parentDir);
     await fsp.mkdir(dir, { recursive: true });
-    const stamp = await freeTimestamp(dir);
+    const { stamp, release } = await reserveTimestamp(dir);
 
     const tables: BackupResult['tables_backed_up'] = {};
     const truncateResults: BackupResult['truncate_results'] = {};
@@ -123,6 +123,8 @@ export class VectorBackupService {
     } catch (err) {
       await Promise.all(tmpFiles.map((f) => fsp.rm(f, { force: true })));
       throw this.backupError(err, tables);
+    } finally {
+      await release();
     }
 
     const result: BackupResult = {
@@ -203,12 +205,25 @@ async function publishFiles(tmpFiles: readonly string[]): Promise<void> {
   for (const tmp of tmpFiles) await fsp.rename(tmp, tmp.replace(/\.tmp$/, ''));
 }
 
-/** A stamp no set in `dir` uses yet: two backups within one second must not overwrite each other. */
-async function freeTimestamp(dir: string): Promise<string> {
+/**
+ * Reserves a stamp no set in `dir` uses yet, with an exclusively created marker file: two backups
+ * in the same second (other server processes included) never write the same files.
+ */
+async function reserveTimestamp(dir: string): Promise<{ stamp: string; release: () => Promise<void> }> {
   for (;;) {
     const stamp = fileTimestamp();
     const names = await fsp.readdir(dir);
-    if (!names.some((n) => n.includes(`_${stamp}.csv`))) return stamp;
+    if (!names.some((n) => n.includes(`_${stamp}.csv`))) {
+      const marker = path.join(dir, `.backup_${stamp}.lock`);
+      const handle = await fsp.open(marker, 'wx').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') return null;
+        throw err;
+      });
+      if (handle) {
+        await handle.close();
+        return { stamp, release: () => fsp.rm(marker, { force: true }) };
+      }
+    }
     await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
   }
 }

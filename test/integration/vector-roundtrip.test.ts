@@ -88,6 +88,16 @@ describe('vector backup and restore round trips', () => {
     expect(readCsvObjects(file)).toHaveLength(58);
   });
 
+  it('two backups started in the same second write two complete sets', async () => {
+    const [a, b] = await Promise.all([0, 1].map(() => request(t.app).post('/api/v0/data_pipeline/vector/backup').send({ task_id: 'task_20250721_202929' })));
+    expect([a!.status, b!.status]).toEqual([200, 200]);
+    const stamps = [a!.body.data.backup_timestamp, b!.body.data.backup_timestamp];
+    expect(new Set(stamps).size).toBe(2);
+    const dir = path.join(t.dataRoot, 'task_20250721_202929/vector_bak');
+    for (const stamp of stamps) expect(readCsvObjects(path.join(dir, `langchain_pg_embedding_${stamp}.csv`))).toHaveLength(58);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
+  });
+
   describe('atomicity: a corrupt embedding file changes nothing', () => {
     function corruptSet(name: string, corrupt: (text: string) => string): { backup_path: string; timestamp: string } {
       const dir = path.join(t.dataRoot, name);
