@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { ERROR_TYPES, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { hostOf, isPostgresUrl, redactConnectionString } from './connection-string.js';
+import { databaseNameOf, hostOf, isPostgresUrl, redactConnectionString } from './connection-string.js';
 import { createPool, type Pool } from './pool.js';
 
 /** Pools kept for connection strings given in requests (`db_connection`, `pg_conn`). */
@@ -12,6 +12,8 @@ export interface ResolvedDatabase {
   pool: Pool;
   /** The connection string with its password masked, safe for replies and logs. */
   label: string;
+  /** Database name, for replies (`db_connection_info.database`). */
+  database: string;
 }
 
 /**
@@ -39,10 +41,20 @@ export class DatabaseRegistry {
 
   /** The vector database of a request: its `db_connection`/`pg_conn` when given, else VECTOR_DATABASE_URL. */
   vectorDatabase(connectionString: string | undefined, paramName = 'db_connection'): ResolvedDatabase {
-    if (connectionString === undefined) {
-      return { pool: this.vector, label: redactConnectionString(this.config.vectorDatabaseUrl) };
-    }
-    return { pool: this.requestPool(connectionString, paramName), label: redactConnectionString(connectionString) };
+    return this.resolve(connectionString ?? this.config.vectorDatabaseUrl, connectionString === undefined ? this.vector : undefined, paramName);
+  }
+
+  /** The business database of a request or task: its `db_connection` when given, else BUSINESS_DATABASE_URL. */
+  businessDatabase(connectionString: string | undefined, paramName = 'db_connection'): ResolvedDatabase {
+    return this.resolve(connectionString ?? this.config.businessDatabaseUrl, connectionString === undefined ? this.business : undefined, paramName);
+  }
+
+  private resolve(connectionString: string, rolePool: Pool | undefined, paramName: string): ResolvedDatabase {
+    return {
+      pool: rolePool ?? this.requestPool(connectionString, paramName),
+      label: redactConnectionString(connectionString),
+      database: databaseNameOf(connectionString),
+    };
   }
 
   private rolePool(connectionString: string): Pool {

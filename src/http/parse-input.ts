@@ -19,7 +19,11 @@ function isMissing(input: unknown, path: PropertyKey[]): boolean {
  * missing parameters first (`缺少必需参数: a, b` + `missing_params`), then the first invalid one,
  * whose message names the parameter (`invalid_params`).
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  options: { missingMessagePrefix?: string } = {},
+): z.output<S> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
 
@@ -32,7 +36,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
     ),
   ];
   if (missing.length > 0) {
-    throw new ValidationError(`缺少必需参数: ${missing.join(', ')}`, ERROR_TYPES.MISSING_REQUIRED_PARAMS, {
+    throw new ValidationError(`${options.missingMessagePrefix ?? '缺少必需参数: '}${missing.join(', ')}`, ERROR_TYPES.MISSING_REQUIRED_PARAMS, {
       missingParams: missing,
       details: z.treeifyError(result.error),
     });

@@ -30,6 +30,8 @@ export interface RouteDefinition<B = unknown, Q = unknown, P = unknown> {
   /** Content type of the success body when it is not the JSON envelope (downloads). */
   produces?: string;
   public?: boolean;
+  /** The original used a full-width colon on some routes (`缺少必需参数：table`). */
+  missingMessagePrefix?: string;
   handler: (input: RouteInput<B, Q, P>) => Promise<void> | void;
 }
 
@@ -53,7 +55,7 @@ export class RouteRegistry {
       router[route.method](route.path, async (req: Request, res: Response) => {
         const params = route.params ? parseInput(route.params, req.params) : req.params;
         const query = route.query ? parseInput(route.query, req.query) : req.query;
-        const body = route.body ? parseInput(route.body, req.body ?? {}) : req.body;
+        const body = route.body ? parseInput(route.body, req.body ?? {}, { missingMessagePrefix: route.missingMessagePrefix }) : req.body;
         await route.handler({ body, query, params, req, res });
       });
     }

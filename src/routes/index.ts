@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import { RouteRegistry } from '../http/route-registry.js';
 import type { Services } from '../services/create-services.js';
+import { registerDatabaseRoutes } from './database.js';
 import { docsRouter, registerSystemRoutes } from './system.js';
 import { registerVectorRoutes } from './vector.js';
 
@@ -9,6 +10,7 @@ export function mountRoutes(services: Services, version: string): { router: Rout
   const registry = new RouteRegistry();
   registerSystemRoutes(registry, services, version);
   registerVectorRoutes(registry, services);
+  registerDatabaseRoutes(registry, services);
   const router = express.Router();
   router.use(docsRouter());
   registry.mount(router);

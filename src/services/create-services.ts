@@ -7,12 +7,17 @@ import { HealthService } from './health-service.js';
 import { VectorBackupService } from './vector-backup.js';
 import { VectorRestoreService } from './vector-restore.js';
 
+import { DatabaseToolsService } from './database-tools.js';
+import { CatalogTableCommenter } from './table-commenter.js';
+import { TableInspector } from './table-inspector.js';
+
 export interface Services {
   dataRoot: DataRoot;
   backupCatalog: BackupCatalog;
   vectorBackup: VectorBackupService;
   vectorRestore: VectorRestoreService;
   health: HealthService;
+  databaseTools: DatabaseToolsService;
 }
 
 /** Wires every service once, at start-up (and once per test app). */
@@ -30,5 +35,6 @@ export function createServices(
     vectorBackup: new VectorBackupService(dataRoot, databases, logger),
     vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger),
     health: new HealthService(databases, dataRoot),
+    databaseTools: new DatabaseToolsService(databases, new TableInspector(), { builtin: new CatalogTableCommenter(), llm: null }),
   };
 }
