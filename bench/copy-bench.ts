@@ -101,9 +101,8 @@ async function createDatabase(rows: number): Promise<number> {
   await withClient(`${PG_BASE}/postgres`, (c) => c.query(`CREATE DATABASE ${DB}`));
   const [seconds] = await timed(() =>
     withClient(DB_URL, async (c) => {
-      // The GIN index is part of the langchain-postgres layout, and the server's restore creates it
-      // (CREATE INDEX IF NOT EXISTS) when missing. Creating it up front keeps both sides loading into
-      // the same table shape; otherwise psql runs before the first server restore would skip it.
+      // The GIN index is part of the langchain-postgres layout (the server creates it with new
+      // tables); it makes every COPY FROM pay realistic index maintenance, equally on both sides.
       await c.query(`
         CREATE EXTENSION vector;
         CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
@@ -310,7 +309,9 @@ async function main(): Promise<void> {
     console.warn(`build failed, running src/main.ts through tsx instead:\n${(err as Error).message.slice(0, 1500)}`);
     serverCommand = ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
   }
-  console.log(`server: node ${serverCommand.join(' ')}; rows ${ROWS.join(',')}; dim ${DIM}; repeat ${REPEAT}`);
+  // src/ changes under us: record which code the numbers belong to.
+  const git = (await run('git', ['describe', '--always', '--dirty']).catch(() => 'unknown')).trim();
+  console.log(`git ${git}; server: node ${serverCommand.join(' ')}; rows ${ROWS.join(',')}; dim ${DIM}; repeat ${REPEAT}`);
   const results: Result[] = [];
   try {
     for (const rows of ROWS) results.push(await benchRows(rows));
@@ -321,7 +322,7 @@ async function main(): Promise<void> {
   const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_');
   const out = path.join(ROOT, 'bench', 'results', `copy-${stamp}.json`);
   await fsp.mkdir(path.dirname(out), { recursive: true });
-  await fsp.writeFile(out, `${JSON.stringify({ started: started.toISOString(), node: process.version, host: { cpus: os.cpus().length, mem_gib: os.totalmem() / 2 ** 30 }, results }, null, 2)}\n`);
+  await fsp.writeFile(out, `${JSON.stringify({ started: started.toISOString(), git, server: serverCommand.join(' '), node: process.version, host: { cpus: os.cpus().length, mem_gib: os.totalmem() / 2 ** 30 }, results }, null, 2)}\n`);
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
 }
 

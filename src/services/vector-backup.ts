@@ -15,6 +15,7 @@ import { AppError, ConflictError, ERROR_TYPES, InternalError, NotFoundError, isC
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestamp, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
+import { createChunkBatcher } from '../streams/chunk-batcher.js';
 import { appendBackupLog } from './backup-log.js';
 import {
   backupDirOf,
@@ -109,7 +110,7 @@ export class VectorBackupService {
             const rows = await copyOut(
               client,
               copyTableToCsv(table, copyableColumns(columns.get(table)!)),
-              [fs.createWriteStream(tmp)],
+              [createChunkBatcher(), fs.createWriteStream(tmp)],
               { signal: request.signal },
             );
             const size = (await fsp.stat(tmp)).size;
@@ -197,7 +198,8 @@ async function publishFiles(tmpFiles: readonly string[]): Promise<void> {
   for (const tmp of tmpFiles) {
     const handle = await fsp.open(tmp, 'r+');
     try {
-      await handle.sync();
+      // fdatasync: the data must be on disk before the rename publishes it; metadata can follow.
+      await handle.datasync();
     } finally {
       await handle.close();
     }
