@@ -31,7 +31,37 @@ describe('loadConfig', () => {
       allowedDbHosts: undefined,
       jsonBodyLimit: 1024 * 1024,
       shutdownTimeoutMs: 30_000,
+      providers: {
+        embedding: {
+          provider: 'builtin',
+          baseUrl: undefined,
+          apiKey: undefined,
+          model: 'builtin-lexical-hash-v1',
+          dimensions: 1024,
+          batchSize: 10,
+          timeoutMs: 30_000,
+          maxRetries: 3,
+        },
+      },
+      pipeline: { tableConcurrency: 4, sqlValidationConcurrency: 5, sqlValidationTimeoutMs: 30_000 },
     });
+  });
+
+  it('configures the LLM and embedding endpoints, and refuses half a configuration', () => {
+    const config = loadConfig({
+      DATABASE_URL: DB,
+      LLM_BASE_URL: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
+      LLM_MODEL: 'qwen-plus',
+      LLM_API_KEY: 'sk-1',
+      EMBEDDING_BASE_URL: 'http://127.0.0.1:11434/v1',
+      EMBEDDING_DIMENSIONS: '768',
+    });
+    expect(config.providers.llm).toMatchObject({ baseUrl: 'https://dashscope.aliyuncs.com/compatible-mode/v1', model: 'qwen-plus', apiKey: 'sk-1', maxRetries: 2 });
+    expect(config.providers.embedding).toMatchObject({ provider: 'openai', model: 'text-embedding-v4', dimensions: 768 });
+    expect(() => loadConfig({ DATABASE_URL: DB, LLM_BASE_URL: 'http://x/v1' })).toThrow(/LLM_MODEL/);
+    expect(() => loadConfig({ DATABASE_URL: DB, EMBEDDING_PROVIDER: 'openai' })).toThrow(/EMBEDDING_BASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: DB, EMBEDDING_PROVIDER: 'magic' })).toThrow(/EMBEDDING_PROVIDER/);
+    expect(() => loadConfig({ DATABASE_URL: DB, LLM_BASE_URL: 'ftp://x' })).toThrow(/LLM_BASE_URL/);
   });
 
   it('reads every variable when set', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ProviderSettings } from './providers/types.js';
 
 /** A PostgreSQL connection URL; checked here so a typo stops start-up instead of the first request. */
 const postgresUrl = z
@@ -42,6 +43,34 @@ const EnvSchema = z.object({
   JSON_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** How long SIGTERM waits for running requests (COPYs) before closing pools, in ms. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+
+  /** OpenAI-compatible chat endpoint (…/v1). Unset: the built-in offline generators run. */
+  LLM_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  /** Model name, e.g. qwen-plus, deepseek-chat, gpt-4o-mini, qwen2.5:7b (Ollama). Required with LLM_BASE_URL. */
+  LLM_MODEL: z.string().min(1).optional(),
+  /** Per HTTP attempt, ms. LLM replies for a table or a theme can take a minute. */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  /** Retries on 429/5xx/timeouts (the openai SDK's backoff). */
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  LLM_TEMPERATURE: z.coerce.number().min(0).max(2).optional(),
+  /** openai (OpenAI-compatible /embeddings), ollama, or builtin (offline lexical hashing). Default: openai when EMBEDDING_BASE_URL is set, else builtin. */
+  EMBEDDING_PROVIDER: z.enum(['openai', 'ollama', 'builtin']).optional(),
+  EMBEDDING_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  EMBEDDING_API_KEY: z.string().min(1).optional(),
+  /** Default: text-embedding-v4 (openai), bge-m3 (ollama). */
+  EMBEDDING_MODEL: z.string().min(1).optional(),
+  /** Vector width; 1024 matches the original's text-embedding-v4 vectors. */
+  EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(16_000).default(1024),
+  EMBEDDING_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(10),
+  EMBEDDING_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  EMBEDDING_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /** Tables introspected at once by ddl_generation (each holds one business-database connection). */
+  PIPELINE_TABLE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  /** SQLs EXPLAINed at once by sql_validation. */
+  SQL_VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(5),
+  /** statement_timeout of each EXPLAIN, ms. */
+  SQL_VALIDATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
 });
 
 export type ConfigInput = z.input<typeof EnvSchema>;
@@ -61,6 +90,12 @@ export interface Config {
   readonly allowedDbHosts: readonly string[] | undefined;
   readonly jsonBodyLimit: number;
   readonly shutdownTimeoutMs: number;
+  readonly providers: ProviderSettings;
+  readonly pipeline: {
+    readonly tableConcurrency: number;
+    readonly sqlValidationConcurrency: number;
+    readonly sqlValidationTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +118,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid environment configuration:\n  DATABASE_URL: is required (a PostgreSQL with pgvector, e.g. postgresql://postgres@127.0.0.1:5432/postgres)',
     );
   }
+  if (e.LLM_BASE_URL && !e.LLM_MODEL) {
+    throw new ConfigError('Invalid environment configuration:\n  LLM_MODEL: is required when LLM_BASE_URL is set');
+  }
+  const embeddingProvider = e.EMBEDDING_PROVIDER ?? (e.EMBEDDING_BASE_URL ? 'openai' : 'builtin');
+  if (embeddingProvider === 'openai' && !e.EMBEDDING_BASE_URL) {
+    throw new ConfigError('Invalid environment configuration:\n  EMBEDDING_BASE_URL: is required when EMBEDDING_PROVIDER=openai');
+  }
+  const providers: ProviderSettings = {
+    ...(e.LLM_BASE_URL && e.LLM_MODEL
+      ? {
+          llm: {
+            baseUrl: e.LLM_BASE_URL,
+            apiKey: e.LLM_API_KEY,
+            model: e.LLM_MODEL,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            maxRetries: e.LLM_MAX_RETRIES,
+            temperature: e.LLM_TEMPERATURE,
+          },
+        }
+      : {}),
+    embedding: {
+      provider: embeddingProvider,
+      baseUrl: e.EMBEDDING_BASE_URL,
+      apiKey: e.EMBEDDING_API_KEY,
+      model: e.EMBEDDING_MODEL ?? { openai: 'text-embedding-v4', ollama: 'bge-m3', builtin: 'builtin-lexical-hash-v1' }[embeddingProvider],
+      dimensions: e.EMBEDDING_DIMENSIONS,
+      batchSize: e.EMBEDDING_BATCH_SIZE,
+      timeoutMs: e.EMBEDDING_TIMEOUT_MS,
+      maxRetries: e.EMBEDDING_MAX_RETRIES,
+    },
+  };
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -98,5 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedDbHosts: e.ALLOWED_DB_HOSTS ? Object.freeze([...e.ALLOWED_DB_HOSTS]) : undefined,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    providers,
+    pipeline: Object.freeze({
+      tableConcurrency: e.PIPELINE_TABLE_CONCURRENCY,
+      sqlValidationConcurrency: e.SQL_VALIDATION_CONCURRENCY,
+      sqlValidationTimeoutMs: e.SQL_VALIDATION_TIMEOUT_MS,
+    }),
   });
 }

@@ -21,6 +21,8 @@ export const ERROR_TYPES = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNAUTHORIZED: 'UNAUTHORIZED',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  /** The configured LLM or embedding endpoint failed or answered nonsense. */
+  MODEL_PROVIDER_ERROR: 'MODEL_PROVIDER_ERROR',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 
@@ -105,6 +107,11 @@ export class UnprocessableError extends AppError {
 /** A dependency (a database) cannot be reached; the request may succeed later. */
 export class ServiceUnavailableError extends AppError {
   readonly status = 503;
+}
+
+/** An upstream dependency (LLM, embedding endpoint) failed; the request itself was fine. */
+export class UpstreamError extends AppError {
+  readonly status = 502;
 }
 
 export class InternalError extends AppError {

@@ -6,6 +6,7 @@ import { redactConnectionString } from './db/connection-string.js';
 import { DatabaseRegistry } from './db/database-registry.js';
 import { migrate } from './db/migrate.js';
 import { createLogger } from './logger.js';
+import { createProviders } from './providers/create-providers.js';
 import { createServices } from './services/create-services.js';
 
 async function main(): Promise<void> {
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
     'starting text2sql-pipeline',
   );
   await migrate(databases.app, logger);
-  const services = createServices(config, databases, logger);
+  const providers = createProviders(config.providers, logger);
+  const services = createServices(config, databases, providers, logger);
   const app = createApp({ config, services, logger });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

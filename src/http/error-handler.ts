@@ -7,10 +7,12 @@ import {
   MethodNotAllowedError,
   PayloadTooLargeError,
   ServiceUnavailableError,
+  UpstreamError,
   ValidationError,
   isConnectionError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { EmbeddingError, LlmError } from '../providers/types.js';
 import { errorBody } from './envelope.js';
 
 interface BodyParserError {
@@ -39,6 +41,9 @@ export function toAppError(err: unknown): AppError {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new ValidationError('请求体编码不受支持，请使用 UTF-8', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['body'] });
+  }
+  if (err instanceof LlmError || err instanceof EmbeddingError) {
+    return new UpstreamError(`模型服务调用失败: ${err.message}`, ERROR_TYPES.MODEL_PROVIDER_ERROR, { cause: err });
   }
   if (isConnectionError(err)) {
     return new ServiceUnavailableError('数据库连接失败，请检查数据库是否可用', ERROR_TYPES.DATABASE_CONNECTION_ERROR, {

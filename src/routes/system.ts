@@ -21,7 +21,7 @@ export function registerSystemRoutes(routes: RouteRegistry, services: Services, 
     handler: async ({ res }) => {
       const report = await services.health.check();
       if (report.healthy) {
-        sendSuccess(res, 200, '服务正常', { status: 'healthy', version, ...report });
+        sendSuccess(res, 200, '服务正常', { status: 'healthy', version, ...report, providers: services.providers.describe() });
         return;
       }
       const failing = Object.entries(report.checks).filter(([, c]) => !c.ok).map(([name]) => name);

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { DatabaseRegistry } from '../../src/db/database-registry.js';
+import { createProviders } from '../../src/providers/create-providers.js';
 import { createServices, type Services } from '../../src/services/create-services.js';
 
 /** The project's shared/ folder (contract, seeds, fixtures) sits beside the repository; SHARED_DIR overrides. */
@@ -34,7 +35,7 @@ export async function createTestApp(databaseUrl: string, env: Record<string, str
   });
   const logger = pino({ level: 'silent' });
   const databases = new DatabaseRegistry(config, logger);
-  const services = createServices(config, databases, logger, cwd);
+  const services = createServices(config, databases, createProviders(config.providers, logger), logger, cwd);
   const app = createApp({ config, services, logger });
   return {
     app,

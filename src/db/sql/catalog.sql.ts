@@ -118,3 +118,8 @@ export function distinctValues(qualifiedIdent: string, column: string, scanLimit
     values: [scanLimit, maxValues + 1],
   };
 }
+
+/** The latest value of a date/timestamp column, as an ISO date (time filters in generated questions). */
+export function latestDate(qualifiedIdent: string, column: string): SqlQuery {
+  return { text: /* SQL */ `SELECT max(${quoteIdent(column)})::date::text AS v FROM ${qualifiedIdent}` };
+}

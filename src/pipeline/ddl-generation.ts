@@ -1,0 +1,111 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { mapLimit } from '../lib/map-limit.js';
+import { secondsSince } from '../lib/time.js';
+import { splitTableName } from '../services/database-tools.js';
+import type { TableCommenter } from '../services/table-commenter.js';
+import { renderDdl, renderMarkdown } from '../services/table-docs.js';
+import type { TableInspector } from '../services/table-inspector.js';
+import { checkAborted, type StepContext } from './step-context.js';
+import { readTextIfExists, stepResultFile, TABLE_LIST_NAME, writeFileAtomic, writeJson } from './step-files.js';
+import { parseTableList, tableFileBase } from './table-list.js';
+
+export interface DdlGenerationResult {
+  total_tables: number;
+  processed_successfully: number;
+  failed: number;
+  files_generated: number;
+  failed_tables: { table: string; error: string }[];
+  comment_provider: string;
+  duration: number;
+}
+
+const SYSTEM_SCHEMAS = /^(information_schema|pg_catalog|pg_toast|pg_temp.*|pg_toast_temp.*)$/;
+
+export class StepFailedError extends Error {
+  override readonly name = 'StepFailedError';
+}
+
+/** Reads the task's table list; a task without one cannot run (the upload route provides it). */
+export async function readTaskTables(ctx: StepContext): Promise<string[]> {
+  const file = path.join(ctx.taskDir, TABLE_LIST_NAME);
+  const text = await readTextIfExists(file);
+  if (text === null) {
+    throw new StepFailedError(`表清单文件不存在: ${TABLE_LIST_NAME}。请先上传表清单文件到任务 ${ctx.taskId}，然后再执行工作流。`);
+  }
+  const parsed = parseTableList(text);
+  for (const bad of parsed.invalid) ctx.log.warn(`跳过无效表名: ${bad.name} (${bad.reason})`);
+  const tables = parsed.tables.filter((t) => !SYSTEM_SCHEMAS.test(splitTableName(t)[0]));
+  if (tables.length === 0) throw new StepFailedError('表清单文件中没有有效的表名');
+  return tables;
+}
+
+/**
+ * Step 1: for every table of the list, introspect it and write `<base>.ddl` and
+ * `<base>_detail.md` (tables processed concurrently, bounded), then `filename_mapping.txt`.
+ * A table that fails is reported; the step fails only when no table succeeds.
+ */
+export class DdlGenerationStep {
+  constructor(
+    private readonly inspector: TableInspector,
+    private readonly commenter: TableCommenter,
+    private readonly concurrency: number,
+  ) {}
+
+  async run(ctx: StepContext): Promise<DdlGenerationResult> {
+    const started = performance.now();
+    const tables = await readTaskTables(ctx);
+    ctx.log.info(`开始生成 DDL/MD: ${tables.length} 张表, 注释来源: ${this.commenter.provider}`);
+    let done = 0;
+    ctx.progress({ done, total: tables.length, unit: 'tables' });
+
+    const outcomes = await mapLimit(tables, this.concurrency, async (name) => {
+      checkAborted(ctx.signal);
+      const [schema, table] = splitTableName(name);
+      try {
+        const description = await this.inspector.describeTable(ctx.business.pool, schema, table);
+        const comments = await this.commenter.comment(description, ctx.businessContext, ctx.signal);
+        const base = tableFileBase(`${schema}.${table}`);
+        await writeFileAtomic(path.join(ctx.taskDir, `${base}.ddl`), `${renderDdl(description, comments)}\n`);
+        await writeFileAtomic(path.join(ctx.taskDir, `${base}_detail.md`), `${renderMarkdown(description, comments)}\n`);
+        ctx.log.info(`表 ${schema}.${table} 处理成功 -> ${base}.ddl, ${base}_detail.md`);
+        return { name: `${schema}.${table}`, base, error: null };
+      } catch (err) {
+        checkAborted(ctx.signal);
+        ctx.log.error(`表 ${schema}.${table} 处理失败: ${(err as Error).message}`);
+        return { name: `${schema}.${table}`, base: null, error: (err as Error).message };
+      } finally {
+        ctx.progress({ done: ++done, total: tables.length, unit: 'tables' });
+      }
+    });
+
+    const succeeded = outcomes.filter((o) => o.base !== null);
+    const mapping = [
+      '# 文件名映射报告',
+      '# 格式: 原始表名 -> 实际文件名',
+      '',
+      ...succeeded.map((o) => `${o.name} -> ${o.base}.ddl, ${o.base}_detail.md`).sort(),
+    ].join('\n');
+    await writeFileAtomic(path.join(ctx.taskDir, 'filename_mapping.txt'), `${mapping}\n`);
+
+    const result: DdlGenerationResult = {
+      total_tables: tables.length,
+      processed_successfully: succeeded.length,
+      failed: tables.length - succeeded.length,
+      files_generated: succeeded.length * 2,
+      failed_tables: outcomes.filter((o) => o.error !== null).map((o) => ({ table: o.name, error: o.error! })),
+      comment_provider: this.commenter.provider,
+      duration: secondsSince(started),
+    };
+    await writeJson(stepResultFile(ctx.taskDir, 'ddl_generation'), result);
+    if (succeeded.length === 0) {
+      throw new StepFailedError(`所有表处理失败: ${result.failed_tables.map((f) => `${f.table}: ${f.error}`).join('; ')}`);
+    }
+    return result;
+  }
+}
+
+/** The `<base>_detail.md` files of a task, sorted, excluding the QA step's own `metadata_detail.md`. */
+export async function tableDocFiles(taskDir: string): Promise<string[]> {
+  return (await fs.readdir(taskDir)).filter((f) => f.endsWith('_detail.md') && f !== 'metadata_detail.md').sort();
+}

@@ -1,0 +1,28 @@
+import type { Pool } from '../db/pool.js';
+import type { TaskLog } from './task-log.js';
+
+export const STEP_NAMES = ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export interface StepProgress {
+  done: number;
+  total: number;
+  /** What is counted: tables, themes, sqls, items. */
+  unit: 'tables' | 'themes' | 'sqls' | 'items';
+}
+
+/** Everything a step needs about the task it runs for; no HTTP, no task tables. */
+export interface StepContext {
+  taskId: string;
+  taskDir: string;
+  /** The business database the task describes. */
+  business: { pool: Pool; database: string };
+  businessContext: string;
+  log: TaskLog;
+  progress(update: StepProgress): void;
+  signal?: AbortSignal;
+}
+
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { redactSecrets } from '../db/connection-string.js';
+import { localDateTime } from '../lib/time.js';
+
+export type TaskLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+export const TASK_LOG_NAME = 'data_pipeline.log';
+
+/**
+ * Appends to `<task dir>/data_pipeline.log` in the original's simple format,
+ * `YYYY-MM-DD HH:MM:SS [LEVEL] <logger>: <message>`, which the log routes parse. Secrets in
+ * messages are masked; multi-line messages keep continuation lines (the parser joins them).
+ */
+export class TaskLog {
+  private readonly file: string;
+
+  constructor(taskDir: string, private readonly loggerName: string) {
+    this.file = path.join(taskDir, TASK_LOG_NAME);
+  }
+
+  child(loggerName: string): TaskLog {
+    return new TaskLog(path.dirname(this.file), loggerName);
+  }
+
+  info(message: string): void {
+    this.write('INFO', message);
+  }
+
+  warn(message: string): void {
+    this.write('WARNING', message);
+  }
+
+  error(message: string): void {
+    this.write('ERROR', message);
+  }
+
+  debug(message: string): void {
+    this.write('DEBUG', message);
+  }
+
+  // Synchronous appends: lines from concurrent steps never interleave mid-line, and a crash
+  // loses nothing already logged. Task logs are a few hundred lines, not a hot path.
+  private write(level: TaskLogLevel, message: string): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    fs.appendFileSync(this.file, `${localDateTime()} [${level}] ${this.loggerName}: ${redactSecrets(message)}\n`, 'utf8');
+  }
+}
