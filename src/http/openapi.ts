@@ -69,6 +69,26 @@ export function buildOpenApiDocument(registry: RouteRegistry, info: { title: str
         ...(route.body
           ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(route.body) } } } }
           : {}),
+        ...(route.multipart
+          ? {
+              requestBody: {
+                required: true,
+                content: {
+                  'multipart/form-data': {
+                    schema: {
+                      type: 'object',
+                      properties: Object.fromEntries(
+                        Object.entries(route.multipart).map(([name, description]) => [
+                          name,
+                          name === 'file' ? { type: 'string', format: 'binary', description } : { type: 'string', description },
+                        ]),
+                      ),
+                    },
+                  },
+                },
+              },
+            }
+          : {}),
         responses,
         ...(route.public ? { security: [] } : {}),
       },

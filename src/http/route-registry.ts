@@ -1,4 +1,4 @@
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { MethodNotAllowedError } from '../errors.js';
 import { parseInput } from './parse-input.js';
@@ -32,6 +32,10 @@ export interface RouteDefinition<B = unknown, Q = unknown, P = unknown> {
   public?: boolean;
   /** The original used a full-width colon on some routes (`缺少必需参数：table`). */
   missingMessagePrefix?: string;
+  /** Runs before input parsing, e.g. multer for a multipart upload route (and only there). */
+  middleware?: RequestHandler[];
+  /** OpenAPI description of a multipart body: field name → description (`file` fields are binary). */
+  multipart?: Record<string, string>;
   handler: (input: RouteInput<B, Q, P>) => Promise<void> | void;
 }
 
@@ -52,7 +56,7 @@ export class RouteRegistry {
 
   mount(router: Router): void {
     for (const route of this.routes) {
-      router[route.method](route.path, async (req: Request, res: Response) => {
+      router[route.method](route.path, ...(route.middleware ?? []), async (req: Request, res: Response) => {
         const params = route.params ? parseInput(route.params, req.params) : req.params;
         const query = route.query ? parseInput(route.query, req.query) : req.query;
         const body = route.body ? parseInput(route.body, req.body ?? {}, { missingMessagePrefix: route.missingMessagePrefix }) : req.body;
