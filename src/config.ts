@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import type { ProviderSettings } from './providers/types.js';
 
@@ -67,6 +69,22 @@ const EnvSchema = z.object({
   EMBEDDING_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   /** Tables introspected at once by ddl_generation (each holds one business-database connection). */
   PIPELINE_TABLE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  /** Names this server in the execution table; on start-up, executions it held are marked failed. Default host:port. */
+  WORKER_ID: z.string().min(1).max(200).optional(),
+  /** Task executions this process runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** How often an idle worker looks for queued executions (NOTIFY wakes it sooner), ms. */
+  JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(2000),
+  /** Heartbeat (and progress write) of a running execution, ms. */
+  JOB_HEARTBEAT_MS: z.coerce.number().int().min(50).default(2000),
+  /** An execution whose heartbeat is older than this is considered dead, seconds. */
+  JOB_STALE_SECONDS: z.coerce.number().int().min(5).default(60),
+  /** Largest table-list upload, bytes (2 MiB like the original). */
+  TABLE_LIST_MAX_BYTES: z.coerce.number().int().min(1).default(2 * 1024 * 1024),
+  /** Largest generic task-file upload, bytes (10 MiB). */
+  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
+  /** Where multipart uploads are spooled before they are checked and moved; default <tmp>/text2sql-uploads. */
+  UPLOAD_TMP_DIR: z.string().min(1).optional(),
   /** SQLs EXPLAINed at once by sql_validation. */
   SQL_VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(5),
   /** statement_timeout of each EXPLAIN, ms. */
@@ -91,6 +109,14 @@ export interface Config {
   readonly jsonBodyLimit: number;
   readonly shutdownTimeoutMs: number;
   readonly providers: ProviderSettings;
+  readonly worker: {
+    readonly id: string;
+    readonly concurrency: number;
+    readonly pollIntervalMs: number;
+    readonly heartbeatMs: number;
+    readonly staleSeconds: number;
+  };
+  readonly uploads: { readonly tmpDir: string; readonly tableListBytes: number; readonly maxBytes: number };
   readonly pipeline: {
     readonly tableConcurrency: number;
     readonly sqlValidationConcurrency: number;
@@ -165,6 +191,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     providers,
+    worker: Object.freeze({
+      id: e.WORKER_ID ?? `${os.hostname()}:${e.PORT}`,
+      concurrency: e.WORKER_CONCURRENCY,
+      pollIntervalMs: e.JOB_POLL_INTERVAL_MS,
+      heartbeatMs: e.JOB_HEARTBEAT_MS,
+      staleSeconds: e.JOB_STALE_SECONDS,
+    }),
+    uploads: Object.freeze({
+      tmpDir: e.UPLOAD_TMP_DIR ?? path.join(os.tmpdir(), 'text2sql-uploads'),
+      tableListBytes: e.TABLE_LIST_MAX_BYTES,
+      maxBytes: e.UPLOAD_MAX_BYTES,
+    }),
     pipeline: Object.freeze({
       tableConcurrency: e.PIPELINE_TABLE_CONCURRENCY,
       sqlValidationConcurrency: e.SQL_VALIDATION_CONCURRENCY,

@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     server.once('error', reject);
   });
   logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir }, 'server listening');
+  await services.jobRunner.start();
+  logger.info({ workerId: config.worker.id, concurrency: config.worker.concurrency }, 'task worker started');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -58,6 +60,9 @@ async function main(): Promise<void> {
       logger.warn('grace period over: closing the remaining connections (their transactions roll back)');
       server.closeAllConnections();
     }
+    // Running task executions get the same grace; what is still running then is cancelled and
+    // recorded as interrupted, never left in_progress.
+    await services.jobRunner.stop(config.shutdownTimeoutMs);
     await databases.close();
     logger.info('stopped');
     logger.flush();

@@ -47,7 +47,9 @@ export function parseInput<S extends z.ZodType>(
   // prefixed with the parameter so the reply always names it.
   const name = paramName(first.path);
   const namesParam = new RegExp(`(^|[^A-Za-z0-9_])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_])`);
-  const message = namesParam.test(first.message)
+  // Our own (Chinese) messages are used verbatim, like the original's texts; zod's English
+  // defaults get the parameter named in front.
+  const message = namesParam.test(first.message) || /\p{Script=Han}/u.test(first.message)
     ? first.message
     : `参数 ${name} 无效: ${first.message}`;
   throw new ValidationError(message, ERROR_TYPES.INVALID_PARAMS, {

@@ -15,12 +15,22 @@ export const TASK_LOG_NAME = 'data_pipeline.log';
 export class TaskLog {
   private readonly file: string;
 
-  constructor(taskDir: string, private readonly loggerName: string) {
+  constructor(
+    taskDir: string,
+    private readonly loggerName: string,
+    private readonly prefix = '',
+  ) {
     this.file = path.join(taskDir, TASK_LOG_NAME);
   }
 
+  /** The same file under another logger name. */
   child(loggerName: string): TaskLog {
-    return new TaskLog(path.dirname(this.file), loggerName);
+    return new TaskLog(path.dirname(this.file), loggerName, this.prefix);
+  }
+
+  /** The same log with every message tagged `[<step>]`, which the log routes read as the step. */
+  forStep(step: string): TaskLog {
+    return new TaskLog(path.dirname(this.file), this.loggerName, `[${step}] `);
   }
 
   info(message: string): void {
@@ -43,6 +53,6 @@ export class TaskLog {
   // loses nothing already logged. Task logs are a few hundred lines, not a hot path.
   private write(level: TaskLogLevel, message: string): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.appendFileSync(this.file, `${localDateTime()} [${level}] ${this.loggerName}: ${redactSecrets(message)}\n`, 'utf8');
+    fs.appendFileSync(this.file, `${localDateTime()} [${level}] ${this.loggerName}: ${this.prefix}${redactSecrets(message)}\n`, 'utf8');
   }
 }

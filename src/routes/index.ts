@@ -3,6 +3,7 @@ import { RouteRegistry } from '../http/route-registry.js';
 import type { Services } from '../services/create-services.js';
 import { registerDatabaseRoutes } from './database.js';
 import { docsRouter, registerSystemRoutes } from './system.js';
+import { registerTaskRoutes } from './tasks.js';
 import { registerVectorRoutes } from './vector.js';
 
 /** Builds the `/api/v0` router and the registry the OpenAPI document is generated from. */
@@ -11,6 +12,7 @@ export function mountRoutes(services: Services, version: string): { router: Rout
   registerSystemRoutes(registry, services, version);
   registerVectorRoutes(registry, services);
   registerDatabaseRoutes(registry, services);
+  registerTaskRoutes(registry, services);
   const router = express.Router();
   router.use(docsRouter());
   registry.mount(router);

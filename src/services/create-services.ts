@@ -1,15 +1,19 @@
 import type { Config } from '../config.js';
+import type { DatabaseRegistry } from '../db/database-registry.js';
+import { JobRunner } from '../jobs/job-runner.js';
+import { TaskExecution } from '../jobs/task-execution.js';
+import type { Logger } from '../logger.js';
 import { createPipeline, type Pipeline } from '../pipeline/create-pipeline.js';
 import type { Providers } from '../providers/create-providers.js';
-import type { DatabaseRegistry } from '../db/database-registry.js';
-import type { Logger } from '../logger.js';
 import { BackupCatalog } from './backup-catalog.js';
 import { DatabaseToolsService } from './database-tools.js';
+import { DataRoot } from './data-root.js';
+import { HealthService } from './health-service.js';
 import { LlmTableCommenter } from './llm-table-commenter.js';
 import { CatalogTableCommenter } from './table-commenter.js';
 import { TableInspector } from './table-inspector.js';
-import { DataRoot } from './data-root.js';
-import { HealthService } from './health-service.js';
+import { TaskDeletion } from './task-deletion.js';
+import { TaskService } from './task-service.js';
 import { VectorBackupService } from './vector-backup.js';
 import { VectorRestoreService } from './vector-restore.js';
 
@@ -22,11 +26,15 @@ export interface Services {
   databaseTools: DatabaseToolsService;
   pipeline: Pipeline;
   providers: Providers;
+  tasks: TaskService;
+  taskDeletion: TaskDeletion;
+  /** Built here, started by main.ts (or a test) once the server listens. */
+  jobRunner: JobRunner;
 }
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -35,17 +43,30 @@ export function createServices(
   const dataRoot = new DataRoot(config.dataPipelineRoot, cwd);
   const backupCatalog = new BackupCatalog(dataRoot);
   const inspector = new TableInspector();
+  const vectorBackup = new VectorBackupService(dataRoot, databases, logger);
+  const pipeline = createPipeline(config, providers, inspector, databases.vector);
+  const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
+  const jobRunner = new JobRunner(databases.app, execution, logger, {
+    workerId: config.worker.id,
+    concurrency: config.worker.concurrency,
+    pollIntervalMs: config.worker.pollIntervalMs,
+    heartbeatMs: config.worker.heartbeatMs,
+    staleSeconds: config.worker.staleSeconds,
+  });
   return {
     dataRoot,
     backupCatalog,
-    vectorBackup: new VectorBackupService(dataRoot, databases, logger),
+    vectorBackup,
     vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),
       llm: providers.llm ? new LlmTableCommenter(providers.llm) : null,
     }),
-    pipeline: createPipeline(config, providers, inspector, databases.vector),
+    pipeline,
     providers,
+    tasks: new TaskService(databases.app, databases, dataRoot, () => jobRunner.nudge(), cwd),
+    taskDeletion: new TaskDeletion(databases.app, dataRoot),
+    jobRunner,
   };
 }

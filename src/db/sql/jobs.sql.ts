@@ -1,0 +1,119 @@
+import type { SqlQuery } from '../pool.js';
+
+export const JOB_STATES = {
+  QUEUED: 'queued',
+  ACTIVE: 'active',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+} as const;
+export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
+
+export interface JobRow {
+  job_id: string;
+  task_id: string;
+  execution_mode: 'complete' | 'step';
+  step_name: string | null;
+  options: Record<string, unknown>;
+  state: JobState;
+  cancel_requested: boolean;
+  worker_id: string | null;
+  progress: Record<string, unknown> | null;
+  error_message: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  heartbeat_at: Date | null;
+  completed_at: Date | null;
+}
+
+export const JOBS_CHANNEL = 'data_pipeline_jobs';
+
+/** Fails with 23505 on idx_jobs_one_live_per_task when the task already has a live job. */
+export function insertJob(job: { jobId: string; taskId: string; mode: string; step: string | null; options: object }): SqlQuery {
+  return {
+    text: /* SQL */ `
+      INSERT INTO data_pipeline_jobs (job_id, task_id, execution_mode, step_name, options)
+      VALUES ($1, $2, $3, $4, $5)
+      RETURNING *`,
+    values: [job.jobId, job.taskId, job.mode, job.step, job.options],
+  };
+}
+
+export function notifyJobs(): SqlQuery {
+  return { text: /* SQL */ `SELECT pg_notify($1, 'queued')`, values: [JOBS_CHANNEL] };
+}
+
+/** Claims the oldest queued job; concurrent workers skip rows another one has locked. */
+export function claimNextJob(workerId: string): SqlQuery {
+  return {
+    text: /* SQL */ `
+      UPDATE data_pipeline_jobs
+         SET state = 'active', worker_id = $1, started_at = now(), heartbeat_at = now()
+       WHERE job_id = (
+         SELECT job_id FROM data_pipeline_jobs
+          WHERE state = 'queued'
+          ORDER BY created_at
+          FOR UPDATE SKIP LOCKED
+          LIMIT 1)
+      RETURNING *`,
+    values: [workerId],
+  };
+}
+
+/** Heartbeat and progress in one write; returns whether a cancel was requested meanwhile. */
+export function heartbeat(jobId: string, progress: object | null): SqlQuery {
+  return {
+    text: /* SQL */ `
+      UPDATE data_pipeline_jobs SET heartbeat_at = now(), progress = COALESCE($2, progress)
+       WHERE job_id = $1 AND state = 'active'
+      RETURNING cancel_requested`,
+    values: [jobId, progress],
+  };
+}
+
+export function finishJob(jobId: string, state: JobState, errorMessage: string | null): SqlQuery {
+  return {
+    text: /* SQL */ `
+      UPDATE data_pipeline_jobs SET state = $2, error_message = $3, completed_at = now()
+       WHERE job_id = $1 AND state IN ('queued', 'active')
+      RETURNING *`,
+    values: [jobId, state, errorMessage],
+  };
+}
+
+/** A queued job is cancelled at once; an active one is flagged and its worker stops it. */
+export function requestCancel(taskId: string): SqlQuery {
+  return {
+    text: /* SQL */ `
+      UPDATE data_pipeline_jobs
+         SET cancel_requested = TRUE,
+             state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+             completed_at = CASE WHEN state = 'queued' THEN now() ELSE completed_at END
+       WHERE task_id = $1 AND state IN ('queued', 'active')
+      RETURNING *, (state = 'cancelled') AS cancelled_now`,
+    values: [taskId],
+  };
+}
+
+export function selectLiveJob(taskId: string): SqlQuery {
+  return {
+    text: /* SQL */ `SELECT * FROM data_pipeline_jobs WHERE task_id = $1 ORDER BY created_at DESC LIMIT 1`,
+    values: [taskId],
+  };
+}
+
+/**
+ * Active jobs that can no longer be running: this worker's own (it just started, so anything it
+ * held died with its previous process) and any whose heartbeat stopped `staleSeconds` ago.
+ */
+export function failInterruptedJobs(workerId: string, staleSeconds: number, message: string): SqlQuery {
+  return {
+    text: /* SQL */ `
+      UPDATE data_pipeline_jobs
+         SET state = 'failed', error_message = $3, completed_at = now()
+       WHERE state = 'active'
+         AND (worker_id = $1 OR heartbeat_at < now() - make_interval(secs => $2))
+      RETURNING *`,
+    values: [workerId, staleSeconds, message],
+  };
+}

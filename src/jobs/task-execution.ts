@@ -1,0 +1,171 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { DatabaseRegistry } from '../db/database-registry.js';
+import { query, type Pool } from '../db/pool.js';
+import type { JobRow } from '../db/sql/jobs.sql.js';
+import {
+  markTaskStarted,
+  selectSteps,
+  selectTask,
+  setTaskResult,
+  STEP_ORDER,
+  updateStep,
+  updateTaskStatus,
+  type StepRow,
+  type TaskRow,
+} from '../db/sql/tasks.sql.js';
+import { fileTimestamp, localIsoTimestamp } from '../lib/time.js';
+import type { Pipeline } from '../pipeline/create-pipeline.js';
+import type { StepName, StepProgress } from '../pipeline/step-context.js';
+import { writeJson } from '../pipeline/step-files.js';
+import { TaskLog } from '../pipeline/task-log.js';
+import type { DataRoot } from '../services/data-root.js';
+import type { VectorBackupService } from '../services/vector-backup.js';
+import { moveArtifactsToFileBak } from './file-backup.js';
+
+export interface ExecutionOptions {
+  backup_vector_tables?: boolean;
+  truncate_vector_tables?: boolean;
+  skip_training?: boolean;
+}
+
+export interface ProgressReport extends StepProgress {
+  step: StepName;
+  percent: number;
+}
+
+class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+}
+
+/**
+ * Runs one execution of a task (complete or one step): step rows and task status, the task's
+ * files (`task_config.json`, `task_result.json`, `data_pipeline.log`), the vector flags before
+ * training_load, and the status rules of SPEC §5. Never leaves a task `in_progress`.
+ */
+export class TaskExecution {
+  constructor(
+    private readonly appPool: Pool,
+    private readonly databases: DatabaseRegistry,
+    private readonly dataRoot: DataRoot,
+    private readonly pipeline: Pipeline,
+    private readonly vectorBackup: VectorBackupService,
+  ) {}
+
+  async run(job: JobRow, signal: AbortSignal, report: (progress: ProgressReport) => void): Promise<void> {
+    const [task] = await query<TaskRow>(this.appPool, selectTask(job.task_id));
+    if (!task) throw new Error(`任务不存在: ${job.task_id}`);
+    const taskDir = this.dataRoot.taskDir(task.task_id);
+    await fs.mkdir(taskDir, { recursive: true });
+    const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
+    const options = job.options as ExecutionOptions;
+    const params = task.parameters;
+    const complete = job.execution_mode === 'complete';
+
+    const backupDir = complete ? await moveArtifactsToFileBak(taskDir) : null;
+    const steps: StepName[] = complete ? [...STEP_ORDER] : [job.step_name as StepName];
+    for (const step of steps) await query(this.appPool, updateStep(task.task_id, step, 'pending', {}));
+    await query(this.appPool, markTaskStarted(task.task_id));
+    await writeJson(path.join(taskDir, 'task_config.json'), {
+      task_id: task.task_id,
+      created_at: task.created_at,
+      parameters: params,
+      output_directory: this.dataRoot.relativeToCwd(taskDir),
+      execution: { execution_id: job.job_id, execution_mode: job.execution_mode, step_name: job.step_name, options },
+    });
+    log.info(`任务目录日志初始化完成 - 任务ID: ${task.task_id}`);
+    log.info(`任务参数: ${JSON.stringify(params)}`);
+    if (backupDir) log.info(`已将上次运行的文件移动到 ${backupDir}/`);
+    log.info(complete ? '完整工作流任务开始执行' : `单步执行开始: ${job.step_name}`);
+
+    const business = this.databases.businessDatabase(task.db_connection ?? undefined);
+    const artifacts: Record<string, unknown> = { ...(task.result?.artifacts as Record<string, unknown> | undefined) };
+    const failedSteps: string[] = [];
+    let failure: Error | null = null;
+    for (const step of steps) {
+      if (!this.enabled(step, params)) {
+        await query(this.appPool, updateStep(task.task_id, step, 'skipped', {}));
+        log.info(`跳过步骤 ${step}（未启用）`);
+        continue;
+      }
+      const stepLog = log.forStep(step);
+      const executionId = `${task.task_id}_step_${step}_exec_${fileTimestamp().replace('_', '')}`;
+      await query(this.appPool, updateStep(task.task_id, step, 'running', { executionId }));
+      stepLog.info(`开始执行步骤: ${step}`);
+      try {
+        if (signal.aborted) throw new CancelledError('任务已取消');
+        if (step === 'training_load' && (options.backup_vector_tables || options.truncate_vector_tables)) {
+          artifacts.vector_management = await this.vectorBackup.backup({
+            taskId: task.task_id,
+            backupVectorTables: true,
+            truncateVectorTables: options.truncate_vector_tables === true,
+            signal,
+          });
+          stepLog.info(`Vector表管理完成: 备份${options.truncate_vector_tables ? '并清空' : ''}`);
+        }
+        if (step === 'training_load' && options.skip_training) {
+          stepLog.info('跳过训练数据加载 (skip_training)');
+        } else {
+          artifacts[step] = await this.pipeline.run(
+            step,
+            {
+              taskId: task.task_id,
+              taskDir,
+              business: { pool: business.pool, database: task.db_name ?? business.database },
+              businessContext: String(params.business_context ?? '数据库管理系统'),
+              log: stepLog,
+              signal,
+              progress: (p) => report({ ...p, step, percent: p.total ? Math.round((p.done / p.total) * 100) : 0 }),
+            },
+            { enableLlmRepair: params.enable_llm_repair !== false, modifyOriginalFile: params.modify_original_file !== false },
+          );
+        }
+        await query(this.appPool, updateStep(task.task_id, step, 'completed', {}));
+        stepLog.info(`步骤执行完成: ${step}`);
+      } catch (err) {
+        const cancelled = signal.aborted || err instanceof CancelledError;
+        const message = cancelled ? '任务已取消' : (err as Error).message;
+        await query(this.appPool, updateStep(task.task_id, step, cancelled ? 'cancelled' : 'failed', { error: message }));
+        stepLog.error(`步骤执行失败: ${step} - ${message}`);
+        failedSteps.push(step);
+        failure = cancelled ? new CancelledError(message) : (err as Error);
+        break;
+      }
+    }
+
+    await query(this.appPool, setTaskResult(task.task_id, { artifacts, last_execution_id: job.job_id }));
+    if (complete) {
+      await writeJson(path.join(taskDir, 'task_result.json'), {
+        success: failure === null,
+        workflow_state: {
+          execution_id: job.job_id,
+          completed_steps: steps.filter((s) => artifacts[s] !== undefined && !failedSteps.includes(s)),
+          failed_steps: failedSteps,
+          artifacts,
+        },
+        artifacts,
+        finished_at: localIsoTimestamp(),
+      });
+    }
+    const status = failure instanceof CancelledError ? 'cancelled' : failure ? 'failed' : await this.finalStatus(task.task_id, params, complete);
+    await query(this.appPool, updateTaskStatus(task.task_id, status, failure?.message ?? null));
+    log.info(`任务结束，状态: ${status}`);
+    if (failure) throw failure;
+  }
+
+  private enabled(step: StepName, params: Record<string, unknown>): boolean {
+    if (step === 'sql_validation') return params.enable_sql_validation !== false;
+    if (step === 'training_load') return params.enable_training_data_load !== false;
+    return true;
+  }
+
+  /** Every enabled step completed → completed; else partial_completed (SPEC §5: never in_progress). */
+  private async finalStatus(taskId: string, params: Record<string, unknown>, complete: boolean): Promise<string> {
+    if (complete) return 'completed';
+    const rows = await query<StepRow>(this.appPool, selectSteps([taskId]));
+    const done = rows.every((r) => r.step_status === 'completed' || r.step_status === 'skipped' || !this.enabled(r.step_name as StepName, params));
+    return done ? 'completed' : 'partial_completed';
+  }
+}
+
+export { CancelledError };

@@ -1,0 +1,168 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from '../../src/db/pool.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { HIGHWAY_FIXTURES, seededDemoPool } from '../helpers/pipeline.js';
+
+const TASKS = '/api/v0/data_pipeline/tasks';
+const SECRET = 'Sup3rSecretPw';
+const WORKER = { WORKER_ID: 'test-worker', JOB_POLL_INTERVAL_MS: '100', JOB_HEARTBEAT_MS: '100', EMBEDDING_DIMENSIONS: '256' };
+
+async function waitForStatus(t: TestApp, taskId: string, done: (status: string) => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(t.app).get(`${TASKS}/${taskId}`).expect(200);
+    if (done(res.body.data.status) && !['queued', 'active'].includes(res.body.data.execution?.state)) return res.body.data;
+    if (Date.now() > deadline) throw new Error(`task ${taskId} stuck: ${JSON.stringify(res.body.data)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('tasks through HTTP on the demo database', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = await seededDemoPool(db.url);
+    t = await createTestApp(db.url, WORKER);
+    fs.copyFileSync(path.join(HIGHWAY_FIXTURES, 'table_list.txt'), path.join(t.cwd, 'tables.txt'));
+    await t.services.jobRunner.start();
+  });
+  afterAll(async () => {
+    await t.services.jobRunner.stop(5000);
+    await t.close();
+    await pool.end();
+    await db.drop();
+  });
+
+  it('create (seed example, server-side tables.txt) → execute complete → completed, with files, logs and vectors', async () => {
+    const dbConnection = db.url.replace('postgresql://postgres@', `postgresql://postgres:${SECRET}@`);
+    const created = await request(t.app)
+      .post(TASKS)
+      .send({
+        table_list_file: 'tables.txt',
+        business_context: '高速公路服务区管理系统',
+        db_name: 'highway_db',
+        db_connection: dbConnection,
+        task_name: '高速公路数据处理',
+        enable_sql_validation: true,
+        enable_llm_repair: true,
+        modify_original_file: true,
+        enable_training_data_load: true,
+        backup_vector_tables: false,
+        truncate_vector_tables: false,
+      })
+      .expect(201);
+    expect(created.body).toMatchObject({ success: true, code: 201, data: { task_name: '高速公路数据处理', status: 'pending', response: '任务创建成功' } });
+    const taskId = created.body.data.task_id as string;
+    expect(taskId).toMatch(/^task_\d{8}_\d{6}(_\d+)?$/);
+
+    const started = await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'complete' }).expect(202);
+    expect(started.body).toMatchObject({ code: 202, data: { task_id: taskId, execution_mode: 'complete', step_name: null, response: '任务执行已启动' } });
+
+    const done = await waitForStatus(t, taskId, (s) => s !== 'pending' && s !== 'in_progress');
+    expect(done.status, JSON.stringify(done)).toBe('completed');
+    expect(done.step_status).toEqual({ ddl_generation: 'completed', qa_generation: 'completed', sql_validation: 'completed', training_load: 'completed' });
+    expect(done.error_message).toBeNull();
+    expect(done.result.training_load.total_records).toBeGreaterThan(40);
+    expect(done.parameters.db_connection).toContain(':***@');
+
+    const dir = path.join(t.dataRoot, taskId);
+    for (const file of ['task_config.json', 'task_result.json', 'bss_company.ddl', 'metadata.txt', 'data_pipeline.log']) {
+      expect(fs.existsSync(path.join(dir, file)), file).toBe(true);
+    }
+    const log = fs.readFileSync(path.join(dir, 'data_pipeline.log'), 'utf8');
+    for (const step of ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load']) {
+      expect(log).toContain(`[${step}] 步骤执行完成: ${step}`);
+    }
+    const vectors = await db.query(`SELECT count(*)::int AS n FROM langchain_pg_embedding WHERE cmetadata->>'task_id' = $1`, [taskId]);
+    expect(vectors[0]!.n).toBe(done.result.training_load.total_records);
+
+    // The password is in no reply, file or log line.
+    const everything = [JSON.stringify(created.body), JSON.stringify(done)];
+    for (const entry of fs.readdirSync(t.dataRoot, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) everything.push(fs.readFileSync(path.join(entry.parentPath, entry.name), 'utf8'));
+    }
+    expect(everything.join('\n')).not.toContain(SECRET);
+
+    // A second complete run moves the first run's files to file_bak_<ts>/.
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({}).expect(202);
+    await waitForStatus(t, taskId, (s) => s === 'completed' || s === 'failed');
+    const bak = fs.readdirSync(dir).filter((f) => f.startsWith('file_bak_'));
+    expect(bak).toHaveLength(1);
+    expect(fs.existsSync(path.join(dir, bak[0]!, 'bss_company.ddl'))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, bak[0]!, 'backup_info.json'), 'utf8')).moved_files).toContain('task_config.json');
+  });
+
+  it('a task without a table list: execute is a 400 that names the upload route', async () => {
+    const created = await request(t.app).post(TASKS).send({ task_name: 'upload later' }).expect(201);
+    expect(created.body.data).toMatchObject({ file_upload_mode: true, response: '任务创建成功，请上传表清单文件后再执行任务' });
+    const taskId = created.body.data.task_id;
+    expect(created.body.data.next_step).toBe(`POST /api/v0/data_pipeline/tasks/${taskId}/upload-table-list`);
+    const res = await request(t.app).post(`${TASKS}/${taskId}/execute`).send({}).expect(400);
+    expect(res.body.data.response).toContain(`/api/v0/data_pipeline/tasks/${taskId}/upload-table-list`);
+  });
+
+  it('step mode one step at a time ends completed; a step run out of order fails with its error', async () => {
+    const taskId = (await request(t.app).post(TASKS).send({ table_list_file: 'tables.txt', enable_training_data_load: false }).expect(201)).body.data.task_id;
+
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'qa_generation' }).expect(202);
+    const failed = await waitForStatus(t, taskId, (s) => s === 'failed');
+    expect(failed.error_message).toContain('请先执行 ddl_generation');
+    expect(failed.steps.find((s: any) => s.step_name === 'qa_generation')).toMatchObject({ step_status: 'failed' });
+
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'ddl_generation' }).expect(202);
+    const afterDdl = await waitForStatus(t, taskId, (s) => s !== 'in_progress' && s !== 'pending');
+    expect(afterDdl.status).toBe('partial_completed');
+    expect(afterDdl.error_message).toBeNull();
+
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'qa_generation' }).expect(202);
+    const afterQa = await waitForStatus(t, taskId, (s) => s !== 'in_progress' && s !== 'pending');
+    expect(afterQa.status).toBe('partial_completed');
+    // The stale failure of the earlier qa run is gone.
+    expect(afterQa.steps.find((s: any) => s.step_name === 'qa_generation')).toMatchObject({ step_status: 'completed', error_message: null });
+
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'sql_validation' }).expect(202);
+    const final = await waitForStatus(t, taskId, (s) => s !== 'in_progress' && s !== 'pending');
+    expect(final.status).toBe('completed');
+  });
+
+  it('execute validation: mode, step name, unknown task', async () => {
+    const taskId = (await request(t.app).post(TASKS).send({ table_list_file: 'tables.txt' }).expect(201)).body.data.task_id;
+    expect((await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'fast' }).expect(400)).body.data.error_type).toBe('INVALID_EXECUTION_MODE');
+    expect((await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step' }).expect(400)).body.data).toMatchObject({
+      error_type: 'MISSING_STEP_NAME',
+      response: '步骤执行模式需要指定step_name',
+      missing_params: ['step_name'],
+    });
+    expect((await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'x' }).expect(400)).body.data.error_type).toBe('INVALID_STEP_NAME');
+    expect((await request(t.app).post(`${TASKS}/task_19990101_000000/execute`).send({}).expect(404)).body.data).toMatchObject({ error_type: 'TASK_NOT_FOUND', response: '任务不存在: task_19990101_000000' });
+    await request(t.app).get(`${TASKS}/..%2f..%2fetc`).expect((res) => expect([400, 404]).toContain(res.status));
+    await request(t.app).post(TASKS).send({ table_list_file: '../../etc/passwd.txt' }).expect(400);
+    await request(t.app).post(TASKS).send({ table_list_file: '/etc/hostname' }).expect(400);
+  });
+
+  it('list and query: global total, real statuses, pagination and sorting', async () => {
+    const list = await request(t.app).get(TASKS).query({ limit: 2 }).expect(200);
+    expect(list.body.data.tasks).toHaveLength(2);
+    expect(list.body.data.total).toBeGreaterThanOrEqual(4);
+    expect(list.body.data.tasks[0]).toHaveProperty('step_status.ddl_generation');
+    await request(t.app).get(TASKS).query({ limit: 0 }).expect(400);
+    await request(t.app).get(TASKS).query({ status: 'running' }).expect(400);
+    const completed = await request(t.app).get(TASKS).query({ status: 'completed' }).expect(200);
+    expect(completed.body.data.tasks.every((x: any) => x.status === 'completed')).toBe(true);
+
+    const q = await request(t.app).post(`${TASKS}/query`).send({ status: 'completed', page: 1, page_size: 1, sort_by: 'created_at', sort_order: 'ASC' }).expect(200);
+    expect(q.body.data.pagination).toMatchObject({ page: 1, page_size: 1, total: completed.body.data.total, has_prev: false });
+    expect(q.body.data.sort_applied).toEqual({ sort_by: 'created_at', sort_order: 'asc' });
+    expect(q.body.data.filters_applied).toEqual({ status: 'completed' });
+    expect((await request(t.app).post(`${TASKS}/query`).send({ page: 0 }).expect(400)).body.data.response).toBe('页码必须大于0');
+    expect((await request(t.app).post(`${TASKS}/query`).send({ sort_by: 'id' }).expect(400)).body.data.invalid_params).toEqual(['sort_by']);
+    expect((await request(t.app).post(`${TASKS}/query`).send({ created_time_start: 'yesterday' }).expect(400)).body.data.invalid_params).toEqual(['created_time_start']);
+  });
+});
