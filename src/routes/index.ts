@@ -3,6 +3,7 @@ import { RouteRegistry } from '../http/route-registry.js';
 import type { Services } from '../services/create-services.js';
 import { registerDatabaseRoutes } from './database.js';
 import { docsRouter, registerSystemRoutes } from './system.js';
+import { registerLogRoutes } from './logs.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerVectorRoutes } from './vector.js';
 
@@ -13,6 +14,7 @@ export function mountRoutes(services: Services, version: string): { router: Rout
   registerVectorRoutes(registry, services);
   registerDatabaseRoutes(registry, services);
   registerTaskRoutes(registry, services);
+  registerLogRoutes(registry, services);
   const router = express.Router();
   router.use(docsRouter());
   registry.mount(router);

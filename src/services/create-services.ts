@@ -10,6 +10,7 @@ import { DatabaseToolsService } from './database-tools.js';
 import { DataRoot } from './data-root.js';
 import { HealthService } from './health-service.js';
 import { LlmTableCommenter } from './llm-table-commenter.js';
+import { LogService } from './log-service.js';
 import { CatalogTableCommenter } from './table-commenter.js';
 import { TableInspector } from './table-inspector.js';
 import { TaskDeletion } from './task-deletion.js';
@@ -28,6 +29,7 @@ export interface Services {
   providers: Providers;
   tasks: TaskService;
   taskDeletion: TaskDeletion;
+  logs: LogService;
   /** Built here, started by main.ts (or a test) once the server listens. */
   jobRunner: JobRunner;
 }
@@ -53,6 +55,7 @@ export function createServices(
     heartbeatMs: config.worker.heartbeatMs,
     staleSeconds: config.worker.staleSeconds,
   });
+  const tasks = new TaskService(databases.app, databases, dataRoot, () => jobRunner.nudge(), cwd);
   return {
     dataRoot,
     backupCatalog,
@@ -65,7 +68,8 @@ export function createServices(
     }),
     pipeline,
     providers,
-    tasks: new TaskService(databases.app, databases, dataRoot, () => jobRunner.nudge(), cwd),
+    tasks,
+    logs: new LogService(dataRoot, tasks),
     taskDeletion: new TaskDeletion(databases.app, dataRoot),
     jobRunner,
   };

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseRegistry } from '../db/database-registry.js';
@@ -16,6 +15,7 @@ import { formatSize } from '../lib/format-size.js';
 import { fileTimestamp, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
 import { createChunkBatcher } from '../streams/chunk-batcher.js';
+import { createDurableFileSink } from '../streams/durable-file-sink.js';
 import { appendBackupLog } from './backup-log.js';
 import {
   backupDirOf,
@@ -110,7 +110,7 @@ export class VectorBackupService {
             const rows = await copyOut(
               client,
               copyTableToCsv(table, copyableColumns(columns.get(table)!)),
-              [createChunkBatcher(), fs.createWriteStream(tmp)],
+              [createChunkBatcher(), createDurableFileSink(tmp)],
               { signal: request.signal },
             );
             const size = (await fsp.stat(tmp)).size;
@@ -193,17 +193,8 @@ export async function truncateInTransaction(
   return out;
 }
 
-/** fsync then rename: a crash leaves either no file or a complete one, never a torn `.csv`. */
+/** The sinks synced the data before finishing: renaming publishes complete files only. */
 async function publishFiles(tmpFiles: readonly string[]): Promise<void> {
-  for (const tmp of tmpFiles) {
-    const handle = await fsp.open(tmp, 'r+');
-    try {
-      // fdatasync: the data must be on disk before the rename publishes it; metadata can follow.
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-  }
   for (const tmp of tmpFiles) await fsp.rename(tmp, tmp.replace(/\.tmp$/, ''));
 }
 
