@@ -9,7 +9,7 @@ import { PUBLIC_PATHS } from './routes/system.js';
 import type { Services } from './services/create-services.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'apiToken' | 'corsOrigins' | 'jsonBodyLimit'>;
+  config: Pick<Config, 'apiToken' | 'corsOrigins' | 'jsonBodyLimit' | 'uploads'>;
   services: Services;
   logger: Logger;
   version?: string;
@@ -30,7 +30,7 @@ export function createApp({ config, services, logger, version = '0.1.0' }: AppDe
   app.use(bearerAuth(config, isPublic));
   app.use(jsonBody(config));
 
-  const { router } = mountRoutes(services, version);
+  const { router } = mountRoutes(services, config.uploads, version);
   app.use('/api/v0', router);
 
   app.use((req: Request) => {

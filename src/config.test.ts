@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -44,6 +46,8 @@ describe('loadConfig', () => {
         },
       },
       pipeline: { tableConcurrency: 4, sqlValidationConcurrency: 5, sqlValidationTimeoutMs: 30_000 },
+      worker: { id: `${os.hostname()}:8084`, concurrency: 2, pollIntervalMs: 2000, heartbeatMs: 2000, staleSeconds: 60 },
+      uploads: { tmpDir: path.join(os.tmpdir(), 'text2sql-uploads'), tableListBytes: 2 * 1024 * 1024, maxBytes: 10 * 1024 * 1024 },
     });
   });
 

@@ -31,6 +31,10 @@ export function toAppError(err: unknown): AppError {
     });
   }
   const parserError = err as BodyParserError;
+  // The router's own decode failure of a malformed %-escape in the path.
+  if (err instanceof URIError && parserError.status === 400) {
+    return new ValidationError('请求路径包含无效的百分号编码', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['path'] });
+  }
   switch (parserError?.type) {
     case 'entity.parse.failed':
       return new ValidationError('请求体不是有效的JSON: 请检查 JSON 语法与 Content-Type', ERROR_TYPES.INVALID_PARAMS, {

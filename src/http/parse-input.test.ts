@@ -92,9 +92,11 @@ describe('parseInput', () => {
     expect(err.message).toBe('无效的task_id格式，只能包含字母、数字和下划线');
   });
 
-  it('prefixes a custom message that does not name the parameter', () => {
-    const schema = z.object({ timestamp: z.string().regex(/^\d{8}_\d{6}$/, '格式应为YYYYMMDD_HHMMSS') });
-    expect(failure(schema, { timestamp: '2025' }).message).toBe('参数 timestamp 无效: 格式应为YYYYMMDD_HHMMSS');
+  it("uses the schema's own (Chinese) message verbatim, as the original's texts are", () => {
+    const schema = z.object({ page: z.number().min(1, '页码必须大于0') });
+    const err = failure(schema, { page: 0 });
+    expect(err.message).toBe('页码必须大于0');
+    expect(err.invalidParams).toEqual(['page']);
   });
 
   it('names a root-level refinement "body"', () => {
@@ -102,7 +104,7 @@ describe('parseInput', () => {
     const err = failure(schema, { x: 3 });
     expect(err.errorType).toBe(ERROR_TYPES.INVALID_PARAMS);
     expect(err.invalidParams).toEqual(['body']);
-    expect(err.message).toBe('参数 body 无效: x 不能为 3');
+    expect(err.message).toBe('x 不能为 3');
   });
 
   // Regression (fixed): "already names the parameter" is a plain substring test, so a short name that occurs inside

@@ -1,20 +1,27 @@
 import express, { type Router } from 'express';
 import { RouteRegistry } from '../http/route-registry.js';
+import type { Config } from '../config.js';
 import type { Services } from '../services/create-services.js';
 import { registerDatabaseRoutes } from './database.js';
-import { docsRouter, registerSystemRoutes } from './system.js';
+import { registerFileRoutes } from './files.js';
 import { registerLogRoutes } from './logs.js';
+import { docsRouter, registerSystemRoutes } from './system.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerVectorRoutes } from './vector.js';
 
 /** Builds the `/api/v0` router and the registry the OpenAPI document is generated from. */
-export function mountRoutes(services: Services, version: string): { router: Router; registry: RouteRegistry } {
+export function mountRoutes(
+  services: Services,
+  uploads: Config['uploads'],
+  version: string,
+): { router: Router; registry: RouteRegistry } {
   const registry = new RouteRegistry();
   registerSystemRoutes(registry, services, version);
   registerVectorRoutes(registry, services);
   registerDatabaseRoutes(registry, services);
   registerTaskRoutes(registry, services);
   registerLogRoutes(registry, services);
+  registerFileRoutes(registry, services, { uploadTempDir: uploads.tmpDir, tableListBytes: uploads.tableListBytes, uploadBytes: uploads.maxBytes });
   const router = express.Router();
   router.use(docsRouter());
   registry.mount(router);

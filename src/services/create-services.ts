@@ -10,6 +10,7 @@ import { DatabaseToolsService } from './database-tools.js';
 import { DataRoot } from './data-root.js';
 import { HealthService } from './health-service.js';
 import { LlmTableCommenter } from './llm-table-commenter.js';
+import { FileService } from './file-service.js';
 import { LogService } from './log-service.js';
 import { CatalogTableCommenter } from './table-commenter.js';
 import { TableInspector } from './table-inspector.js';
@@ -30,13 +31,14 @@ export interface Services {
   tasks: TaskService;
   taskDeletion: TaskDeletion;
   logs: LogService;
+  files: FileService;
   /** Built here, started by main.ts (or a test) once the server listens. */
   jobRunner: JobRunner;
 }
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -70,6 +72,7 @@ export function createServices(
     providers,
     tasks,
     logs: new LogService(dataRoot, tasks),
+    files: new FileService(dataRoot, tasks, backupCatalog, { tableListBytes: config.uploads.tableListBytes, uploadBytes: config.uploads.maxBytes }),
     taskDeletion: new TaskDeletion(databases.app, dataRoot),
     jobRunner,
   };

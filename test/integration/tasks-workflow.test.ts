@@ -99,6 +99,22 @@ describe('tasks through HTTP on the demo database', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, bak[0]!, 'backup_info.json'), 'utf8')).moved_files).toContain('task_config.json');
   });
 
+  it('truncate_vector_tables (seed §8.2): backup into the task, truncate, then load; backups listed with download URLs', async () => {
+    const taskId = (await request(t.app).post(TASKS).send({ table_list_file: 'tables.txt', truncate_vector_tables: true }).expect(201)).body.data.task_id;
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'complete', truncate_vector_tables: true }).expect(202);
+    const done = await waitForStatus(t, taskId, (s) => s === 'completed' || s === 'failed');
+    expect(done.status, JSON.stringify(done.error_message)).toBe('completed');
+    expect(done.result.vector_management).toMatchObject({ backup_performed: true, truncate_performed: true });
+    // Only this task's rows remain: the earlier tasks' vectors were backed up, then truncated.
+    const owners = await db.query(`SELECT DISTINCT cmetadata->>'task_id' AS t FROM langchain_pg_embedding`);
+    expect(owners).toEqual([{ t: taskId }]);
+    const files = await request(t.app).get(`${TASKS}/${taskId}/files`).expect(200);
+    const urls = files.body.data.files.filter((f: any) => f.file_name.includes('langchain_')).map((f: any) => f.download_url);
+    expect(urls).toHaveLength(2);
+    const csv = await request(t.app).get(urls.find((u: string) => u.includes('embedding'))).expect(200);
+    expect(String(csv.text ?? csv.body).split('\n')[0]).toBe('id,collection_id,embedding,document,cmetadata');
+  });
+
   it('a task without a table list: execute is a 400 that names the upload route', async () => {
     const created = await request(t.app).post(TASKS).send({ task_name: 'upload later' }).expect(201);
     expect(created.body.data).toMatchObject({ file_upload_mode: true, response: '任务创建成功，请上传表清单文件后再执行任务' });
