@@ -24,9 +24,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** An app wired exactly as main.ts wires it, on a temp working directory, without listening. */
-export async function createTestApp(databaseUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-test-'));
+/**
+ * An app wired exactly as main.ts wires it, on a temp working directory, without listening.
+ * Apps that share a database's task queue must share `cwd` too, as servers share a data root.
+ */
+export async function createTestApp(databaseUrl: string, env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<TestApp> {
+  const cwd = options.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 't2s-test-'));
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     DATA_PIPELINE_ROOT: './data_pipeline/training_data',
@@ -46,7 +49,7 @@ export async function createTestApp(databaseUrl: string, env: Record<string, str
     dataRoot: services.dataRoot.dir,
     async close() {
       await databases.close();
-      fs.rmSync(cwd, { recursive: true, force: true });
+      if (!options.cwd) fs.rmSync(cwd, { recursive: true, force: true });
     },
   };
 }

@@ -115,6 +115,36 @@ describe('tasks through HTTP on the demo database', () => {
     expect(String(csv.text ?? csv.body).split('\n')[0]).toBe('id,collection_id,embedding,document,cmetadata');
   });
 
+  it('create without a list → upload the fixture list → complete run → primary pair file, download, logs per step', async () => {
+    {
+      const taskId = (await request(t.app).post(TASKS).send({ task_name: 'upload flow' }).expect(201)).body.data.task_id;
+      const upload = await request(t.app).post(`${TASKS}/${taskId}/upload-table-list`).attach('file', path.join(HIGHWAY_FIXTURES, 'table_list.txt')).expect(200);
+      expect(upload.body.data.response).toBe('表清单文件上传成功');
+      await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'complete' }).expect(202);
+      const done = await waitForStatus(t, taskId, (s) => s === 'completed' || s === 'failed');
+      expect(done.status, done.error_message).toBe('completed');
+
+      const files = (await request(t.app).get(`${TASKS}/${taskId}/files`).expect(200)).body.data.files;
+      const primary = files.filter((f: any) => f.is_primary);
+      expect(primary).toHaveLength(1);
+      expect(primary[0].file_name).toMatch(/_pair\.json$/);
+      const download = await request(t.app).get(primary[0].download_url).buffer(true).parse((res, cb) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => cb(null, body));
+      }).expect(200);
+      expect(download.headers['content-disposition']).toContain('attachment');
+      expect(JSON.parse(download.body as string).length).toBe(done.result.sql_validation.valid_sql_count);
+
+      const logs = (await request(t.app).get(`${TASKS}/${taskId}/logs`).query({ limit: 1000 }).expect(200)).body.data.logs;
+      for (const step of ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load']) {
+        expect(logs.some((l: any) => l.step === step && l.message.includes('步骤执行完成')), step).toBe(true);
+      }
+      const [vectors] = await db.query(`SELECT count(*)::int AS n FROM langchain_pg_embedding WHERE cmetadata->>'task_id' = $1`, [taskId]);
+      expect(vectors!.n).toBe(done.result.training_load.total_records);
+    }
+  });
+
   it('a task without a table list: execute is a 400 that names the upload route', async () => {
     const created = await request(t.app).post(TASKS).send({ task_name: 'upload later' }).expect(201);
     expect(created.body.data).toMatchObject({ file_upload_mode: true, response: '任务创建成功，请上传表清单文件后再执行任务' });
