@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { OVERWRITE_MODES } from '../services/file-service.js';
 
-const TASK_ID = /^[A-Za-z0-9_]+$/;
-const TASK_ID_MESSAGE = '无效的task_id格式，只能包含字母、数字和下划线';
+import { TaskIdParams } from './common.schemas.js';
 
-export const TaskParams = z.object({
-  task_id: z.string().regex(TASK_ID, TASK_ID_MESSAGE).describe('任务ID，如 task_20250721_213627'),
-});
+export const TaskParams = TaskIdParams;
 
 export const TaskFileParams = TaskParams.extend({
   file_name: z.string().min(1).describe('任务目录中的文件名；vector_bak/ 中的文件用 …/files/vector_bak/{file_name}'),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { taskIdSchema } from './common.schemas.js';
 import { LOG_LEVELS, LOG_SORT_FIELDS, parseLogTime } from '../services/task-log-parser.js';
 
 // The original's texts (reference §3.16), each led by the parameter it is about so the 400 names it.
 const invalid = (param: string, text: string) => `参数 ${param} 无效: ${text}`;
-const TASK_ID_MESSAGE = '无效的task_id格式，只能包含字母、数字和下划线';
 const LIMIT_MESSAGE = '参数 limit 必须是1-1000之间的整数';
 const PAGE_MESSAGE = invalid('page', '页码必须是大于0的整数');
 const PAGE_SIZE_MESSAGE = invalid('page_size', '每页大小必须是1-500之间的整数');
@@ -39,7 +39,7 @@ const time = (message: string) =>
   );
 
 export const TaskLogParams = z.object({
-  task_id: z.string().regex(/^[A-Za-z0-9_]+$/, TASK_ID_MESSAGE).describe('任务ID，如 task_20250702_174000'),
+  task_id: taskIdSchema.describe('任务ID，如 task_20250702_174000'),
 });
 
 export const TaskLogTailQuery = z.object({

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { queryBoolean } from './vector.schemas.js';
+import { queryBoolean } from './common.schemas.js';
 
 const bool = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
 const text = (name: string) => z.string({ error: `参数 ${name} 必须是字符串` });
-const TASK_ID = /^[A-Za-z0-9_]+$/;
-export const TaskIdParams = z.object({ task_id: z.string().regex(TASK_ID, '无效的task_id格式，只能包含字母、数字和下划线') });
+export { TaskIdParams } from './common.schemas.js';
 
 export const TASK_STATUSES = ['pending', 'in_progress', 'partial_completed', 'completed', 'failed', 'cancelled'] as const;
 

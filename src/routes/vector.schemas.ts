@@ -1,23 +1,12 @@
 import { z } from 'zod';
-
-const TASK_ID = /^[A-Za-z0-9_]+$/;
-const TASK_ID_MESSAGE = '无效的task_id格式，只能包含字母、数字和下划线';
-
-/** Query-string booleans: `true/false/1/0/yes/no`, case-insensitive; anything else is a 400. */
-export const queryBoolean = (name: string) =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), { message: `参数 ${name} 必须是 true 或 false` })
-    .transform((v) => ['true', '1', 'yes'].includes(v));
+import { queryBoolean, taskIdSchema } from './common.schemas.js';
 
 const bodyBoolean = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
 const connectionString = (name: string) =>
   z.string({ error: `参数 ${name} 必须是字符串 (postgresql://user:password@host:port/dbname)` }).min(1);
 
 export const VectorBackupBody = z.object({
-  task_id: z.string({ error: `参数 task_id 必须是字符串` }).regex(TASK_ID, TASK_ID_MESSAGE).optional()
+  task_id: taskIdSchema.optional()
     .describe('备份到该任务目录的 vector_bak/；省略时备份到全局 vector_bak/'),
   db_connection: connectionString('db_connection').optional().describe('目标向量数据库，默认 VECTOR_DATABASE_URL'),
   backup_vector_tables: bodyBoolean('backup_vector_tables').optional().describe('默认 true'),
@@ -27,7 +16,7 @@ export const VectorBackupBody = z.object({
 
 export const VectorRestoreListQuery = z.object({
   global_only: queryBoolean('global_only').optional().describe('仅列出全局备份'),
-  task_id: z.string().regex(TASK_ID, TASK_ID_MESSAGE).optional().describe('仅列出该任务的备份（优先于 global_only）'),
+  task_id: taskIdSchema.optional().describe('仅列出该任务的备份（优先于 global_only）'),
 });
 
 export const VectorRestoreBody = z

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
 
-const TASK_ID_PATTERN = /^[A-Za-z0-9_]+$/;
+/** The original's rule for task ids: letters, digits, underscore (so never a path). */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_]+$/;
+export const TASK_ID_MESSAGE = '无效的task_id格式，只能包含字母、数字和下划线';
 
 /**
  * The data root (DATA_PIPELINE_ROOT) and the only way to turn request input into a path. Every
@@ -26,7 +28,7 @@ export class DataRoot {
   /** Checks a task id's format (original rule: letters, digits, underscore). */
   assertTaskId(taskId: string, paramName = 'task_id'): string {
     if (!TASK_ID_PATTERN.test(taskId)) {
-      throw new ValidationError('无效的task_id格式，只能包含字母、数字和下划线', ERROR_TYPES.INVALID_PARAMS, {
+      throw new ValidationError(TASK_ID_MESSAGE, ERROR_TYPES.INVALID_PARAMS, {
         invalidParams: [paramName],
       });
     }

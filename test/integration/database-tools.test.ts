@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
-import { FakeOpenAiServer } from '../../src/providers/test-support/fake-openai-server.js';
+import { chatCompletion, FakeOpenAiServer } from '../../src/providers/test-support/fake-openai-server.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool } from '../helpers/pipeline.js';
@@ -11,7 +11,7 @@ const DDL = '/api/v0/database/table/ddl';
 const BSS = ['bss_business_day_data', 'bss_car_day_count', 'bss_company', 'bss_section_route', 'bss_section_route_area_link', 'bss_service_area', 'bss_service_area_mapper'];
 
 function chatReply(content: string) {
-  return { body: { id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] } };
+  return { body: chatCompletion(content) };
 }
 
 describe('database tools on the demo database', () => {

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline/create-pipeline.js';
 import { createProviders } from '../../src/providers/create-providers.js';
-import { FakeOpenAiServer, type RecordedRequest } from '../../src/providers/test-support/fake-openai-server.js';
+import { chatCompletion, FakeOpenAiServer, type RecordedRequest } from '../../src/providers/test-support/fake-openai-server.js';
 import { TableInspector } from '../../src/services/table-inspector.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool, stepContext } from '../helpers/pipeline.js';
 
-const chat = (content: string) => ({ body: { id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] } });
+const chat = (content: string) => ({ body: chatCompletion(content) });
 const lastUserPrompt = (r: RecordedRequest) => ((r.body as { messages: { role: string; content: string }[] }).messages.at(-1)?.content ?? '');
 
 /** Answers like an LLM would, by looking at the prompt: comments, themes, pairs, scope, repairs. */
