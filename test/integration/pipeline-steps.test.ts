@@ -120,6 +120,27 @@ describe('the four steps on the demo database with the built-in providers', () =
   });
 });
 
+describe('introspection of large tables', () => {
+  it('above the threshold, the row count is the planner estimate (no COUNT(*)) and samples come from a block sample', async () => {
+    const db = await createTestDatabase();
+    const pool = await seededDemoPool(db.url);
+    try {
+      await db.query('ANALYZE bss_car_day_count');
+      const [stats] = await db.query(`SELECT reltuples::int8 AS estimate FROM pg_class WHERE oid = 'bss_car_day_count'::regclass`);
+      const inspector = new TableInspector({ largeTableThreshold: 100, sampleRows: 20, enumScanRows: 5000, enumMaxValues: 20 });
+      const table = await inspector.describeTable(pool, 'public', 'bss_car_day_count');
+      expect(table.rowCountExact).toBe(false);
+      expect(table.rowCount).toBe(Number(stats!.estimate));
+      expect(table.columns.find((c) => c.name === 'car_type')!.samples.length).toBeGreaterThan(0);
+      const small = await new TableInspector().describeTable(pool, 'public', 'bss_company');
+      expect(small.rowCountExact).toBe(true);
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
+
 describe('sql_validation on the original pairs and on dangerous input', () => {
   let db: TestDatabase;
   let pool: Pool;
