@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, withEmbeddedDatabase } from './config.js';
 
 const DB = 'postgresql://postgres:secret@127.0.0.1:5432/app';
 
@@ -46,6 +46,7 @@ describe('loadConfig', () => {
         },
       },
       pipeline: { tableConcurrency: 4, sqlValidationConcurrency: 5, sqlValidationTimeoutMs: 30_000 },
+      embedded: null,
       worker: { id: `${os.hostname()}:8084`, concurrency: 2, pollIntervalMs: 2000, heartbeatMs: 2000, staleSeconds: 60 },
       uploads: { tmpDir: path.join(os.tmpdir(), 'text2sql-uploads'), tableListBytes: 2 * 1024 * 1024, maxBytes: 10 * 1024 * 1024 },
     });
@@ -129,10 +130,18 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('info');
   });
 
-  it('requires DATABASE_URL, also when it is empty', () => {
+  it('without DATABASE_URL (also when empty) runs the embedded database', () => {
     for (const env of [{}, { DATABASE_URL: '' }]) {
-      expect(configError(env).message).toMatch(/^\s*DATABASE_URL: is required/m);
+      const config = loadConfig(env);
+      expect(config.embedded).toEqual({ dataDir: './data/pglite', seedDemo: true });
+      expect(config.databaseUrl).toBe('');
+      const ready = withEmbeddedDatabase(config, 'postgresql://postgres@127.0.0.1:5999/postgres');
+      expect(ready).toMatchObject({ databaseUrl: 'postgresql://postgres@127.0.0.1:5999/postgres', vectorDatabaseUrl: 'postgresql://postgres@127.0.0.1:5999/postgres', dbPoolMax: 1 });
     }
+    // An external vector database stays external.
+    const mixed = withEmbeddedDatabase(loadConfig({ VECTOR_DATABASE_URL: 'postgresql://v@vec/db' }), 'postgresql://postgres@127.0.0.1:5999/postgres');
+    expect(mixed.vectorDatabaseUrl).toBe('postgresql://v@vec/db');
+    expect(loadConfig({ DATABASE_URL: DB }).embedded).toBeNull();
   });
 
   it.each([

@@ -21,8 +21,12 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8084),
   /** Interface to bind. Default all interfaces, like the original. */
   HOST: z.string().min(1).default('0.0.0.0'),
-  /** App database (task/step/job tables, migrations). Required until the embedded mode exists. */
+  /** App database (task/step/job tables, migrations). Unset: an embedded PostgreSQL (PGlite) starts in-process. */
   DATABASE_URL: postgresUrl.optional(),
+  /** Where the embedded database keeps its files when DATABASE_URL is unset. */
+  EMBEDDED_DATA_DIR: z.string().min(1).default('./data/pglite'),
+  /** Seed the demo business tables into the embedded database at start-up (true/false). */
+  EMBEDDED_SEED_DEMO: z.enum(['true', 'false']).default('true'),
   /** Database holding langchain_pg_collection/langchain_pg_embedding. Default: DATABASE_URL. */
   VECTOR_DATABASE_URL: postgresUrl.optional(),
   /** Default business database for tasks and database tools. Default: DATABASE_URL. */
@@ -109,6 +113,8 @@ export interface Config {
   readonly jsonBodyLimit: number;
   readonly shutdownTimeoutMs: number;
   readonly providers: ProviderSettings;
+  /** Set when DATABASE_URL is not: the server runs its own PGlite database. */
+  readonly embedded: { readonly dataDir: string; readonly seedDemo: boolean } | null;
   readonly worker: {
     readonly id: string;
     readonly concurrency: number;
@@ -139,11 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (!e.DATABASE_URL) {
-    throw new ConfigError(
-      'Invalid environment configuration:\n  DATABASE_URL: is required (a PostgreSQL with pgvector, e.g. postgresql://postgres@127.0.0.1:5432/postgres)',
-    );
-  }
   if (e.LLM_BASE_URL && !e.LLM_MODEL) {
     throw new ConfigError('Invalid environment configuration:\n  LLM_MODEL: is required when LLM_BASE_URL is set');
   }
@@ -178,9 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
-    databaseUrl: e.DATABASE_URL,
-    vectorDatabaseUrl: e.VECTOR_DATABASE_URL ?? e.DATABASE_URL,
-    businessDatabaseUrl: e.BUSINESS_DATABASE_URL ?? e.DATABASE_URL,
+    // Embedded mode: filled in by withEmbeddedDatabase() once the database listens.
+    databaseUrl: e.DATABASE_URL ?? '',
+    vectorDatabaseUrl: e.VECTOR_DATABASE_URL ?? e.DATABASE_URL ?? '',
+    businessDatabaseUrl: e.BUSINESS_DATABASE_URL ?? e.DATABASE_URL ?? '',
+    embedded: e.DATABASE_URL ? null : Object.freeze({ dataDir: e.EMBEDDED_DATA_DIR, seedDemo: e.EMBEDDED_SEED_DEMO === 'true' }),
     dbPoolMax: e.DB_POOL_MAX,
     dataPipelineRoot: e.DATA_PIPELINE_ROOT,
     logDir: e.LOG_DIR,
@@ -208,5 +211,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sqlValidationConcurrency: e.SQL_VALIDATION_CONCURRENCY,
       sqlValidationTimeoutMs: e.SQL_VALIDATION_TIMEOUT_MS,
     }),
+  });
+}
+
+/**
+ * The configuration once the embedded database listens at `url`: the roles without their own URL
+ * use it, through a single connection (the socket interleaves concurrent connections' statements).
+ */
+export function withEmbeddedDatabase(config: Config, url: string): Config {
+  return Object.freeze({
+    ...config,
+    databaseUrl: url,
+    vectorDatabaseUrl: config.vectorDatabaseUrl || url,
+    businessDatabaseUrl: config.businessDatabaseUrl || url,
+    dbPoolMax: 1,
   });
 }

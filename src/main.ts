@@ -1,16 +1,18 @@
 import 'dotenv/config';
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, withEmbeddedDatabase, type Config } from './config.js';
 import { redactConnectionString } from './db/connection-string.js';
 import { DatabaseRegistry } from './db/database-registry.js';
+import { EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrate.js';
+import { seedDemoDatabase } from './demo/seed-demo.js';
 import { createLogger } from './logger.js';
 import { createProviders } from './providers/create-providers.js';
 import { createServices } from './services/create-services.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -21,10 +23,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config);
-  const databases = new DatabaseRegistry(config, logger);
+  // No DATABASE_URL: a PostgreSQL with pgvector starts in this process (data under EMBEDDED_DATA_DIR).
+  const embedded = config.embedded ? await EmbeddedPostgres.start(config.embedded.dataDir, logger) : null;
+  if (embedded) config = withEmbeddedDatabase(config, embedded.url);
+  const databases = new DatabaseRegistry(config, logger, embedded);
   logger.info(
     {
-      mode: 'external-postgres',
+      mode: embedded ? 'embedded-pglite' : 'external-postgres',
+      ...(embedded ? { dataDir: embedded.dataDir } : {}),
       database: redactConnectionString(config.databaseUrl),
       vectorDatabase: redactConnectionString(config.vectorDatabaseUrl),
       businessDatabase: redactConnectionString(config.businessDatabaseUrl),
@@ -32,6 +38,10 @@ async function main(): Promise<void> {
     'starting text2sql-pipeline',
   );
   await migrate(databases.app, logger);
+  if (embedded && config.embedded?.seedDemo) {
+    const seeded = await seedDemoDatabase(databases.business, logger);
+    logger.info({ tables: seeded.tables }, 'demo business tables ready (embedded mode)');
+  }
   const providers = createProviders(config.providers, logger);
   const services = createServices(config, databases, providers, logger);
   const app = createApp({ config, services, logger });
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
     // recorded as interrupted, never left in_progress.
     await services.jobRunner.stop(config.shutdownTimeoutMs);
     await databases.close();
+    await embedded?.stop();
     logger.info('stopped');
     logger.flush();
     process.exit(0);

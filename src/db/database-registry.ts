@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { ERROR_TYPES, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { databaseNameOf, hostOf, isPostgresUrl, redactConnectionString } from './connection-string.js';
+import type { EmbeddedPostgres } from './embedded-postgres.js';
 import { createPool, type Pool } from './pool.js';
 
 /** Pools kept for connection strings given in requests (`db_connection`, `pg_conn`). */
@@ -33,6 +34,8 @@ export class DatabaseRegistry {
       'databaseUrl' | 'vectorDatabaseUrl' | 'businessDatabaseUrl' | 'dbPoolMax' | 'allowedDbHosts'
     >,
     private readonly logger: Logger,
+    /** The in-process database when DATABASE_URL is unset; its pool is `app` (and the roles sharing its URL). */
+    readonly embedded: EmbeddedPostgres | null = null,
   ) {
     this.app = this.rolePool(config.databaseUrl);
     this.vector = this.rolePool(config.vectorDatabaseUrl);
@@ -47,6 +50,11 @@ export class DatabaseRegistry {
   /** The business database of a request or task: its `db_connection` when given, else BUSINESS_DATABASE_URL. */
   businessDatabase(connectionString: string | undefined, paramName = 'db_connection'): ResolvedDatabase {
     return this.resolve(connectionString ?? this.config.businessDatabaseUrl, connectionString === undefined ? this.business : undefined, paramName);
+  }
+
+  /** True for the pool of the embedded database, whose COPY FROM must not go over the socket. */
+  isEmbedded(pool: Pool): boolean {
+    return this.embedded !== null && this.rolePools.get(this.embedded.url) === pool;
   }
 
   private resolve(connectionString: string, rolePool: Pool | undefined, paramName: string): ResolvedDatabase {

@@ -56,6 +56,7 @@ export function createServices(
     pollIntervalMs: config.worker.pollIntervalMs,
     heartbeatMs: config.worker.heartbeatMs,
     staleSeconds: config.worker.staleSeconds,
+    listen: databases.embedded === null,
   });
   const tasks = new TaskService(databases.app, databases, dataRoot, () => jobRunner.nudge(), cwd);
   return {

@@ -1,9 +1,13 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { DatabaseRegistry } from '../db/database-registry.js';
+import { pipeline } from 'node:stream/promises';
 import { copyIn } from '../db/copy.js';
+import type { DatabaseRegistry } from '../db/database-registry.js';
+import { createEmbeddedCopySink } from '../db/embedded-copy.js';
+import type { EmbeddedPostgres } from '../db/embedded-postgres.js';
 import { query, withTransaction, type PoolClient } from '../db/pool.js';
 import {
+  copyTableFromBlob,
   copyTableFromCsv,
   releaseSavepoint,
   rollbackToSavepoint,
@@ -41,6 +45,9 @@ import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import { truncateInTransaction, writerBusy, type TruncateResult } from './vector-backup.js';
 import { ensureVectorTables, type TableColumn } from './vector-schema.js';
 
+/** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
+export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
+
 export interface RestoreRequest {
   backupPath: string;
   timestamp: string;
@@ -58,7 +65,7 @@ export interface TableRestoreResult {
   rows_restored?: number;
   file_size?: string;
   duration?: number;
-  load_path?: TableLoadPlan['reason'];
+  load_path?: LoadPath;
   error?: string;
 }
 
@@ -107,6 +114,7 @@ export class VectorRestoreService {
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);
 
+    const embedded = this.databases.isEmbedded(pool) ? this.databases.embedded : null;
     const truncate = request.truncateBeforeRestore === true;
     const result: RestoreResult = {
       restore_performed: false,
@@ -135,7 +143,7 @@ export class VectorRestoreService {
         for (const item of plans) {
           current = item;
           const tableStarted = performance.now();
-          const rows = await this.loadTable(client, item, item.plan, columns.get(item.table)!, request.signal);
+          const rows = await this.loadTable(client, item, item.plan, columns.get(item.table)!, request.signal, embedded);
           result.restore_results[item.table] = {
             success: true,
             source_file: path.basename(item.file),
@@ -220,7 +228,15 @@ export class VectorRestoreService {
     plan: TableLoadPlan,
     target: readonly TableColumn[],
     signal: AbortSignal | undefined,
-  ): Promise<{ count: number; path: TableLoadPlan['reason'] }> {
+    embedded: EmbeddedPostgres | null,
+  ): Promise<{ count: number; path: LoadPath }> {
+    if (embedded) {
+      // COPY FROM STDIN over the embedded socket kills its backend: parse, fix and load in-process
+      // chunks inside this client's transaction instead.
+      const sink = createEmbeddedCopySink(embedded, copyTableFromBlob(item.table, plan.columns));
+      await pipeline(openCsvFile(item.file), createCsvParser(), mapRecords((r, i) => (i === 0 ? r : plan.slowTransform(r))), sink, { signal });
+      return { count: sink.loaded(), path: 'embedded_chunks' };
+    }
     const sql = copyTableFromCsv(item.table, plan.columns);
     if (plan.transform) {
       const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.transform), { signal });

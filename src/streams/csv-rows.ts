@@ -73,3 +73,8 @@ export function mapRecords(fn: (record: CsvField[], index: number) => CsvField[]
     },
   });
 }
+
+/** One record as a COPY CSV line: text always quoted (so '' stays ''), NULL as an empty field. */
+export function csvLine(record: readonly CsvField[]): string {
+  return `${record.map((v) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`)).join(',')}\n`;
+}

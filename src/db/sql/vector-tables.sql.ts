@@ -101,6 +101,11 @@ export function copyTableFromCsv(table: string, columns: readonly string[]): str
   return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
 }
 
+/** The embedded database's load of header-less CSV chunks (see EmbeddedPostgres.copyFromBlob). */
+export function copyTableFromBlob(table: string, columns: readonly string[]): string {
+  return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) FROM '/dev/blob' WITH (FORMAT csv)`;
+}
+
 export function savepoint(name: string): SqlQuery {
   return { text: `SAVEPOINT ${quoteIdent(name)}` };
 }
