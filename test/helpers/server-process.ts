@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `src/main.ts` as a real server process (as `npm start` would), waiting for /health. */
-export async function startServer(cwd: string, env: Record<string, string>): Promise<ServerProcess> {
+export async function startServer(cwd: string, env: Record<string, string>, options: { startupTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/main.ts')], {
     cwd,
@@ -34,7 +34,7 @@ export async function startServer(cwd: string, env: Record<string, string>): Pro
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (options.startupTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
