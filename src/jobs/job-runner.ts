@@ -148,8 +148,7 @@ export class JobRunner {
   private async recover(own: boolean): Promise<void> {
     if (!own && Date.now() - this.lastRecovery < this.settings.staleSeconds * 500) return;
     this.lastRecovery = Date.now();
-    const worker = own ? this.settings.workerId : `\u0000none`;
-    const dead = await query<JobRow>(this.pool, failInterruptedJobs(worker, this.settings.staleSeconds, INTERRUPTED_MESSAGE));
+    const dead = await query<JobRow>(this.pool, failInterruptedJobs(own ? this.settings.workerId : null, this.settings.staleSeconds, INTERRUPTED_MESSAGE));
     for (const job of dead) {
       await query(this.pool, settleAbandonedTask(job.task_id, 'failed', INTERRUPTED_MESSAGE));
       this.logger.warn({ component: 'job-runner', jobId: job.job_id, taskId: job.task_id }, 'interrupted execution marked failed');

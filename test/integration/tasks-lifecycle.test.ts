@@ -112,6 +112,24 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     }
   });
 
+  it("another server's execution whose heartbeat stopped is failed by any worker", async () => {
+    const taskId = await newTaskWithList(slow);
+    await db.query(
+      `INSERT INTO data_pipeline_jobs (job_id, task_id, execution_mode, state, worker_id, started_at, heartbeat_at)
+       VALUES ($1, $2, 'complete', 'active', 'crashed-host:8084', now() - interval '10 minutes', now() - interval '10 minutes')`,
+      [`${taskId}_exec_ghost`, taskId],
+    );
+    await db.query(`UPDATE data_pipeline_tasks SET status = 'in_progress' WHERE task_id = $1`, [taskId]);
+    const other = await createTestApp(db.url, { ...FAST, WORKER_ID: 'recovering-worker' }, { cwd: slow.cwd });
+    try {
+      await other.services.jobRunner.start();
+      expect(await detail(other, taskId)).toMatchObject({ status: 'failed', error_message: INTERRUPTED_MESSAGE, execution: { state: 'failed' } });
+    } finally {
+      await other.services.jobRunner.stop(1000);
+      await other.close();
+    }
+  });
+
   it('delete one task and the batch form with confirm', async () => {
     const a = await newTaskWithList(slow);
     const b = await newTaskWithList(slow);

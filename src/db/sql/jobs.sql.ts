@@ -103,16 +103,17 @@ export function selectLiveJob(taskId: string): SqlQuery {
 }
 
 /**
- * Active jobs that can no longer be running: this worker's own (it just started, so anything it
- * held died with its previous process) and any whose heartbeat stopped `staleSeconds` ago.
+ * Active jobs that can no longer be running: this worker's own when `workerId` is given (at
+ * start-up anything it held died with its previous process) and any whose heartbeat stopped
+ * `staleSeconds` ago.
  */
-export function failInterruptedJobs(workerId: string, staleSeconds: number, message: string): SqlQuery {
+export function failInterruptedJobs(workerId: string | null, staleSeconds: number, message: string): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
          SET state = 'failed', error_message = $3, completed_at = now()
        WHERE state = 'active'
-         AND (worker_id = $1 OR heartbeat_at < now() - make_interval(secs => $2))
+         AND ((($1::text) IS NOT NULL AND worker_id = $1::text) OR heartbeat_at < now() - make_interval(secs => $2))
       RETURNING *`,
     values: [workerId, staleSeconds, message],
   };
