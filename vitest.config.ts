@@ -20,9 +20,11 @@ export default defineConfig(async () => {
   // The integration project needs a real PostgreSQL with pgvector: DATABASE_URL (CI), else a local
   // server on 127.0.0.1:5432. On a machine with neither, the unit and embedded-mode projects run
   // and the skip is said out loud.
-  const realPostgres = Boolean(process.env.DATABASE_URL) || (await reachable('127.0.0.1', 5432));
+  // T2S_TEST_EMBEDDED=1 forces the embedded databases even where a PostgreSQL is available.
+  const realPostgres =
+    process.env.T2S_TEST_EMBEDDED !== '1' && (Boolean(process.env.DATABASE_URL) || (await reachable('127.0.0.1', 5432)));
   if (!realPostgres) {
-    console.warn('[vitest] no PostgreSQL (DATABASE_URL unset, nothing on 127.0.0.1:5432): integration project skipped; unit and embedded-mode tests run');
+    console.warn('[vitest] no PostgreSQL (DATABASE_URL unset, nothing on 127.0.0.1:5432): the integration suite runs against embedded PGlite databases');
   }
   const projects: TestProjectInlineConfiguration[] = [
     {
@@ -39,15 +41,17 @@ export default defineConfig(async () => {
       },
     },
   ];
-  if (realPostgres) {
+  {
     projects.push({
       test: {
         name: 'integration',
         include: ['test/integration/**/*.test.ts'],
         environment: 'node',
-        globalSetup: ['test/helpers/global-setup.ts'],
-        testTimeout: 60_000,
-        hookTimeout: 60_000,
+        globalSetup: [realPostgres ? 'test/helpers/global-setup.ts' : 'test/helpers/global-setup-embedded.ts'],
+        env: realPostgres ? {} : { T2S_TEST_EMBEDDED: '1' },
+        // PGlite (WASM, one session) is several times slower than a PostgreSQL server.
+        testTimeout: realPostgres ? 60_000 : 180_000,
+        hookTimeout: realPostgres ? 60_000 : 120_000,
         // Each file gets its own database; two at a time suits the 2-core machines this runs on.
         maxWorkers: 2,
         sequence: { groupOrder: 1 },

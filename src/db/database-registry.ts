@@ -91,6 +91,11 @@ export class DatabaseRegistry {
         { invalidParams: [paramName] },
       );
     }
+    // The embedded server is one session: any URL naming it (with or without a password) shares its
+    // single connection, since a second connection's statements would interleave with the first's.
+    if (this.embedded && new URL(connectionString).host === new URL(this.embedded.url).host) {
+      return this.rolePools.get(this.embedded.url)!;
+    }
     const existing = this.rolePools.get(connectionString) ?? this.requestPools.get(connectionString);
     if (existing) {
       // Refresh recency: Map iteration order is insertion order, so re-insert.

@@ -26,14 +26,14 @@ export class EmbeddedPostgres {
     readonly dataDir: string,
   ) {}
 
-  static async start(dataDir: string, logger: Logger): Promise<EmbeddedPostgres> {
+  static async start(dataDir: string, logger: Logger, options: { maxConnections?: number } = {}): Promise<EmbeddedPostgres> {
     const started = performance.now();
     // PGlite creates only the last path segment itself.
     await fs.mkdir(path.dirname(path.resolve(dataDir)), { recursive: true });
     const pglite = await PGlite.create({ dataDir, extensions: { vector } });
     await pglite.exec('CREATE EXTENSION IF NOT EXISTS vector');
     // Spare slots: pg-pool replaces a client after an error while the old socket is still closing.
-    const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 4 });
+    const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: options.maxConnections ?? 4 });
     await server.start();
     const url = `postgresql://postgres@${server.getServerConn()}/postgres`;
     logger.info({ dataDir, ms: Math.round(performance.now() - started) }, 'embedded PostgreSQL (PGlite + pgvector) ready');

@@ -1,27 +1,25 @@
+import pg from 'pg';
 import type { Logger } from '../logger.js';
-import type { Pool, PoolClient } from './pool.js';
 
 /**
- * LISTEN on a dedicated client for prompt wake-ups. Best effort: when it fails (or the server,
- * like an embedded one, has no NOTIFY), callers still poll. Returns a function that releases it.
+ * LISTEN on a dedicated connection (never one of the pool's, which it would hold forever) for
+ * prompt wake-ups. Best effort: when it fails, callers still poll. Returns a function that ends it.
  */
-export async function listen(pool: Pool, channel: string, onNotify: () => void, logger: Logger): Promise<() => Promise<void>> {
-  let client: PoolClient | undefined;
+export async function listen(connectionString: string, channel: string, onNotify: () => void, logger: Logger): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString, application_name: 'text2sql-pipeline-listen' });
+  client.on('notification', (msg) => {
+    if (msg.channel === channel) onNotify();
+  });
+  client.on('error', (err) => logger.warn({ err }, 'LISTEN connection failed; relying on polling'));
   try {
-    client = await pool.connect();
-    client.on('notification', (msg) => {
-      if (msg.channel === channel) onNotify();
-    });
-    client.on('error', (err) => logger.warn({ err }, 'LISTEN connection failed; relying on polling'));
+    await client.connect();
     await client.query(`LISTEN ${channel}`);
   } catch (err) {
     logger.warn({ err }, 'LISTEN unavailable; relying on polling');
-    client?.release(true);
+    await client.end().catch(() => undefined);
     return async () => undefined;
   }
-  const held = client;
   return async () => {
-    await held.query(`UNLISTEN ${channel}`).catch(() => undefined);
-    held.release(true);
+    await client.end().catch(() => undefined);
   };
 }

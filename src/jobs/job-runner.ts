@@ -13,8 +13,8 @@ export interface JobRunnerSettings {
   heartbeatMs: number;
   /** Another worker's job whose heartbeat is older than this is considered dead. */
   staleSeconds: number;
-  /** LISTEN for prompt wake-ups; off for the embedded database, whose NOTIFY reaches the wrong connection. */
-  listen: boolean;
+  /** Where to LISTEN for prompt wake-ups; null for the embedded database, whose NOTIFY reaches the wrong connection. */
+  listenUrl: string | null;
 }
 
 export const RUNNER_STATES = { IDLE: 'idle', RUNNING: 'running', STOPPING: 'stopping', STOPPED: 'stopped' } as const;
@@ -52,7 +52,7 @@ export class JobRunner {
     if (this.state !== RUNNER_STATES.IDLE) return;
     this.state = RUNNER_STATES.RUNNING;
     await this.recover(true);
-    if (this.settings.listen) this.unlisten = await listen(this.pool, JOBS_CHANNEL, () => this.nudge(), this.logger);
+    if (this.settings.listenUrl) this.unlisten = await listen(this.settings.listenUrl, JOBS_CHANNEL, () => this.nudge(), this.logger);
     this.loop = this.run();
   }
 

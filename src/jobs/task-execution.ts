@@ -21,6 +21,7 @@ import { writeJson } from '../pipeline/step-files.js';
 import { TaskLog } from '../pipeline/task-log.js';
 import type { DataRoot } from '../services/data-root.js';
 import type { VectorBackupService } from '../services/vector-backup.js';
+import { NotFoundError } from '../errors.js';
 import { moveArtifactsToFileBak } from './file-backup.js';
 
 export interface ExecutionOptions {
@@ -95,13 +96,7 @@ export class TaskExecution {
       try {
         if (signal.aborted) throw new CancelledError('任务已取消');
         if (step === 'training_load' && (options.backup_vector_tables || options.truncate_vector_tables)) {
-          artifacts.vector_management = await this.vectorBackup.backup({
-            taskId: task.task_id,
-            backupVectorTables: true,
-            truncateVectorTables: options.truncate_vector_tables === true,
-            signal,
-          });
-          stepLog.info(`Vector表管理完成: 备份${options.truncate_vector_tables ? '并清空' : ''}`);
+          artifacts.vector_management = await this.manageVectors(task.task_id, options.truncate_vector_tables === true, signal, stepLog);
         }
         if (step === 'training_load' && options.skip_training) {
           stepLog.info('跳过训练数据加载 (skip_training)');
@@ -151,6 +146,19 @@ export class TaskExecution {
     await query(this.appPool, updateTaskStatus(task.task_id, status, failure?.message ?? null));
     log.info(`任务结束，状态: ${status}`);
     if (failure) throw failure;
+  }
+
+  /** Backup (and truncate) before loading; a store with no vector tables yet has nothing to back up. */
+  private async manageVectors(taskId: string, truncate: boolean, signal: AbortSignal, log: TaskLog): Promise<object> {
+    try {
+      const result = await this.vectorBackup.backup({ taskId, backupVectorTables: true, truncateVectorTables: truncate, signal });
+      log.info(`Vector表管理完成: 备份${truncate ? '并清空' : ''}`);
+      return result;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      log.info(`Vector表尚不存在，无需备份或清空: ${err.message}`);
+      return { backup_performed: false, truncate_performed: false, reason: err.message };
+    }
   }
 
   private enabled(step: StepName, params: Record<string, unknown>): boolean {

@@ -38,7 +38,7 @@ export interface Services {
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -56,7 +56,7 @@ export function createServices(
     pollIntervalMs: config.worker.pollIntervalMs,
     heartbeatMs: config.worker.heartbeatMs,
     staleSeconds: config.worker.staleSeconds,
-    listen: databases.embedded === null,
+    listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
   });
   const tasks = new TaskService(databases.app, databases, dataRoot, () => jobRunner.nudge(), cwd);
   return {

@@ -8,6 +8,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { DatabaseRegistry } from '../../src/db/database-registry.js';
 import { createProviders } from '../../src/providers/create-providers.js';
 import { createServices, type Services } from '../../src/services/create-services.js';
+import { embeddedByUrl } from './db.js';
+import { embeddedTestMode } from './test-database-url.js';
 
 /** The project's shared/ folder (contract, seeds, fixtures) sits beside the repository; SHARED_DIR overrides. */
 export const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve(import.meta.dirname, '../../../shared');
@@ -34,10 +36,12 @@ export async function createTestApp(databaseUrl: string, env: Record<string, str
     DATABASE_URL: databaseUrl,
     DATA_PIPELINE_ROOT: './data_pipeline/training_data',
     LOG_DIR: path.join(cwd, 'logs'),
+    // An embedded test database takes one connection per pool (its socket interleaves several).
+    ...(embeddedTestMode() ? { DB_POOL_MAX: '1' } : {}),
     ...env,
   });
   const logger = pino({ level: 'silent' });
-  const databases = new DatabaseRegistry(config, logger);
+  const databases = new DatabaseRegistry(config, logger, embeddedByUrl.get(databaseUrl) ?? null);
   const services = createServices(config, databases, createProviders(config.providers, logger), logger, cwd);
   const app = createApp({ config, services, logger });
   return {

@@ -7,12 +7,13 @@ import { seedDemoDatabase } from '../../src/demo/seed-demo.js';
 import type { StepContext, StepProgress } from '../../src/pipeline/step-context.js';
 import { TaskLog } from '../../src/pipeline/task-log.js';
 import { SHARED_DIR } from './app.js';
+import { embeddedTestMode } from './test-database-url.js';
 
 export const HIGHWAY_FIXTURES = path.join(SHARED_DIR, 'fixtures/highway_db');
 
 /** A seeded demo business database pool (silent logger) for step tests. */
 export async function seededDemoPool(url: string): Promise<Pool> {
-  const pool = createPool(url, { max: 6 }, pino({ level: 'silent' }));
+  const pool = createPool(url, { max: embeddedTestMode() ? 1 : 6 }, pino({ level: 'silent' }));
   await seedDemoDatabase(pool, pino({ level: 'silent' }));
   return pool;
 }

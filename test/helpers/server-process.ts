@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { embeddedTestMode } from './test-database-url.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -27,7 +28,7 @@ export async function startServer(cwd: string, env: Record<string, string>, opti
   const port = await freePort();
   const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/main.ts')], {
     cwd,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...(embeddedTestMode() ? { DB_POOL_MAX: '1' } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

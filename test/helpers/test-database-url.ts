@@ -11,3 +11,11 @@ export function withDatabase(url: string, database: string): string {
   u.pathname = `/${database}`;
   return u.toString();
 }
+
+/**
+ * No real PostgreSQL on this machine: the integration suite runs against embedded PGlite
+ * databases (one per test file, copied from a migrated template data directory).
+ */
+export function embeddedTestMode(): boolean {
+  return process.env.T2S_TEST_EMBEDDED === '1';
+}

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFixtureBackups, createTestApp, FIXTURE_SETS, type TestApp } from '../helpers/app.js';
 import { readCsvObjects, parseVector } from '../helpers/csv.js';
+import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 /** What Python's dict repr of these fixtures means as JSON (ids hold no quotes, values are None). */
@@ -71,7 +72,8 @@ describe('restoring the original service backups unchanged', () => {
     });
   }
 
-  it('restores into a database given by pg_conn, creating the extension and tables there', async () => {
+  // Embedded test databases take loads in-process only; pg_conn would send COPY FROM STDIN over a socket.
+  it.skipIf(embeddedTestMode())('restores into a database given by pg_conn, creating the extension and tables there', async () => {
     const target = await createTestDatabase({ fromTemplate: false });
     try {
       const res = await request(t.app)
