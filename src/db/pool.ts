@@ -27,6 +27,12 @@ export function createPool(connectionString: string, options: PoolOptions, logge
   });
   // An idle client losing its server emits here; without a listener the process would crash.
   pool.on('error', (err) => logger.warn({ err, db: redactConnectionString(connectionString) }, 'idle database client failed'));
+  // pg-pool removes its listener while a client is checked out: a connection killed between two
+  // queries (server restart, DROP DATABASE … FORCE) would otherwise be an uncaught 'error' event.
+  // The next query on that client fails and the caller handles that.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err, db: redactConnectionString(connectionString) }, 'database connection lost'));
+  });
   return pool;
 }
 

@@ -34,6 +34,7 @@ export async function createTestDatabase(options: { fromTemplate?: boolean } = {
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = withDatabase(adminDatabaseUrl(), name);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
   return {
     name,
     url,
