@@ -24,7 +24,8 @@ export default defineConfig(async () => {
   const realPostgres =
     process.env.T2S_TEST_EMBEDDED !== '1' && (Boolean(process.env.DATABASE_URL) || (await reachable('127.0.0.1', 5432)));
   if (!realPostgres) {
-    console.warn('[vitest] no PostgreSQL (DATABASE_URL unset, nothing on 127.0.0.1:5432): the integration suite runs against embedded PGlite databases');
+    const why = process.env.T2S_TEST_EMBEDDED === '1' ? 'T2S_TEST_EMBEDDED=1' : 'no PostgreSQL (DATABASE_URL unset, nothing on 127.0.0.1:5432)';
+    console.warn(`[vitest] ${why}: the integration suite runs against embedded PGlite databases`);
   }
   const projects: TestProjectInlineConfiguration[] = [
     {
