@@ -67,6 +67,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: DB, EMBEDDING_PROVIDER: 'openai' })).toThrow(/EMBEDDING_BASE_URL/);
     expect(() => loadConfig({ DATABASE_URL: DB, EMBEDDING_PROVIDER: 'magic' })).toThrow(/EMBEDDING_PROVIDER/);
     expect(() => loadConfig({ DATABASE_URL: DB, LLM_BASE_URL: 'ftp://x' })).toThrow(/LLM_BASE_URL/);
+    const qwen3 = loadConfig({ DATABASE_URL: DB, LLM_BASE_URL: 'http://x/v1', LLM_MODEL: 'qwen3-235b-a22b', LLM_EXTRA_BODY: '{"enable_thinking": false}' });
+    expect(qwen3.providers.llm?.extraBody).toEqual({ enable_thinking: false });
+    expect(() => loadConfig({ DATABASE_URL: DB, LLM_EXTRA_BODY: '[1]' })).toThrow(/LLM_EXTRA_BODY: must be a JSON object/);
+    expect(() => loadConfig({ DATABASE_URL: DB, LLM_EXTRA_BODY: '{bad' })).toThrow(/LLM_EXTRA_BODY/);
   });
 
   it('reads every variable when set', () => {

@@ -60,6 +60,20 @@ const EnvSchema = z.object({
   /** Retries on 429/5xx/timeouts (the openai SDK's backoff). */
   LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   LLM_TEMPERATURE: z.coerce.number().min(0).max(2).optional(),
+  /** JSON object merged into every chat request, e.g. {"enable_thinking": false} for DashScope Qwen3. */
+  LLM_EXTRA_BODY: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        const value: unknown = JSON.parse(text);
+        if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"enable_thinking": false}' });
+      return z.NEVER;
+    })
+    .optional(),
   /** openai (OpenAI-compatible /embeddings), ollama, or builtin (offline lexical hashing). Default: openai when EMBEDDING_BASE_URL is set, else builtin. */
   EMBEDDING_PROVIDER: z.enum(['openai', 'ollama', 'builtin']).optional(),
   EMBEDDING_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -162,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             timeoutMs: e.LLM_TIMEOUT_MS,
             maxRetries: e.LLM_MAX_RETRIES,
             temperature: e.LLM_TEMPERATURE,
+            extraBody: e.LLM_EXTRA_BODY,
           },
         }
       : {}),

@@ -83,6 +83,8 @@ export interface LlmSettings {
   timeoutMs: number;
   maxRetries: number;
   temperature?: number;
+  /** Extra request-body fields for this provider (LLM_EXTRA_BODY), e.g. `{"enable_thinking": false}`. */
+  extraBody?: Record<string, unknown>;
 }
 
 export interface EmbeddingSettings {

@@ -52,6 +52,12 @@ describe('OpenAiCompatibleLlm.chat', () => {
     expect(request?.body).not.toHaveProperty('stream', true);
   });
 
+  it('sends the configured extra body fields (DashScope Qwen3 needs enable_thinking: false), never over model/messages', async () => {
+    server.enqueue({ body: chatCompletion('ok') });
+    await llm({ extraBody: { enable_thinking: false, model: 'not-this-one' } }).chat(messages);
+    expect(server.requests[0]?.body).toMatchObject({ enable_thinking: false, model: 'qwen-plus', messages });
+  });
+
   it('sends a placeholder key to servers that need none', async () => {
     server.enqueue({ body: chatCompletion('ok') });
     await llm({ apiKey: undefined }).chat(messages);

@@ -54,6 +54,9 @@ export class OpenAiCompatibleLlm implements LlmProvider {
     try {
       return await this.client.chat.completions.create(
         {
+          // Provider-specific fields first (e.g. DashScope's `enable_thinking: false`, which Qwen3
+          // requires for non-streaming calls); the SDK sends unknown keys as they are.
+          ...this.settings.extraBody,
           model: this.model,
           messages,
           temperature: options.temperature ?? this.settings.temperature,
