@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { secondsSince } from '../lib/time.js';
 import { splitTableName } from '../services/database-tools.js';
@@ -7,7 +8,7 @@ import type { TableCommenter } from '../services/table-commenter.js';
 import { renderDdl, renderMarkdown } from '../services/table-docs.js';
 import type { TableInspector } from '../services/table-inspector.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { readTextIfExists, stepResultFile, TABLE_LIST_NAME, writeFileAtomic, writeJson } from './step-files.js';
+import { readTextIfExists, stepResultFile, TABLE_LIST_NAME, writeJson } from './step-files.js';
 import { parseTableList, tableFileBase } from './table-list.js';
 
 export interface DdlGenerationResult {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { query } from '../db/pool.js';
 import { latestDate } from '../db/sql/catalog.sql.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
 import { splitTableName } from '../services/database-tools.js';
@@ -11,7 +12,7 @@ import { readTaskTables, StepFailedError, tableDocFiles } from './ddl-generation
 import { renderMetadataDetail, renderMetadataSql } from './qa/metadata-files.js';
 import type { QaGenerator, QaInput, QuestionSqlPair } from './qa/qa-types.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { stepResultFile, writeFileAtomic, writeJson } from './step-files.js';
+import { stepResultFile, writeJson } from './step-files.js';
 import { tableFileBase } from './table-list.js';
 
 export interface QaSettings {

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { withClient, type Pool } from '../db/pool.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
 import { StepFailedError } from './ddl-generation.js';
@@ -8,7 +9,7 @@ import { PAIR_FILE_PATTERN } from './qa-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
 import { splitStatements } from './sql-statements.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { stepResultFile, writeFileAtomic, writeJson } from './step-files.js';
+import { stepResultFile, writeJson } from './step-files.js';
 
 export interface SqlValidationSettings {
   concurrency: number;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
+import { isInside } from '../lib/path-inside.js';
 
 /** The original's rule for task ids: letters, digits, underscore (so never a path). */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_]+$/;
@@ -77,8 +78,7 @@ export class DataRoot {
 
   /** True when `absolute` is the root or inside it. */
   contains(absolute: string): boolean {
-    const rel = path.relative(this.dir, absolute);
-    return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+    return isInside(this.dir, absolute);
   }
 
   /** `./data_pipeline/training_data/...`: the form the list returns and restore accepts. */

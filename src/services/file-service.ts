@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ERROR_TYPES, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { copyFileAtomic, writeFileAtomic } from '../lib/atomic-file.js';
 import { formatSize } from '../lib/format-size.js';
 import { localIsoTimestamp } from '../lib/time.js';
 import { TABLE_LIST_NAME } from '../pipeline/step-files.js';
@@ -9,15 +10,7 @@ import type { BackupCatalog, BackupSetEntry } from './backup-catalog.js';
 import { BACKUP_DIR_NAME } from './backup-files.js';
 import type { DataRoot } from './data-root.js';
 import type { TaskLookup } from './task-lookup.js';
-import {
-  backupCopy,
-  copyFileAtomic,
-  realDirInside,
-  regularFilesIn,
-  resolveInside,
-  subdirectoriesIn,
-  writeFileAtomic,
-} from './task-files-disk.js';
+import { backupCopy, realDirInside, regularFilesIn, resolveInside, subdirectoriesIn } from './task-files-disk.js';
 import { contentTypeOf, downloadUrl, PAIR_FILE_SUFFIX } from './task-files-kinds.js';
 import { createdAt, toItems, totals, type DirectoryTotals, type TaskFileItem } from './task-files-listing.js';
 import { assertSafeUploadName, assertTableListExtension, assertUploadExtension, parseDownloadName } from './task-files-names.js';

@@ -19,6 +19,7 @@ import {
   type TaskSortField,
 } from '../db/sql/tasks.sql.js';
 import { ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
+import { isInside } from '../lib/path-inside.js';
 import { fileTimestamp, localIsoTimestamp } from '../lib/time.js';
 import { TABLE_LIST_NAME } from '../pipeline/step-files.js';
 import { parseTableList } from '../pipeline/table-list.js';
@@ -198,9 +199,9 @@ export class TaskService implements TaskLookup {
     const resolved = path.resolve(this.cwd, file);
     const real = await fs.realpath(resolved).catch(() => null);
     if (!real) throw invalid(`文件不存在: ${file}`);
-    const cwdReal = await fs.realpath(this.cwd);
-    const inside = (root: string) => real === root || real.startsWith(`${root}${path.sep}`);
-    if (!inside(cwdReal) && !this.dataRoot.contains(real)) throw invalid('必须位于服务工作目录或数据目录之内');
+    if (!isInside(await fs.realpath(this.cwd), real) && !this.dataRoot.contains(real)) {
+      throw invalid('必须位于服务工作目录或数据目录之内');
+    }
     const stat = await fs.stat(real);
     if (!stat.isFile()) throw invalid('不是普通文件');
     if (stat.size > 2 * 1024 * 1024) throw invalid('文件大小超过限制: 2MB');

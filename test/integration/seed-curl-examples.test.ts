@@ -4,30 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curlCommands } from '../helpers/seed-docs.js';
 import { copyFixtureBackups, SHARED_DIR } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
-
-/** Every `curl …` command of a seed document, continuation lines and multi-line -d bodies included. */
-function curlCommands(markdown: string): string[] {
-  const commands: string[] = [];
-  let current: string[] | null = null;
-  for (const line of markdown.split('\n')) {
-    if (!current && /^\s*curl\s/.test(line)) current = [];
-    if (!current) continue;
-    current.push(line);
-    const text = current.join('\n');
-    const balanced = (text.match(/'/g) ?? []).length % 2 === 0;
-    if (balanced && !line.trimEnd().endsWith('\\')) {
-      commands.push(text.trim());
-      current = null;
-    }
-  }
-  return commands;
-}
 
 // A child server restores with COPY FROM STDIN, which an embedded test database cannot take over its
 // socket (the embedded server itself loads in-process: test/embedded covers that path).

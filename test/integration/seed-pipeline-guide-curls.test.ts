@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
+import { curlCommands } from '../helpers/seed-docs.js';
 import { SHARED_DIR } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { HIGHWAY_FIXTURES, seededDemoPool } from '../helpers/pipeline.js';
@@ -12,23 +13,6 @@ import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
 const EXAMPLE_TASK = 'task_20250627_143052';
-
-/** Every `curl …` command of the guide, in order (continuation lines, multi-line -d bodies and pipes included). */
-function curlCommands(markdown: string): string[] {
-  const commands: string[] = [];
-  let current: string[] | null = null;
-  for (const line of markdown.split('\n')) {
-    if (!current && /^\s*curl\s/.test(line)) current = [];
-    if (!current) continue;
-    current.push(line);
-    const text = current.join('\n');
-    if ((text.match(/'/g) ?? []).length % 2 === 0 && !line.trimEnd().endsWith('\\')) {
-      commands.push(text.trim());
-      current = null;
-    }
-  }
-  return commands;
-}
 
 describe('every curl example of the data pipeline guide, in order, against a started server', () => {
   let db: TestDatabase;
