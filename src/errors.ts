@@ -26,6 +26,12 @@ export const ERROR_TYPES = {
   /** The configured LLM or embedding endpoint failed or answered nonsense. */
   MODEL_PROVIDER_ERROR: 'MODEL_PROVIDER_ERROR',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** The request line and headers exceed the server's limit (431, answered before any route). */
+  REQUEST_HEADER_TOO_LARGE: 'REQUEST_HEADER_TOO_LARGE',
+  /** The bytes received are not HTTP/1.1 the server can parse (400, answered before any route). */
+  MALFORMED_HTTP_REQUEST: 'MALFORMED_HTTP_REQUEST',
+  /** The client did not send a complete request head in time (408). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];

@@ -7,6 +7,7 @@ import { DatabaseRegistry } from './db/database-registry.js';
 import { EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrate.js';
 import { seedDemoDatabase } from './demo/seed-demo.js';
+import { handleClientError } from './http/client-error.js';
 import { createLogger } from './logger.js';
 import { createProviders } from './providers/create-providers.js';
 import { createServices } from './services/create-services.js';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   const services = createServices(config, databases, providers, logger);
   const app = createApp({ config, services, logger });
   const server: Server = app.listen(config.port, config.host);
+  server.on('clientError', handleClientError(logger));
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -1,15 +1,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { withClient, type Pool } from '../db/pool.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
 import { StepFailedError } from './ddl-generation.js';
 import { PAIR_FILE_PATTERN } from './qa-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
-import { splitStatements } from './sql-statements.js';
+import { explainReadOnly, InvalidSqlError } from './read-only-explain.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { stepResultFile, writeJson } from './step-files.js';
+import { keepFirstBackup, stepResultFile, writeJson } from './step-files.js';
+
+export { explainReadOnly } from './read-only-explain.js';
 
 export interface SqlValidationSettings {
   concurrency: number;
@@ -50,28 +51,6 @@ export interface SqlValidationResult {
   duration: number;
 }
 
-/**
- * EXPLAINs one SQL statement read-only: a READ ONLY transaction with a statement timeout, the
- * extended protocol (which refuses several statements in one string), and nothing ever executed.
- */
-export async function explainReadOnly(pool: Pool, sql: string, timeoutMs: number): Promise<void> {
-  const statements = splitStatements(sql);
-  if (statements.length !== 1) throw new Error('只允许单条SQL语句（检测到多条语句，未执行）');
-  // Training pairs are questions answered by queries: a DELETE that plans fine is still not one.
-  if (!/^(\(\s*)*(select|with|values|table)\b/i.test(statements[0]!.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*\s*/, ''))) {
-    throw new Error('只允许查询语句 (SELECT/WITH)');
-  }
-  await withClient(pool, async (client) => {
-    await client.query('BEGIN READ ONLY');
-    try {
-      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-      await client.query({ text: `EXPLAIN ${sql.trim().replace(/;\s*$/, '')}`, queryMode: 'extended' } as never);
-    } finally {
-      await client.query('ROLLBACK');
-    }
-  });
-}
-
 /** Step 3: validate every pair's SQL, optionally repair and rewrite the pair file. */
 export class SqlValidationStep {
   constructor(
@@ -88,14 +67,19 @@ export class SqlValidationStep {
     const items = pairs.flatMap((p, index) => (typeof p?.question === 'string' && typeof p?.sql === 'string' ? [{ index, question: p.question, sql: p.sql }] : []));
     ctx.log.info(`开始验证 ${items.length} 条SQL (${path.basename(file)})`);
     let done = 0;
-    const checks = await mapLimit(items, this.settings.concurrency, async (item): Promise<Check> => {
-      checkAborted(ctx.signal);
-      const check = await this.check(ctx, item);
-      ctx.progress({ done: ++done, total: items.length, unit: 'sqls' });
-      return check;
-    });
-
-    const repairStats = await this.repair(ctx, checks.filter((c) => !c.valid));
+    let checks: Check[];
+    let repairStats: SqlValidationResult['repair_stats'];
+    try {
+      checks = await mapLimit(items, this.settings.concurrency, async (item): Promise<Check> => {
+        checkAborted(ctx.signal);
+        const check = await this.check(ctx, item);
+        ctx.progress({ done: ++done, total: items.length, unit: 'sqls' });
+        return check;
+      });
+      repairStats = await this.repair(ctx, checks.filter((c) => !c.valid));
+    } catch (err) {
+      throw stepFailure(ctx, err);
+    }
     const modification = this.settings.modifyOriginalFile ? await rewritePairFile(ctx, file, pairs, checks) : { modified: 0, deleted: 0, failed_modifications: 0 };
     const valid = checks.filter((c) => c.valid).length;
     const result: SqlValidationResult = {
@@ -123,7 +107,9 @@ export class SqlValidationStep {
       await explainReadOnly(ctx.business.pool, item.sql, this.settings.statementTimeoutMs);
       return { ...item, valid: true, error: null, ms: performance.now() - t0 };
     } catch (err) {
-      return { ...item, valid: false, error: (err as Error).message, ms: performance.now() - t0 };
+      // Only the SQL's own errors judge the pair; an outage is not a verdict on it.
+      if (!(err instanceof InvalidSqlError)) throw err;
+      return { ...item, valid: false, error: err.message, ms: performance.now() - t0 };
     }
   }
 
@@ -150,7 +136,8 @@ export class SqlValidationStep {
           Object.assign(check, { valid: true, repairedSql: candidate.endsWith(';') ? candidate : `${candidate};` });
           stats.successful += 1;
         } catch (err) {
-          check.error = `${check.error} | 修复后仍失败: ${(err as Error).message}`;
+          if (!(err instanceof InvalidSqlError)) throw err;
+          check.error = `${check.error} | 修复后仍失败: ${err.message}`;
           stats.failed += 1;
         }
       }
@@ -172,7 +159,8 @@ async function rewritePairFile(ctx: StepContext, file: string, pairs: Partial<Qu
   const modified = checks.filter((c) => c.repairedSql).length;
   const deleted = checks.filter((c) => !c.valid).length;
   if (modified === 0 && deleted === 0) return { modified: 0, deleted: 0, failed_modifications: 0 };
-  await fs.copyFile(file, `${file}.backup`);
+  // The first rewrite's backup is the only copy of the pairs as generated: a later run never replaces it.
+  const backupKept = !(await keepFirstBackup(file, `${file}.backup`));
   const kept = pairs.flatMap((pair, index) => {
     const check = byIndex.get(index);
     if (!check) return [pair];
@@ -182,13 +170,27 @@ async function rewritePairFile(ctx: StepContext, file: string, pairs: Partial<Qu
   await writeJson(file, kept);
   const log = [
     `SQL验证文件修改日志 - ${localDateTime()}`,
-    `文件: ${path.basename(file)} (备份: ${path.basename(file)}.backup)`,
+    `文件: ${path.basename(file)} (备份: ${path.basename(file)}.backup${backupKept ? ', 保留已有的首次备份' : ''})`,
     ...checks.filter((c) => c.repairedSql).map((c) => `修改 #${c.index}: ${c.question}\n  原SQL: ${c.sql}\n  新SQL: ${c.repairedSql}`),
     ...checks.filter((c) => !c.valid).map((c) => `删除 #${c.index}: ${c.question}\n  SQL: ${c.sql}\n  错误: ${c.error}`),
   ];
   await writeFileAtomic(path.join(ctx.taskDir, `file_modifications_${fileTimestamp()}.log`), `${log.join('\n')}\n`);
   ctx.log.info(`已修改问答对文件: 修改 ${modified} 条, 删除 ${deleted} 条`);
   return { modified, deleted, failed_modifications: 0 };
+}
+
+/**
+ * A check that failed for a reason other than the SQL (the business database unreachable, a
+ * timeout, a lost connection) fails the step before any file is written: the pair file, its
+ * `.backup` and the previous results stay as they were, so training_load never loads an emptied file.
+ */
+function stepFailure(ctx: StepContext, err: unknown): unknown {
+  if (ctx.signal?.aborted || err instanceof StepFailedError) return err;
+  const code = (err as { code?: unknown }).code;
+  return new StepFailedError(
+    `SQL验证中止: 数据库错误与SQL本身无关${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}。问答对文件未修改，请检查业务数据库后重试`,
+    { cause: err },
+  );
 }
 
 function summary(result: SqlValidationResult, checks: Check[]): string {

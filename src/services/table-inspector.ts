@@ -1,10 +1,11 @@
 import { query, withClient, type Pool, type PoolClient } from '../db/pool.js';
 import {
-  countRowsExact,
+  countRowsUpTo,
   distinctValues,
   findTable,
   listColumns,
   listTables,
+  planRowEstimate,
   sampleRows,
   type ColumnInfoRow,
   type TableRow,
@@ -80,15 +81,13 @@ export class TableInspector {
     const [found] = await query<TableRow>(client, findTable(schema, table));
     if (!found) throw new NotFoundError(`表 ${schema}.${table} 不存在或无权限访问`);
     const columnRows = await query<ColumnInfoRow>(client, listColumns(found.oid));
-    const large = found.estimated_rows > this.settings.largeTableThreshold;
-    const rowCount = large
-      ? found.estimated_rows
-      : (await query<{ n: number }>(client, countRowsExact(found.qualified_ident)))[0]!.n;
+    const { rowCount, exact } = await this.countRows(client, found);
+    const large = !exact;
 
     const names = columnRows.map((c) => c.name);
     const samples = names.length === 0 ? [] : await query<Record<string, string | null>>(
       client,
-      sampleRows(found.qualified_ident, names, this.settings.sampleRows, large ? blockSamplePercent(found.estimated_rows, this.settings.sampleRows) : null),
+      sampleRows(found.qualified_ident, names, this.settings.sampleRows, large ? blockSamplePercent(rowCount, this.settings.sampleRows) : null),
     );
     const columns: ColumnDescription[] = [];
     for (const column of columnRows) {
@@ -101,10 +100,24 @@ export class TableInspector {
       qualifiedIdent: found.qualified_ident,
       comment: found.comment,
       rowCount,
-      rowCountExact: !large,
+      rowCountExact: exact,
       tableSize: found.table_size,
       columns,
     };
+  }
+
+  /**
+   * Exact below the threshold, an estimate above it, and never a scan past it: reltuples is -1
+   * (unknown, not "small") on a table never vacuumed or analysed since PostgreSQL 14, and can be
+   * stale on one that grew since, so only a known estimate above the threshold skips counting.
+   */
+  private async countRows(client: PoolClient, table: TableRow): Promise<{ rowCount: number; exact: boolean }> {
+    const threshold = this.settings.largeTableThreshold;
+    if (table.estimated_rows !== null && table.estimated_rows > threshold) return { rowCount: table.estimated_rows, exact: false };
+    const [counted] = await query<{ n: number }>(client, countRowsUpTo(table.qualified_ident, threshold + 1));
+    if (counted!.n <= threshold) return { rowCount: counted!.n, exact: true };
+    const [explained] = await query<{ 'QUERY PLAN': { Plan: { 'Plan Rows': number } }[] }>(client, planRowEstimate(table.qualified_ident));
+    return { rowCount: Math.max(counted!.n, Math.round(explained!['QUERY PLAN'][0]!.Plan['Plan Rows'])), exact: false };
   }
 
   /** An enum is a text-like, non-key column whose scanned values repeat and number at most enumMaxValues. */

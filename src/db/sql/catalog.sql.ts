@@ -22,7 +22,8 @@ export interface TableRow {
   table_name: string;
   qualified_ident: string;
   comment: string | null;
-  estimated_rows: number;
+  /** pg_class.reltuples; null when unknown (-1: never vacuumed or analysed, PostgreSQL 14+). */
+  estimated_rows: number | null;
   table_size: string;
 }
 
@@ -35,7 +36,7 @@ export function findTable(schema: string, table: string): SqlQuery {
              c.relname AS table_name,
              quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qualified_ident,
              obj_description(c.oid, 'pg_class') AS comment,
-             c.reltuples::int8 AS estimated_rows,
+             CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::int8 END AS estimated_rows,
              pg_size_pretty(pg_total_relation_size(c.oid)) AS table_size
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -92,9 +93,21 @@ export function listColumns(oid: number): SqlQuery {
   };
 }
 
-/** `qualifiedIdent` comes from findTable (quote_ident of catalog names). */
-export function countRowsExact(qualifiedIdent: string): SqlQuery {
-  return { text: /* SQL */ `SELECT count(*) AS n FROM ${qualifiedIdent}` };
+/**
+ * COUNT(*) that reads at most `limit` rows: a table whose statistics are missing or stale is never
+ * scanned past the size that makes it "large". `qualifiedIdent` comes from findTable.
+ */
+export function countRowsUpTo(qualifiedIdent: string, limit: number): SqlQuery {
+  return { text: /* SQL */ `SELECT count(*) AS n FROM (SELECT 1 FROM ${qualifiedIdent} LIMIT $1) s`, values: [limit] };
+}
+
+/**
+ * The planner's row estimate, read from the plan without running it. Without statistics it is the
+ * table's current block count times a density from the column types; with stale ones, reltuples
+ * scaled to the current size — both what PostgreSQL itself plans with. Partitions are summed.
+ */
+export function planRowEstimate(qualifiedIdent: string): SqlQuery {
+  return { text: /* SQL */ `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${qualifiedIdent}` };
 }
 
 /** Sample rows as text (no type parsing), from a block sample when the table is large. */
