@@ -42,11 +42,12 @@ describe('embedded database in-process', () => {
   });
 
   it('a backup reads the table in bounded COPY batches, letting the event loop run between them', async () => {
-    // 600 rows of ~12 kB CSV each (~7 MB): several 1 MiB batches.
+    // 600 rows of ~12 kB CSV each (~7 MB): several 1 MiB batches. The keys hold a quote and a
+    // backslash: batch bounds are inlined as literals.
     await embedded.pglite.exec(`
       INSERT INTO langchain_pg_collection VALUES ('6f1c2a52-0d6b-4c1e-9a55-000000000001', 'c', '{}');
       INSERT INTO langchain_pg_embedding (id, collection_id, embedding, document, cmetadata)
-      SELECT 'doc-' || g, '6f1c2a52-0d6b-4c1e-9a55-000000000001', array_fill(g::real / 7, ARRAY[256])::vector,
+      SELECT 'doc''s\\' || g, '6f1c2a52-0d6b-4c1e-9a55-000000000001', array_fill(g::real / 7, ARRAY[256])::vector,
              repeat(md5(g::text), 300), jsonb_build_object('n', g)
         FROM generate_series(1, 600) AS g;`);
 
@@ -100,6 +101,33 @@ describe('embedded database in-process', () => {
     expect(biggest).toBeLessThan(size / 3);
     // Between two batches the event loop turned (HTTP and heartbeats get served).
     for (let i = 1; i < copies.length; i++) expect(copies[i]!.turnsAtStart).toBeGreaterThan(copies[i - 1]!.turnsAtEnd);
+  });
+
+  it('restoring that backup loads it in bounded in-process chunks, every row back', async () => {
+    const timestamp = (await request(t.app).get('/api/v0/data_pipeline/vector/restore/list').expect(200)).body.data.backup_locations[0].backups[0]
+      .timestamp as string;
+    const chunks: number[] = [];
+    const original = embedded.copyFromBlob.bind(embedded);
+    embedded.copyFromBlob = async (sql, csv) => {
+      chunks.push(Buffer.byteLength(csv));
+      return original(sql, csv);
+    };
+    try {
+      const res = await request(t.app)
+        .post('/api/v0/data_pipeline/vector/restore')
+        .send({ backup_path: './data_pipeline/training_data/vector_bak', timestamp, truncate_before_restore: true });
+      expect(res.status).toBe(200);
+      expect(res.body.data.restore_results.langchain_pg_embedding).toMatchObject({ rows_restored: 600, load_path: 'embedded_chunks' });
+    } finally {
+      embedded.copyFromBlob = original;
+    }
+    const total = chunks.reduce((a, b) => a + b, 0);
+    expect(chunks.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...chunks)).toBeLessThan(total / 3);
+    const [row] = (await embedded.pglite.query<{ n: number; docs: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT document)::int AS docs FROM langchain_pg_embedding`,
+    )).rows;
+    expect(row).toEqual({ n: 600, docs: 600 });
   });
 
   it('a request naming the embedded socket by any loopback spelling shares its single connection', () => {
