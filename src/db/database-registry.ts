@@ -3,6 +3,7 @@ import { ERROR_TYPES, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { databaseNameOf, hostOf, isPostgresUrl, redactConnectionString } from './connection-string.js';
 import type { EmbeddedPostgres } from './embedded-postgres.js';
+import { endpointOf, isLoopbackHost } from './loopback-address.js';
 import { createPool, type Pool } from './pool.js';
 
 /** Pools kept for connection strings given in requests (`db_connection`, `pg_conn`). */
@@ -93,9 +94,7 @@ export class DatabaseRegistry {
     }
     // The embedded server is one session: any URL naming it (with or without a password) shares its
     // single connection, since a second connection's statements would interleave with the first's.
-    if (this.embedded && new URL(connectionString).host === new URL(this.embedded.url).host) {
-      return this.rolePools.get(this.embedded.url)!;
-    }
+    if (this.namesEmbeddedSocket(connectionString)) return this.rolePools.get(this.embedded!.url)!;
     const existing = this.rolePools.get(connectionString) ?? this.requestPools.get(connectionString);
     if (existing) {
       // Refresh recency: Map iteration order is insertion order, so re-insert.
@@ -111,6 +110,17 @@ export class DatabaseRegistry {
     const pool = createPool(connectionString, { max: REQUEST_POOL_SIZE }, this.logger);
     this.requestPools.set(connectionString, pool);
     return pool;
+  }
+
+  /**
+   * The embedded socket listens on 127.0.0.1 only, so any loopback spelling with its port reaches
+   * it (localhost, ::1, 127.0.0.2, 127.1...): matching the URL text would let a request open
+   * connections of its own to it.
+   */
+  private namesEmbeddedSocket(connectionString: string): boolean {
+    if (!this.embedded) return false;
+    const target = endpointOf(connectionString);
+    return target.port === endpointOf(this.embedded.url).port && isLoopbackHost(target.host);
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from '../logger.js';
+import { lockDataDir, type DataDirLock } from './embedded-data-dir-lock.js';
 
 /**
  * The zero-setup database: PGlite (PostgreSQL compiled to WASM) with pgvector, in this process,
@@ -15,7 +16,9 @@ import type { Logger } from '../logger.js';
  * - `COPY … FROM STDIN` over the socket kills the WASM backend: loads go through `copyFromBlob`,
  *   an in-process `COPY … FROM '/dev/blob'` that runs inside the socket session's open transaction;
  * - LISTEN/NOTIFY is delivered to whichever connection is running: workers poll instead;
- * - advisory locks always succeed and `statement_timeout` is not enforced (one session anyway).
+ * - advisory locks always succeed and `statement_timeout` is not enforced (one session anyway);
+ * - nothing stops a second process from opening the same data directory (each works on its own
+ *   copy and the last to close wins): the directory is locked first (embedded-data-dir-lock.ts).
  */
 export class EmbeddedPostgres {
   private constructor(
@@ -24,20 +27,29 @@ export class EmbeddedPostgres {
     /** `postgresql://postgres@127.0.0.1:<port>/postgres` */
     readonly url: string,
     readonly dataDir: string,
+    private readonly lock: DataDirLock,
   ) {}
 
   static async start(dataDir: string, logger: Logger, options: { maxConnections?: number } = {}): Promise<EmbeddedPostgres> {
     const started = performance.now();
     // PGlite creates only the last path segment itself.
     await fs.mkdir(path.dirname(path.resolve(dataDir)), { recursive: true });
-    const pglite = await PGlite.create({ dataDir, extensions: { vector } });
-    await pglite.exec('CREATE EXTENSION IF NOT EXISTS vector');
-    // Spare slots: pg-pool replaces a client after an error while the old socket is still closing.
-    const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: options.maxConnections ?? 4 });
-    await server.start();
-    const url = `postgresql://postgres@${server.getServerConn()}/postgres`;
-    logger.info({ dataDir, ms: Math.round(performance.now() - started) }, 'embedded PostgreSQL (PGlite + pgvector) ready');
-    return new EmbeddedPostgres(pglite, server, url, dataDir);
+    const lock = await lockDataDir(dataDir);
+    let pglite: PGlite | undefined;
+    try {
+      pglite = await PGlite.create({ dataDir, extensions: { vector } });
+      await pglite.exec('CREATE EXTENSION IF NOT EXISTS vector');
+      // Spare slots: pg-pool replaces a client after an error while the old socket is still closing.
+      const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: options.maxConnections ?? 4 });
+      await server.start();
+      const url = `postgresql://postgres@${server.getServerConn()}/postgres`;
+      logger.info({ dataDir, ms: Math.round(performance.now() - started) }, 'embedded PostgreSQL (PGlite + pgvector) ready');
+      return new EmbeddedPostgres(pglite, server, url, dataDir, lock);
+    } catch (err) {
+      await pglite?.close().catch(() => undefined);
+      await lock.release();
+      throw err;
+    }
   }
 
   /**
@@ -53,5 +65,7 @@ export class EmbeddedPostgres {
   async stop(): Promise<void> {
     await this.server.stop().catch(() => undefined);
     await this.pglite.close().catch(() => undefined);
+    // Only once PGlite has written its files back: another server may then open the directory.
+    await this.lock.release();
   }
 }

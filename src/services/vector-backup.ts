@@ -2,6 +2,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { copyOut } from '../db/copy.js';
+import { copyTableOutInBatches } from '../db/embedded-copy.js';
 import { query, withTransaction, type PoolClient } from '../db/pool.js';
 import {
   copyTableToCsv,
@@ -86,6 +87,8 @@ export class VectorBackupService {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
     const { pool } = this.databases.vectorDatabase(request.dbConnection);
+    // The embedded database runs a COPY in one blocking call: it is read in bounded batches instead.
+    const embedded = this.databases.isEmbedded(pool);
     const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
     const dir = backupDirOf(parentDir);
     await fsp.mkdir(dir, { recursive: true });
@@ -107,12 +110,11 @@ export class VectorBackupService {
             const name = backupFileName(table, stamp);
             const tmp = path.join(dir, `${name}.tmp`);
             tmpFiles.push(tmp);
-            const rows = await copyOut(
-              client,
-              copyTableToCsv(table, copyableColumns(columns.get(table)!)),
-              [createChunkBatcher(), createDurableFileSink(tmp)],
-              { signal: request.signal },
-            );
+            const copyColumns = copyableColumns(columns.get(table)!);
+            const stages = [createChunkBatcher(), createDurableFileSink(tmp)];
+            const rows = embedded
+              ? await copyTableOutInBatches(client, table, copyColumns, stages, { signal: request.signal })
+              : await copyOut(client, copyTableToCsv(table, copyColumns), stages, { signal: request.signal });
             const size = (await fsp.stat(tmp)).size;
             tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted) };
           }

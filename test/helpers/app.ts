@@ -11,9 +11,15 @@ import { createServices, type Services } from '../../src/services/create-service
 import { embeddedByUrl } from './db.js';
 import { embeddedTestMode } from './test-database-url.js';
 
-/** The project's shared/ folder (contract, seeds, fixtures) sits beside the repository; SHARED_DIR overrides. */
+/**
+ * The project's shared/ folder (contract, seed documents) beside the repository; SHARED_DIR
+ * overrides. Only the tests of the seed documents read it, and skip where it is absent: everything
+ * else uses test/fixtures/, so a clone with nothing beside it passes its tests.
+ */
 export const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve(import.meta.dirname, '../../../shared');
-export const FIXTURE_BACKUPS = path.join(SHARED_DIR, 'fixtures/original-backups');
+/** Real files of the original service, copied unchanged from shared/fixtures (see test/fixtures/README.md). */
+export const FIXTURES_DIR = path.resolve(import.meta.dirname, '../fixtures');
+export const FIXTURE_BACKUPS = path.join(FIXTURES_DIR, 'original-backups');
 
 export interface TestApp {
   app: Express;

@@ -6,10 +6,10 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { seedDemoDatabase } from '../../src/demo/seed-demo.js';
 import type { StepContext, StepProgress } from '../../src/pipeline/step-context.js';
 import { TaskLog } from '../../src/pipeline/task-log.js';
-import { SHARED_DIR } from './app.js';
+import { FIXTURES_DIR } from './app.js';
 import { embeddedTestMode } from './test-database-url.js';
 
-export const HIGHWAY_FIXTURES = path.join(SHARED_DIR, 'fixtures/highway_db');
+export const HIGHWAY_FIXTURES = path.join(FIXTURES_DIR, 'highway_db');
 
 /** A seeded demo business database pool (silent logger) for step tests. */
 export async function seededDemoPool(url: string): Promise<Pool> {

@@ -8,10 +8,10 @@ import { demoRows } from '../../src/demo/demo-data.js';
 import { addedColumns, createTableStatement, DEMO_TABLES } from '../../src/demo/demo-schema.js';
 import { insertBatchSize, insertRows, renderTableComments } from '../../src/demo/demo-seed.sql.js';
 import { seedDemoDatabase, type DemoSeedResult } from '../../src/demo/seed-demo.js';
-import { SHARED_DIR } from '../helpers/app.js';
+import { FIXTURES_DIR } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
-const FIXTURE_DIR = path.join(SHARED_DIR, 'fixtures/highway_db');
+const FIXTURE_DIR = path.join(FIXTURES_DIR, 'highway_db');
 const PAIRS = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'qs_highway_db_20250721_234914_pair.json'), 'utf8')) as {
   question: string;
   sql: string;

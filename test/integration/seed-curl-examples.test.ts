@@ -4,18 +4,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curlCommands } from '../helpers/seed-docs.js';
-import { copyFixtureBackups, SHARED_DIR } from '../helpers/app.js';
+import { curlCommands, SEEDS_DIR, seedDocsMissing } from '../helpers/seed-docs.js';
+import { copyFixtureBackups } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
+const DOCS = ['vector-restore-api-usage-examples.md', 'vector-restore-api-quick-reference.md'];
+const missing = seedDocsMissing(import.meta.filename, DOCS);
 
 // A child server restores with COPY FROM STDIN, which an embedded test database cannot take over its
 // socket (the embedded server itself loads in-process: test/embedded covers that path).
-describe.skipIf(embeddedTestMode()).each(['vector-restore-api-usage-examples.md', 'vector-restore-api-quick-reference.md'])(
-  'the curl commands of %s against a started server',
+describe.skipIf(embeddedTestMode() || missing !== null).each(DOCS)(
+  `the curl commands of %s against a started server${missing ? ` (${missing})` : ''}`,
   (doc) => {
     let db: TestDatabase;
     let target: TestDatabase;
@@ -39,7 +41,7 @@ describe.skipIf(embeddedTestMode()).each(['vector-restore-api-usage-examples.md'
     });
 
     it('each command gets the documented reply', async () => {
-      const commands = curlCommands(fs.readFileSync(path.join(SHARED_DIR, 'seeds', doc), 'utf8'));
+      const commands = curlCommands(fs.readFileSync(path.join(SEEDS_DIR, doc), 'utf8'));
       expect(commands.length).toBeGreaterThanOrEqual(doc.includes('quick') ? 6 : 11);
       for (const original of commands) {
         const command = original

@@ -14,12 +14,12 @@ import { BackupCatalog } from '../../src/services/backup-catalog.js';
 import { DataRoot } from '../../src/services/data-root.js';
 import { DEFAULT_FILE_LIMITS, FileService } from '../../src/services/file-service.js';
 import type { TaskLookup } from '../../src/services/task-lookup.js';
-import { FIXTURE_BACKUPS, SHARED_DIR } from '../helpers/app.js';
+import { FIXTURE_BACKUPS, FIXTURES_DIR } from '../helpers/app.js';
 
 const TASK = 'task_20250721_213627';
 const EMPTY_TASK = 'task_20250801_000000';
 const SYMLINK_TASK = 'task_20250802_000000';
-const HIGHWAY = path.join(SHARED_DIR, 'fixtures/highway_db');
+const HIGHWAY = path.join(FIXTURES_DIR, 'highway_db');
 const PAIR_FILE = 'qs_highway_db_20250721_234914_pair.json';
 const OLD_PAIR_FILE = 'qs_highway_db_20250720_100000_pair.json';
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-DATA-ROOT';

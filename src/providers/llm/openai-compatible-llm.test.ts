@@ -122,10 +122,10 @@ describe('OpenAiCompatibleLlm.chat', () => {
 
   it('times out a server that never answers', async () => {
     server.otherwise({ hang: true });
-    const started = Date.now();
+    // The server never answers: only the client's own timeout can end this call (the test's
+    // timeout is the backstop), so no clock reading is needed to show it fired.
     const err = await llmError(llm({ timeoutMs: 200, maxRetries: 0 }).chat(messages));
     expect(err.message).toMatch(/timed out/);
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(server.requests).toHaveLength(1);
   });
 
