@@ -80,6 +80,11 @@ describe('hostOf', () => {
     expect(hostOf('postgresql:///db')).toBe('localhost');
   });
 
+  it('is the host pg connects to: a ?host= parameter wins over the authority (ALLOWED_DB_HOSTS judges this one)', () => {
+    expect(hostOf('postgresql://u@allowed.example/db?host=other.example')).toBe('other.example');
+    expect(hostOf('postgresql://u@allowed.example/db?host=/var/run/postgresql')).toBe('/var/run/postgresql');
+  });
+
   it('throws for an unparsable string', () => {
     expect(() => hostOf('not a url')).toThrow();
   });

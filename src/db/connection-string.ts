@@ -1,3 +1,5 @@
+import { endpointOf } from './loopback-address.js';
+
 /** Replaces the password of a connection string: `postgresql://u:***@h/db`. */
 export function redactConnectionString(connectionString: string): string {
   try {
@@ -23,9 +25,12 @@ export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value) && URL.canParse(value);
 }
 
+/**
+ * The host `pg` will really connect to: a `?host=` parameter wins over the authority part, so
+ * ALLOWED_DB_HOSTS must judge this one, not the URL's hostname.
+ */
 export function hostOf(connectionString: string): string {
-  const url = new URL(connectionString);
-  return url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
+  return endpointOf(connectionString).host;
 }
 
 /** The database name of a connection string, for replies ("target_db"). */
