@@ -26,6 +26,8 @@ export const ERROR_TYPES = {
   /** The configured LLM or embedding endpoint failed or answered nonsense. */
   MODEL_PROVIDER_ERROR: 'MODEL_PROVIDER_ERROR',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** A table lock was not granted within LOCK_TIMEOUT_MS (SQLSTATE 55P03): another operation holds the tables. */
+  LOCK_TIMEOUT: 'LOCK_TIMEOUT',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
@@ -98,6 +100,14 @@ export class PayloadTooLargeError extends AppError {
   readonly status = 413;
   constructor(message: string) {
     super(message, ERROR_TYPES.PAYLOAD_TOO_LARGE);
+  }
+}
+
+/** A table lock was not granted within `lock_timeout`: the operation gave up instead of queueing forever. */
+export class LockTimeoutError extends AppError {
+  readonly status = 409;
+  constructor(message = '等待表锁超时：向量表正被其他操作占用，请稍后重试', options?: AppErrorOptions) {
+    super(message, ERROR_TYPES.LOCK_TIMEOUT, options);
   }
 }
 

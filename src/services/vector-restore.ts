@@ -1,6 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { withCancelOnAbort } from '../db/cancel-on-abort.js';
 import { copyIn } from '../db/copy.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { createEmbeddedCopySink } from '../db/embedded-copy.js';
@@ -12,6 +13,7 @@ import {
   releaseSavepoint,
   rollbackToSavepoint,
   savepoint,
+  setLocalLockTimeout,
   tryVectorWriterLock,
 } from '../db/sql/vector-tables.sql.js';
 import {
@@ -19,6 +21,7 @@ import {
   ConflictError,
   ERROR_TYPES,
   InternalError,
+  LockTimeoutError,
   NotFoundError,
   ServiceUnavailableError,
   UnprocessableError,
@@ -90,9 +93,16 @@ interface PreparedTable {
   size: number;
 }
 
+export interface VectorRestoreSettings {
+  /** lock_timeout of the restore's statements, ms (LOCK_TIMEOUT_MS). */
+  lockTimeoutMs: number;
+}
+
 /**
  * Restores backup sets all-or-nothing: the writer lock, table creation, truncation and the COPY of
  * every requested table run in one transaction, so any failure leaves the database exactly as it was.
+ * Lock waits are bounded: a TRUNCATE queued behind a reader would otherwise wait forever while
+ * every new reader queues behind it (409 LOCK_TIMEOUT instead); an abort cancels the wait on the server.
  */
 export class VectorRestoreService {
   constructor(
@@ -100,6 +110,7 @@ export class VectorRestoreService {
     private readonly catalog: BackupCatalog,
     private readonly databases: DatabaseRegistry,
     private readonly logger: Logger,
+    private readonly settings: VectorRestoreSettings,
   ) {}
 
   async restore(request: RestoreRequest): Promise<RestoreResult> {
@@ -131,7 +142,10 @@ export class VectorRestoreService {
     };
     let current: PreparedTable | undefined;
     try {
-      await withTransaction(pool, async (client) => {
+      // The embedded database is one session: nothing can hold a lock against it, nothing to cancel.
+      const cancelSignal = embedded ? undefined : request.signal;
+      await withTransaction(pool, async (client) => withCancelOnAbort(pool, client, cancelSignal, async () => {
+        await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
         const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
         if (!lock?.locked) throw writerBusy();
         const columns = await ensureVectorTables(client);
@@ -153,7 +167,7 @@ export class VectorRestoreService {
             load_path: rows.path,
           };
         }
-      });
+      }));
     } catch (err) {
       throw this.restoreError(err, result, current, started);
     }
@@ -279,7 +293,10 @@ export class VectorRestoreService {
     const message = `Vector表恢复失败，所有更改已回滚: ${current ? `${current.table}: ` : ''}${detail}`;
     const options = { cause: err, data, details: detail };
     if (isConnectionError(err)) return new ServiceUnavailableError(message, ERROR_TYPES.DATABASE_CONNECTION_ERROR, options);
-    if ((err as { code?: string }).code === '55P03') return writerBusy();
+    if ((err as { code?: string }).code === '55P03') return new LockTimeoutError(undefined, { cause: err, data, details: detail });
+    if ((err as { code?: string }).code === 'ENOENT' && current) {
+      return new NotFoundError(`备份文件在恢复过程中被删除或移动: ${path.basename(current.file)}`, ERROR_TYPES.FILE_NOT_FOUND, options);
+    }
     const status = statusForPgError(err);
     if (status === 409) return new ConflictError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
     if (status === 422 || isCsvError(err)) return new UnprocessableError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
