@@ -68,6 +68,8 @@ export interface BackupResult {
 export interface VectorBackupSettings {
   /** lock_timeout of the backup's LOCK TABLE, ms (LOCK_TIMEOUT_MS). */
   lockTimeoutMs: number;
+  /** Background fdatasync interval of the backup files, bytes (default: the sink's, 32 MiB). */
+  syncEveryBytes?: number;
 }
 
 /**
@@ -121,7 +123,7 @@ export class VectorBackupService {
             const rows = await copyOut(
               client,
               copyTableToCsv(table, copyableColumns(columns.get(table)!)),
-              [createChunkBatcher(), createDurableFileSink(tmp, { open: this.open })],
+              [createChunkBatcher(), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })],
               { signal: request.signal },
             );
             const size = (await fsp.stat(tmp)).size;
