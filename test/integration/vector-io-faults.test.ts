@@ -42,12 +42,20 @@ describe('vector backup and restore under I/O faults', () => {
     const record = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', record);
     try {
-      // Real handles whose datasync fails; a small sync interval makes the background syncs run.
+      // Real handles whose datasync fails, on the embeddings file (the large one: the collections
+      // file is smaller than one sync interval); a small interval makes the background syncs run.
       const open: OpenFile = async (file, flags) => {
         const handle = await fsp.open(file, flags);
-        handle.datasync = () => Promise.reject(eio());
+        if (path.basename(file).startsWith('langchain_pg_embedding_')) handle.datasync = () => Promise.reject(eio());
         return handle;
       };
+      // Several MiB of embeddings: several writes, so background syncs run (and fail) mid-file.
+      await db.query(`
+        INSERT INTO langchain_pg_embedding (id, collection_id, embedding, document, cmetadata)
+        SELECT 'bulk-' || g, (SELECT uuid FROM langchain_pg_collection WHERE name = 'sql'),
+               v.vec::vector, 'doc', jsonb_build_object('id', 'bulk-' || g)
+          FROM generate_series(1, 400) AS g,
+               LATERAL (SELECT array_agg(random())::real[] AS vec FROM generate_series(1, 1024) WHERE g > 0) AS v`);
       const sets = await listSets();
       const service = new VectorBackupService(t.services.dataRoot, t.databases, silent, { lockTimeoutMs: 10_000, syncEveryBytes: 4096 }, open);
       await expect(service.backup({ truncateVectorTables: true })).rejects.toMatchObject({ status: 500, errorType: 'VECTOR_BACKUP_FAILED' });
@@ -56,7 +64,7 @@ describe('vector backup and restore under I/O faults', () => {
       expect(fs.readdirSync(path.join(t.dataRoot, 'vector_bak')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
       expect(await listSets()).toBe(sets);
       // Nothing truncated: the backup never became durable.
-      expect((await vectorSnapshot(db)).embeddings).toBe(62);
+      expect((await vectorSnapshot(db)).embeddings).toBe(462);
     } finally {
       process.off('unhandledRejection', record);
     }
