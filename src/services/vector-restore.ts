@@ -16,19 +16,7 @@ import {
   setLocalLockTimeout,
   tryVectorWriterLock,
 } from '../db/sql/vector-tables.sql.js';
-import {
-  AppError,
-  ConflictError,
-  ERROR_TYPES,
-  InternalError,
-  LockTimeoutError,
-  NotFoundError,
-  ServiceUnavailableError,
-  UnprocessableError,
-  ValidationError,
-  isConnectionError,
-  statusForPgError,
-} from '../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
@@ -40,10 +28,10 @@ import {
   readCsvHead,
   type CsvField,
 } from '../streams/csv-rows.js';
-import { PythonLiteralError } from '../streams/python-literal.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './backup-files.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from './data-root.js';
+import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import { truncateInTransaction, writerBusy, type TruncateResult } from './vector-backup.js';
 import { ensureVectorTables, type TableColumn } from './vector-schema.js';
@@ -274,7 +262,7 @@ export class VectorRestoreService {
   }
 
   private restoreError(err: unknown, result: RestoreResult, current: PreparedTable | undefined, started: number): AppError {
-    const detail = describe(err);
+    const detail = describeError(err);
     if (current) {
       result.restore_results[current.table] = { success: false, source_file: path.basename(current.file), error: detail };
       result.errors.push(`${current.table}表恢复失败`);
@@ -290,17 +278,7 @@ export class VectorRestoreService {
     if (err instanceof AppError) {
       return Object.assign(err, { data: { ...data, ...err.data } });
     }
-    const message = `Vector表恢复失败，所有更改已回滚: ${current ? `${current.table}: ` : ''}${detail}`;
-    const options = { cause: err, data, details: detail };
-    if (isConnectionError(err)) return new ServiceUnavailableError(message, ERROR_TYPES.DATABASE_CONNECTION_ERROR, options);
-    if ((err as { code?: string }).code === '55P03') return new LockTimeoutError(undefined, { cause: err, data, details: detail });
-    if ((err as { code?: string }).code === 'ENOENT' && current) {
-      return new NotFoundError(`备份文件在恢复过程中被删除或移动: ${path.basename(current.file)}`, ERROR_TYPES.FILE_NOT_FOUND, options);
-    }
-    const status = statusForPgError(err);
-    if (status === 409) return new ConflictError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
-    if (status === 422 || isCsvError(err)) return new UnprocessableError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
-    return new InternalError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
+    return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) });
   }
 }
 
@@ -309,14 +287,3 @@ function parsingStages(columns: string[], transform: (record: CsvField[]) => Csv
   return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
 }
 
-/** A file that cannot be read as CSV, or a metadata value that is neither JSON nor a Python literal. */
-function isCsvError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return (typeof code === 'string' && code.startsWith('CSV_')) || err instanceof PythonLiteralError;
-}
-
-/** The server's message plus where in the file it happened (`COPY t, line 57, column x`). */
-function describe(err: unknown): string {
-  const e = err as { message?: string; where?: string; detail?: string };
-  return [e.message, e.detail, e.where].filter(Boolean).join(' | ');
-}
