@@ -49,7 +49,13 @@ describe('loadConfig', () => {
       embedded: null,
       worker: { id: `${os.hostname()}:8084`, concurrency: 2, pollIntervalMs: 2000, heartbeatMs: 2000, staleSeconds: 60 },
       uploads: { tmpDir: path.join(os.tmpdir(), 'text2sql-uploads'), tableListBytes: 2 * 1024 * 1024, maxBytes: 10 * 1024 * 1024 },
+      lockTimeoutMs: 10_000,
     });
+  });
+
+  it('LOCK_TIMEOUT_MS must be a positive integer of ms', () => {
+    expect(loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '250' }).lockTimeoutMs).toBe(250);
+    expect(() => loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '0' })).toThrow(/LOCK_TIMEOUT_MS/);
   });
 
   it('configures the LLM and embedding endpoints, and refuses half a configuration', () => {

@@ -107,6 +107,8 @@ const EnvSchema = z.object({
   SQL_VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(5),
   /** statement_timeout of each EXPLAIN, ms. */
   SQL_VALIDATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** lock_timeout of backups and restores, ms: how long they wait for the vector tables' locks before a 409 LOCK_TIMEOUT (never forever). */
+  LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
 });
 
 export type ConfigInput = z.input<typeof EnvSchema>;
@@ -142,6 +144,7 @@ export interface Config {
     readonly sqlValidationConcurrency: number;
     readonly sqlValidationTimeoutMs: number;
   };
+  readonly lockTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -226,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sqlValidationConcurrency: e.SQL_VALIDATION_CONCURRENCY,
       sqlValidationTimeoutMs: e.SQL_VALIDATION_TIMEOUT_MS,
     }),
+    lockTimeoutMs: e.LOCK_TIMEOUT_MS,
   });
 }
 

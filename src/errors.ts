@@ -32,6 +32,8 @@ export const ERROR_TYPES = {
   MALFORMED_HTTP_REQUEST: 'MALFORMED_HTTP_REQUEST',
   /** The client did not send a complete request head in time (408). */
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** A table lock was not granted within LOCK_TIMEOUT_MS (SQLSTATE 55P03): another operation holds the tables. */
+  LOCK_TIMEOUT: 'LOCK_TIMEOUT',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
@@ -104,6 +106,14 @@ export class PayloadTooLargeError extends AppError {
   readonly status = 413;
   constructor(message: string) {
     super(message, ERROR_TYPES.PAYLOAD_TOO_LARGE);
+  }
+}
+
+/** A table lock was not granted within `lock_timeout`: the operation gave up instead of queueing forever. */
+export class LockTimeoutError extends AppError {
+  readonly status = 409;
+  constructor(message = '等待表锁超时：向量表正被其他操作占用，请稍后重试', options?: AppErrorOptions) {
+    super(message, ERROR_TYPES.LOCK_TIMEOUT, options);
   }
 }
 

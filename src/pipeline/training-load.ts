@@ -4,12 +4,11 @@ import {
   countTaskEmbeddingsByCollection,
   deleteTaskEmbeddings,
   embeddingColumnType,
-  ensureCollections,
   insertEmbeddings,
 } from '../db/sql/training.sql.js';
 import { secondsSince } from '../lib/time.js';
 import type { EmbeddingProvider } from '../providers/types.js';
-import { ensureVectorTables } from '../services/vector-schema.js';
+import { ensureCollections, ensureVectorTables } from '../services/vector-schema.js';
 import { StepFailedError } from './ddl-generation.js';
 import { checkAborted, type StepContext } from './step-context.js';
 import { stepResultFile, writeJson } from './step-files.js';
@@ -72,7 +71,7 @@ export class TrainingLoadStep {
     await withTransaction(this.vectorPool, async (client) => {
       await ensureVectorTables(client);
       await this.checkDimension(client);
-      const collections = new Map((await query<{ uuid: string; name: string }>(client, ensureCollections())).map((r) => [r.name, r.uuid]));
+      const collections = await ensureCollections(client);
       const previous = deleteTaskEmbeddings(ctx.taskId);
       replaced = (await client.query(previous.text, previous.values)).rowCount ?? 0;
       const rows = items.map((item, i) => {

@@ -38,7 +38,7 @@ export interface Services {
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -47,7 +47,7 @@ export function createServices(
   const dataRoot = new DataRoot(config.dataPipelineRoot, cwd);
   const backupCatalog = new BackupCatalog(dataRoot);
   const inspector = new TableInspector();
-  const vectorBackup = new VectorBackupService(dataRoot, databases, logger);
+  const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
   const jobRunner = new JobRunner(databases.app, execution, logger, {
@@ -63,7 +63,7 @@ export function createServices(
     dataRoot,
     backupCatalog,
     vectorBackup,
-    vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger),
+    vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),

@@ -1,5 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { withCancelOnAbort } from '../db/cancel-on-abort.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { copyOut } from '../db/copy.js';
 import { copyTableOutInBatches } from '../db/embedded-copy.js';
@@ -7,11 +8,14 @@ import { query, withTransaction, type PoolClient } from '../db/pool.js';
 import {
   copyTableToCsv,
   countRows,
+  lockVectorTablesForRead,
   lockVectorTablesShared,
+  setLocalLockTimeout,
   truncateTables,
   tryVectorWriterLock,
 } from '../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, InternalError, NotFoundError, isConnectionError } from '../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, InternalError, LockTimeoutError, NotFoundError, isConnectionError } from '../errors.js';
+import { mkdirDurable, openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestamp, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
@@ -62,20 +66,29 @@ export interface BackupResult {
   duration: number;
 }
 
-/** How long a truncating backup waits for running writers before answering 409. */
-const LOCK_TIMEOUT = '5s';
+export interface VectorBackupSettings {
+  /** lock_timeout of the backup's LOCK TABLE, ms (LOCK_TIMEOUT_MS). */
+  lockTimeoutMs: number;
+  /** Background fdatasync interval of the backup files, bytes (default: the sink's, 32 MiB). */
+  syncEveryBytes?: number;
+}
 
 /**
  * Backs up both LangChain tables with COPY TO in one REPEATABLE READ snapshot, into `.tmp` files
- * that are renamed only when every table is complete. With truncate, the embeddings are cleared in
- * the same transaction, after the files are on disk: rows written by others meanwhile are blocked
- * by a SHARE lock, so nothing is truncated that is not in the backup.
+ * that are renamed only when every table is complete. Both tables are locked before the snapshot
+ * is taken, so a restore's TRUNCATE can never commit between the snapshot and the COPY (which
+ * would make the backup silently empty). With truncate, the embeddings are cleared in the same
+ * transaction, after the files and their directory entries are on disk: rows written by others
+ * meanwhile are blocked by a SHARE lock, so nothing is truncated that is not in the backup.
  */
 export class VectorBackupService {
   constructor(
     private readonly dataRoot: DataRoot,
     private readonly databases: DatabaseRegistry,
     private readonly logger: Logger,
+    private readonly settings: VectorBackupSettings,
+    /** Opens the backup files and directories (tests pass real handles with injected faults). */
+    private readonly open: OpenFile = openFile,
   ) {}
 
   async backup(request: BackupRequest): Promise<BackupResult> {
@@ -91,7 +104,7 @@ export class VectorBackupService {
     const embedded = this.databases.isEmbedded(pool);
     const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
     const dir = backupDirOf(parentDir);
-    await fsp.mkdir(dir, { recursive: true });
+    await mkdirDurable(dir, this.open);
     const { stamp, release } = await reserveTimestamp(dir);
 
     const tables: BackupResult['tables_backed_up'] = {};
@@ -100,8 +113,8 @@ export class VectorBackupService {
     try {
       await withTransaction(
         pool,
-        async (client) => {
-          if (truncate) await this.lockForTruncate(client);
+        async (client) => withCancelOnAbort(pool, client, this.databases.isEmbedded(pool) ? undefined : request.signal, async () => {
+          await this.lockTables(client, truncate);
           const columns = await readVectorTableColumns(client);
           const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
           if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
@@ -111,16 +124,17 @@ export class VectorBackupService {
             const tmp = path.join(dir, `${name}.tmp`);
             tmpFiles.push(tmp);
             const copyColumns = copyableColumns(columns.get(table)!);
-            const stages = [createChunkBatcher(), createDurableFileSink(tmp)];
+            const stages = [createChunkBatcher(), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
             const rows = embedded
               ? await copyTableOutInBatches(client, table, copyColumns, stages, { signal: request.signal })
               : await copyOut(client, copyTableToCsv(table, copyColumns), stages, { signal: request.signal });
             const size = (await fsp.stat(tmp)).size;
             tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted) };
           }
-          await publishFiles(tmpFiles);
+          // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
+          await publishFiles(dir, tmpFiles, this.open);
           if (truncate) Object.assign(truncateResults, await truncateInTransaction(client, TRUNCATED_BY_BACKUP));
-        },
+        }),
         truncate ? { isolation: 'REPEATABLE READ' } : { isolation: 'REPEATABLE READ', readOnly: true },
       );
     } catch (err) {
@@ -146,17 +160,20 @@ export class VectorBackupService {
   }
 
   /**
-   * LOCK TABLE must come first: in REPEATABLE READ the snapshot is taken by the first query, and
-   * locking before it guarantees no writer commits between the snapshot and the truncate.
+   * LOCK TABLE must come first: in REPEATABLE READ the snapshot is taken by the first statement
+   * that needs one (SET and LOCK do not). Locked before it, no TRUNCATE (restore) can commit after
+   * the snapshot, and with truncate no writer either. ACCESS SHARE for a plain backup blocks only
+   * TRUNCATE/DROP; SHARE for a truncating one blocks every writer. Both wait at most lock_timeout.
    */
-  private async lockForTruncate(client: PoolClient): Promise<void> {
-    await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+  private async lockTables(client: PoolClient, truncate: boolean): Promise<void> {
+    await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
     try {
-      await client.query(lockVectorTablesShared().text);
+      await client.query((truncate ? lockVectorTablesShared() : lockVectorTablesForRead()).text);
     } catch (err) {
       if ((err as { code?: string }).code === '42P01') throw new NotFoundError(`向量表不存在: ${VECTOR_TABLES.join(', ')}`);
       throw err;
     }
+    if (!truncate) return;
     const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
     if (!lock?.locked) throw writerBusy();
   }
@@ -164,7 +181,7 @@ export class VectorBackupService {
   private backupError(err: unknown, tables: BackupResult['tables_backed_up']): AppError {
     if (err instanceof AppError) return err;
     const code = (err as { code?: string }).code;
-    if (code === '55P03') return writerBusy();
+    if (code === '55P03') return new LockTimeoutError(undefined, { cause: err });
     const data = { tables_backed_up: tables, errors: ['部分表备份失败'], backup_performed: false };
     if (isConnectionError(err)) {
       return new InternalError('Vector表备份失败: 无法连接向量数据库', ERROR_TYPES.DATABASE_CONNECTION_ERROR, { cause: err, data });
@@ -195,9 +212,13 @@ export async function truncateInTransaction(
   return out;
 }
 
-/** The sinks synced the data before finishing: renaming publishes complete files only. */
-async function publishFiles(tmpFiles: readonly string[]): Promise<void> {
+/**
+ * The sinks synced the data before finishing: renaming publishes complete files only. The
+ * directory fsync then makes the new names durable (fdatasync of a file does not cover its name).
+ */
+async function publishFiles(dir: string, tmpFiles: readonly string[], open: OpenFile): Promise<void> {
   for (const tmp of tmpFiles) await fsp.rename(tmp, tmp.replace(/\.tmp$/, ''));
+  await syncDirectory(dir, open);
 }
 
 /**

@@ -1,6 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { withCancelOnAbort } from '../db/cancel-on-abort.js';
 import { copyIn } from '../db/copy.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { createEmbeddedCopySink } from '../db/embedded-copy.js';
@@ -12,20 +13,10 @@ import {
   releaseSavepoint,
   rollbackToSavepoint,
   savepoint,
+  setLocalLockTimeout,
   tryVectorWriterLock,
 } from '../db/sql/vector-tables.sql.js';
-import {
-  AppError,
-  ConflictError,
-  ERROR_TYPES,
-  InternalError,
-  NotFoundError,
-  ServiceUnavailableError,
-  UnprocessableError,
-  ValidationError,
-  isConnectionError,
-  statusForPgError,
-} from '../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
@@ -37,10 +28,10 @@ import {
   readCsvHead,
   type CsvField,
 } from '../streams/csv-rows.js';
-import { PythonLiteralError } from '../streams/python-literal.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './backup-files.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from './data-root.js';
+import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import { truncateInTransaction, writerBusy, type TruncateResult } from './vector-backup.js';
 import { ensureVectorTables, type TableColumn } from './vector-schema.js';
@@ -90,9 +81,16 @@ interface PreparedTable {
   size: number;
 }
 
+export interface VectorRestoreSettings {
+  /** lock_timeout of the restore's statements, ms (LOCK_TIMEOUT_MS). */
+  lockTimeoutMs: number;
+}
+
 /**
  * Restores backup sets all-or-nothing: the writer lock, table creation, truncation and the COPY of
  * every requested table run in one transaction, so any failure leaves the database exactly as it was.
+ * Lock waits are bounded: a TRUNCATE queued behind a reader would otherwise wait forever while
+ * every new reader queues behind it (409 LOCK_TIMEOUT instead); an abort cancels the wait on the server.
  */
 export class VectorRestoreService {
   constructor(
@@ -100,6 +98,7 @@ export class VectorRestoreService {
     private readonly catalog: BackupCatalog,
     private readonly databases: DatabaseRegistry,
     private readonly logger: Logger,
+    private readonly settings: VectorRestoreSettings,
   ) {}
 
   async restore(request: RestoreRequest): Promise<RestoreResult> {
@@ -131,7 +130,10 @@ export class VectorRestoreService {
     };
     let current: PreparedTable | undefined;
     try {
-      await withTransaction(pool, async (client) => {
+      // The embedded database is one session: nothing can hold a lock against it, nothing to cancel.
+      const cancelSignal = embedded ? undefined : request.signal;
+      await withTransaction(pool, async (client) => withCancelOnAbort(pool, client, cancelSignal, async () => {
+        await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
         const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
         if (!lock?.locked) throw writerBusy();
         const columns = await ensureVectorTables(client);
@@ -153,7 +155,7 @@ export class VectorRestoreService {
             load_path: rows.path,
           };
         }
-      });
+      }));
     } catch (err) {
       throw this.restoreError(err, result, current, started);
     }
@@ -260,7 +262,7 @@ export class VectorRestoreService {
   }
 
   private restoreError(err: unknown, result: RestoreResult, current: PreparedTable | undefined, started: number): AppError {
-    const detail = describe(err);
+    const detail = describeError(err);
     if (current) {
       result.restore_results[current.table] = { success: false, source_file: path.basename(current.file), error: detail };
       result.errors.push(`${current.table}表恢复失败`);
@@ -276,14 +278,7 @@ export class VectorRestoreService {
     if (err instanceof AppError) {
       return Object.assign(err, { data: { ...data, ...err.data } });
     }
-    const message = `Vector表恢复失败，所有更改已回滚: ${current ? `${current.table}: ` : ''}${detail}`;
-    const options = { cause: err, data, details: detail };
-    if (isConnectionError(err)) return new ServiceUnavailableError(message, ERROR_TYPES.DATABASE_CONNECTION_ERROR, options);
-    if ((err as { code?: string }).code === '55P03') return writerBusy();
-    const status = statusForPgError(err);
-    if (status === 409) return new ConflictError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
-    if (status === 422 || isCsvError(err)) return new UnprocessableError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
-    return new InternalError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
+    return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) });
   }
 }
 
@@ -292,14 +287,3 @@ function parsingStages(columns: string[], transform: (record: CsvField[]) => Csv
   return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
 }
 
-/** A file that cannot be read as CSV, or a metadata value that is neither JSON nor a Python literal. */
-function isCsvError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return (typeof code === 'string' && code.startsWith('CSV_')) || err instanceof PythonLiteralError;
-}
-
-/** The server's message plus where in the file it happened (`COPY t, line 57, column x`). */
-function describe(err: unknown): string {
-  const e = err as { message?: string; where?: string; detail?: string };
-  return [e.message, e.detail, e.where].filter(Boolean).join(' | ');
-}

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { pipeline as pipelinePromise } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { parse, type Parser } from 'csv-parse';
 import { stringify } from 'csv-stringify';
@@ -8,10 +8,17 @@ import { stringify } from 'csv-stringify';
 /** A CSV field as COPY sees it: `null` for an unquoted empty field (SQL NULL), else the text. */
 export type CsvField = string | null;
 
-/** Opens a backup file as a byte stream, transparently gunzipping `.gz` files. */
+/**
+ * Opens a backup file as a byte stream, transparently gunzipping `.gz` files. The two stages are
+ * joined with pipeline(), not .pipe(): a read error (the file deleted meanwhile) reaches the
+ * consumer as an error of the returned stream instead of an unhandled 'error' that kills the
+ * process, and destroying the returned stream closes the file (with .pipe() its fd stayed open).
+ */
 export function openCsvFile(file: string, options: { end?: number } = {}): Readable {
   const raw = fs.createReadStream(file, { highWaterMark: 256 * 1024, end: options.end });
-  return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  if (!file.endsWith('.gz')) return raw;
+  // The callback only has to exist: pipeline() hands every error on to the gunzip stream.
+  return pipeline(raw, createGunzip(), () => undefined);
 }
 
 /**
@@ -39,21 +46,20 @@ export async function readCsvHead(
   file: string,
   maxRows: number,
 ): Promise<{ header: string[]; rows: CsvField[][] }> {
-  const source = openCsvFile(file, { end: 4 * 1024 * 1024 });
-  const parser = createCsvParser();
   const records: CsvField[][] = [];
-  source.pipe(parser);
   try {
-    for await (const record of parser as AsyncIterable<CsvField[]>) {
-      records.push(record);
-      if (records.length > maxRows) break;
-    }
+    // Leaving the loop early ends the pipeline with an AbortError, which destroys (and closes)
+    // every stage: the file is never read past the sniff, and its descriptor is released.
+    await pipelinePromise(openCsvFile(file, { end: 4 * 1024 * 1024 }), createCsvParser(), async (parsed: AsyncIterable<CsvField[]>) => {
+      for await (const record of parsed) {
+        records.push(record);
+        if (records.length > maxRows) break;
+      }
+    });
   } catch (err) {
-    // A sniff window that cuts a quoted field is expected; only a file with no header is an error.
+    // A sniff window that cuts a quoted field (or a gzip stream) is expected, as is the early
+    // stop; only a file with no header is an error.
     if (records.length === 0) throw err;
-  } finally {
-    source.destroy();
-    parser.destroy();
   }
   const [header, ...rows] = records;
   return { header: (header ?? []).map((h) => h ?? ''), rows };

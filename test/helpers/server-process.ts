@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { embeddedTestMode } from './test-database-url.js';
@@ -10,6 +11,17 @@ export interface ServerProcess {
   child: ChildProcess;
   output: () => string;
   stop(): Promise<number | null>;
+  /** kill -9 of the server itself (tsx runs it in a child process of its own), then of tsx. */
+  kill9(): Promise<void>;
+}
+
+/** Direct children of `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -53,9 +65,16 @@ export async function startServer(cwd: string, env: Record<string, string>, opti
     output: () => output,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill('SIGTERM');
       }),
+    kill9: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      for (const pid of childPids(child.pid!)) process.kill(pid, 'SIGKILL');
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }

@@ -3,20 +3,26 @@ import type { SqlQuery } from '../pool.js';
 /** The four LangChain collections the pipeline writes (reference §9). */
 export const COLLECTION_NAMES = ['sql', 'ddl', 'documentation', 'error_sql'] as const;
 
-/** Creates the missing collections with fresh UUIDs; returns name → uuid of all four. */
-export function ensureCollections(): SqlQuery {
+/** name → uuid of those of the four collections that exist. */
+export function selectCollections(): SqlQuery {
+  return {
+    text: /* SQL */ `SELECT c.uuid::text, c.name FROM langchain_pg_collection c WHERE c.name = ANY($1::text[])`,
+    values: [COLLECTION_NAMES],
+  };
+}
+
+/**
+ * Creates the missing collections with fresh UUIDs. Run under the schema lock, so two first loads
+ * never both insert; ON CONFLICT DO NOTHING still covers writers that do not take that lock (the
+ * original Python service), whatever unique index the table's layout has.
+ */
+export function insertMissingCollections(): SqlQuery {
   return {
     text: /* SQL */ `
-      WITH wanted AS (SELECT unnest($1::text[]) AS name),
-      inserted AS (
-        INSERT INTO langchain_pg_collection (uuid, name, cmetadata)
-        SELECT gen_random_uuid(), w.name, NULL FROM wanted w
-         WHERE NOT EXISTS (SELECT 1 FROM langchain_pg_collection c WHERE c.name = w.name)
-        RETURNING uuid, name
-      )
-      SELECT uuid::text, name FROM inserted
-      UNION ALL
-      SELECT c.uuid::text, c.name FROM langchain_pg_collection c JOIN wanted w ON w.name = c.name`,
+      INSERT INTO langchain_pg_collection (uuid, name, cmetadata)
+      SELECT gen_random_uuid(), w.name, NULL FROM unnest($1::text[]) AS w(name)
+       WHERE NOT EXISTS (SELECT 1 FROM langchain_pg_collection c WHERE c.name = w.name)
+      ON CONFLICT DO NOTHING`,
     values: [COLLECTION_NAMES],
   };
 }

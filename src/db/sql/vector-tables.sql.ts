@@ -3,6 +3,8 @@ import type { SqlQuery } from '../pool.js';
 
 /** Both advisory-lock keys of "the vector writer" of a database (restore, truncate). */
 const WRITER_LOCK = [8084, 2] as const;
+/** Advisory-lock keys of "creating the vector schema" (extension, tables, collections) in a database. */
+const SCHEMA_LOCK = [8084, 3] as const;
 
 export interface ColumnRow {
   table_name: string;
@@ -83,10 +85,35 @@ export function truncateTables(tables: readonly string[]): SqlQuery {
   return { text: /* SQL */ `TRUNCATE TABLE ${quoteIdentList(tables)}` };
 }
 
+/**
+ * `SET LOCAL lock_timeout`: a utility statement, so (unlike `SELECT set_config(…)`) it takes no
+ * snapshot and may precede the LOCK TABLE of a REPEATABLE READ transaction. SET takes no
+ * parameters, hence the integer check before interpolating.
+ */
+export function setLocalLockTimeout(ms: number): SqlQuery {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`lock_timeout must be a non-negative integer of ms, got ${ms}`);
+  return { text: /* SQL */ `SET LOCAL lock_timeout = ${ms}` };
+}
+
 /** Blocks writers (not readers) until the transaction ends; must be the first statement of it. */
 export function lockVectorTablesShared(): SqlQuery {
   return { text: /* SQL */ `LOCK TABLE langchain_pg_collection, langchain_pg_embedding IN SHARE MODE` };
 }
+
+/**
+ * Conflicts only with ACCESS EXCLUSIVE (TRUNCATE, DROP): a backup holding it from before its
+ * snapshot can never see a table emptied by a TRUNCATE that committed after that snapshot
+ * (TRUNCATE is not MVCC-safe). LOCK takes no snapshot, so it can come first.
+ */
+export function lockVectorTablesForRead(): SqlQuery {
+  return { text: /* SQL */ `LOCK TABLE langchain_pg_collection, langchain_pg_embedding IN ACCESS SHARE MODE` };
+}
+
+/** Serialises creating the extension, tables and collections; released at COMMIT/ROLLBACK. */
+export function lockVectorSchema(): SqlQuery {
+  return { text: /* SQL */ `SELECT pg_advisory_xact_lock($1, $2)`, values: [...SCHEMA_LOCK] };
+}
+
 
 /** Transaction-scoped, so a crash or rollback can never leave the lock held. */
 export function tryVectorWriterLock(): SqlQuery {

@@ -1,0 +1,34 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** `fs.promises.open`, or a caller's stand-in returning real handles (how tests inject I/O faults). */
+export type OpenFile = (file: string, flags: string) => Promise<fs.FileHandle>;
+
+export const openFile: OpenFile = (file, flags) => fs.open(file, flags);
+
+/**
+ * fsync of a directory: makes the renames and creations inside it durable. fdatasync of a file
+ * covers its data, not the directory entry naming it; without this a power loss after a rename
+ * can bring back the `.tmp` name (or no name at all) even though the data blocks were on disk.
+ */
+export async function syncDirectory(dir: string, open: OpenFile = openFile): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** mkdir -p whose new directories survive a power loss: the parent of each one created is fsynced. */
+export async function mkdirDurable(dir: string, open: OpenFile = openFile): Promise<void> {
+  const first = await fs.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  // `first` is the top-most directory created; every directory from it down to `dir` is new.
+  const created: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    created.push(d);
+    if (d === path.resolve(first) || d === path.dirname(d)) break;
+  }
+  for (const d of created) await syncDirectory(path.dirname(d), open);
+}
