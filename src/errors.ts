@@ -26,6 +26,8 @@ export const ERROR_TYPES = {
   /** The configured LLM or embedding endpoint failed or answered nonsense. */
   MODEL_PROVIDER_ERROR: 'MODEL_PROVIDER_ERROR',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** Cancel of an execution that has already ended (SPEC §3). */
+  JOB_NOT_RUNNING: 'JOB_NOT_RUNNING',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];

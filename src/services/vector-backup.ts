@@ -85,7 +85,8 @@ export class VectorBackupService {
     if (!backup) {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
-    const { pool } = this.databases.vectorDatabase(request.dbConnection);
+    using database = this.databases.vectorDatabase(request.dbConnection);
+    const { pool } = database;
     const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
     const dir = backupDirOf(parentDir);
     await fsp.mkdir(dir, { recursive: true });

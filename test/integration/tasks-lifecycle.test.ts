@@ -57,11 +57,37 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     // Deleting a running task is refused too.
     await request(slow.app).delete(`${TASKS}/${taskId}`).expect(409);
 
+    // The execution runs in this process: the cancel aborts it at once (not at the next heartbeat)
+    // and the reply comes when it has ended, so the task is cancelled by the time it arrives.
     const cancel = await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(200);
-    expect(cancel.body.data.state).toBe('cancelling');
-    const cancelled = await waitFor(() => detail(slow, taskId), (d) => d.status === 'cancelled' && d.execution.state === 'cancelled', 'cancelled');
+    expect(cancel.body.data.state).toBe('cancelled');
+    const cancelled = await detail(slow, taskId);
+    expect(cancelled).toMatchObject({ status: 'cancelled', error_message: '任务已取消', execution: { state: 'cancelled' } });
     expect(cancelled.step_status.ddl_generation).toBe('cancelled');
-    await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
+    const again = await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
+    expect(again.body.data).toMatchObject({ error_type: 'JOB_NOT_RUNNING', execution_state: 'cancelled' });
+  });
+
+  it('a cancel that arrives after the execution finished is a 409 JOB_NOT_RUNNING that says so', async () => {
+    // Its own database: the slow worker must not be the one to claim this execution.
+    const own = await createTestDatabase();
+    const ownPool = await seededDemoPool(own.url);
+    const quick = await createTestApp(own.url, { ...FAST, WORKER_ID: 'quick-worker' });
+    try {
+      await quick.services.jobRunner.start();
+      const taskId = await newTaskWithList(quick);
+      const run = await request(quick.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'ddl_generation' }).expect(202);
+      await waitFor(() => detail(quick, taskId), (d) => d.execution?.state === 'completed', 'execution completed');
+      const late = await request(quick.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
+      expect(late.body.data).toMatchObject({ error_type: 'JOB_NOT_RUNNING', execution_id: run.body.data.execution_id, execution_state: 'completed' });
+      expect(late.body.data.response).toContain('已结束');
+      expect((await detail(quick, taskId)).status).toBe('partial_completed');
+    } finally {
+      await quick.services.jobRunner.stop(1000);
+      await quick.close();
+      await ownPool.end();
+      await own.drop();
+    }
   });
 
   it('a queued execution is cancelled at once', async () => {
