@@ -28,6 +28,8 @@ export const ERROR_TYPES = {
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** Cancel of an execution that has already ended (SPEC §3). */
   JOB_NOT_RUNNING: 'JOB_NOT_RUNNING',
+  /** The server is still starting (port bound, database or migrations not ready yet). */
+  SERVICE_STARTING: 'SERVICE_STARTING',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
