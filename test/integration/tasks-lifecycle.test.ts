@@ -8,6 +8,7 @@ import { FakeOpenAiServer } from '../../src/providers/test-support/fake-openai-s
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { HIGHWAY_FIXTURES, seededDemoPool } from '../helpers/pipeline.js';
+import { embeddedTestMode } from '../helpers/test-database-url.js';
 
 const TASKS = '/api/v0/data_pipeline/tasks';
 const FAST = { JOB_POLL_INTERVAL_MS: '100', JOB_HEARTBEAT_MS: '100', EMBEDDING_DIMENSIONS: '128' };
@@ -85,6 +86,31 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     } finally {
       await quick.services.jobRunner.stop(1000);
       await quick.close();
+      await ownPool.end();
+      await own.drop();
+    }
+  });
+
+  // NOTIFY between two servers' sessions; the embedded database has one session and polls.
+  it.skipIf(embeddedTestMode())('a cancel sent to another server reaches the running worker through NOTIFY, not at its next heartbeat', async () => {
+    const own = await createTestDatabase();
+    const ownPool = await seededDemoPool(own.url);
+    // Heartbeats 30 s apart: only the notification can stop the execution within this test.
+    const worker = await createTestApp(own.url, { ...FAST, JOB_HEARTBEAT_MS: '30000', WORKER_ID: 'notified-worker', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'slow', LLM_TIMEOUT_MS: '600000', LLM_MAX_RETRIES: '0' });
+    const front = await createTestApp(own.url, { ...FAST, WORKER_ID: 'front-server' }, { cwd: worker.cwd });
+    try {
+      await worker.services.jobRunner.start();
+      const taskId = await newTaskWithList(front);
+      await request(front.app).post(`${TASKS}/${taskId}/execute`).send({}).expect(202);
+      await waitFor(() => detail(front, taskId), (d) => d.step_status.ddl_generation === 'running', 'ddl_generation running');
+      const cancel = await request(front.app).post(`${TASKS}/${taskId}/cancel`).expect(200);
+      expect(cancel.body.data.state).toBe('cancelling');
+      const done = await waitFor(() => detail(front, taskId), (d) => d.execution.state !== 'active', 'the cancel to take effect', 15_000);
+      expect(done).toMatchObject({ status: 'cancelled', execution: { state: 'cancelled' } });
+    } finally {
+      await worker.services.jobRunner.stop(1000);
+      await worker.close();
+      await front.close();
       await ownPool.end();
       await own.drop();
     }
