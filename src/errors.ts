@@ -34,6 +34,10 @@ export const ERROR_TYPES = {
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** A table lock was not granted within LOCK_TIMEOUT_MS (SQLSTATE 55P03): another operation holds the tables. */
   LOCK_TIMEOUT: 'LOCK_TIMEOUT',
+  /** Cancel of an execution that has already ended (SPEC §3). */
+  JOB_NOT_RUNNING: 'JOB_NOT_RUNNING',
+  /** The server is still starting (port bound, database or migrations not ready yet). */
+  SERVICE_STARTING: 'SERVICE_STARTING',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];

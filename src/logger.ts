@@ -11,7 +11,10 @@ export type { Logger };
  */
 export function createLogger(config: Pick<Config, 'logDir' | 'logLevel'>): Logger {
   fs.mkdirSync(config.logDir, { recursive: true });
-  const file = pino.destination({ dest: path.join(config.logDir, 'app.log'), mkdir: true, sync: false });
+  // Opened here, synchronously: a destination still opening when the process exits (a start-up
+  // failure a few ms in) makes pino's exit flush throw "sonic boom is not ready yet".
+  const fd = fs.openSync(path.join(config.logDir, 'app.log'), 'a');
+  const file = pino.destination({ dest: fd, sync: false });
   return pino(
     {
       level: config.logLevel,

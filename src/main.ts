@@ -1,5 +1,4 @@
 import 'dotenv/config';
-import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, withEmbeddedDatabase, type Config } from './config.js';
 import { redactConnectionString } from './db/connection-string.js';
@@ -8,6 +7,7 @@ import { EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrate } from './db/migrate.js';
 import { seedDemoDatabase } from './demo/seed-demo.js';
 import { handleClientError } from './http/client-error.js';
+import { bindServer } from './http/bind-server.js';
 import { createLogger } from './logger.js';
 import { createProviders } from './providers/create-providers.js';
 import { createServices } from './services/create-services.js';
@@ -24,6 +24,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config);
+  // The port first: a busy one fails start-up now, not after the embedded database has started.
+  const { server, serve } = await bindServer(config.port, config.host);
+  server.on('clientError', handleClientError(logger));
   // No DATABASE_URL: a PostgreSQL with pgvector starts in this process (data under EMBEDDED_DATA_DIR).
   const embedded = config.embedded ? await EmbeddedPostgres.start(config.embedded.dataDir, logger) : null;
   if (embedded) config = withEmbeddedDatabase(config, embedded.url);
@@ -38,7 +41,9 @@ async function main(): Promise<void> {
     },
     'starting text2sql-pipeline',
   );
-  await migrate(databases.app, logger);
+  await migrate(databases.app, logger).catch((err: unknown) => {
+    throw new Error(`cannot use DATABASE_URL ${redactConnectionString(config.databaseUrl)}: ${(err as Error).message}`, { cause: err });
+  });
   if (embedded && config.embedded?.seedDemo) {
     const seeded = await seedDemoDatabase(databases.business, logger);
     logger.info({ tables: seeded.tables }, 'demo business tables ready (embedded mode)');
@@ -46,35 +51,39 @@ async function main(): Promise<void> {
   const providers = createProviders(config.providers, logger);
   const services = createServices(config, databases, providers, logger);
   const app = createApp({ config, services, logger });
-  const server: Server = app.listen(config.port, config.host);
-  server.on('clientError', handleClientError(logger));
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  serve(app);
   logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir }, 'server listening');
   await services.jobRunner.start();
   logger.info({ workerId: config.worker.id, concurrency: config.worker.concurrency }, 'task worker started');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // The operator insists: exit now. Executions still running are failed as interrupted by the
+      // next start-up's recovery (same WORKER_ID) or by another server's stale sweep.
+      logger.warn({ signal }, 'second signal: exiting at once');
+      logger.flush();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
-    logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down: no new requests, waiting for running ones');
-    // Stop accepting; idle keep-alive sockets are closed now, busy ones when their request ends.
+    logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down: no new requests or jobs, waiting for running ones');
+    // Both drains start now and share the grace period: HTTP requests (COPYs) and task executions
+    // finish in parallel. jobRunner.stop() stops claiming before its first await.
+    const jobsStopped = services.jobRunner.stop(config.shutdownTimeoutMs);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop accepting; idle keep-alive sockets are closed now, busy ones when their request ends.
     server.closeIdleConnections();
-    const timedOut = await Promise.race([
+    const httpDrained = Promise.race([
       closed.then(() => false),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
-    ]);
-    if (timedOut) {
+    ]).then((timedOut) => {
+      if (!timedOut) return;
       logger.warn('grace period over: closing the remaining connections (their transactions roll back)');
       server.closeAllConnections();
-    }
-    // Running task executions get the same grace; what is still running then is cancelled and
-    // recorded as interrupted, never left in_progress.
-    await services.jobRunner.stop(config.shutdownTimeoutMs);
+    });
+    // What is still running after the grace is aborted and recorded as interrupted by the
+    // shutdown (failed, never cancelled, never left in_progress).
+    await Promise.all([httpDrained, jobsStopped]);
     await databases.close();
     await embedded?.stop();
     logger.info('stopped');

@@ -10,23 +10,42 @@ import { createPool, type Pool } from './pool.js';
 const MAX_REQUEST_POOLS = 8;
 const REQUEST_POOL_SIZE = 4;
 
-export interface ResolvedDatabase {
+/**
+ * A database for one piece of work, holding a lease on its pool: a cached request pool is never
+ * ended while a lease on it is out. Release it when done (`using` does, at the end of the scope).
+ */
+export interface ResolvedDatabase extends Disposable {
   pool: Pool;
   /** The connection string with its password masked, safe for replies and logs. */
   label: string;
   /** Database name, for replies (`db_connection_info.database`). */
   database: string;
+  /** Returns the lease; idempotent. */
+  release(): void;
+}
+
+/** A cached request pool and the leases out on it. */
+interface CachedPool {
+  pool: Pool;
+  leases: number;
+  /** Out of the cache: ended when its last lease comes back. */
+  evicted: boolean;
 }
 
 /**
  * One pool per database role (app, vector, business), created once at start-up, plus a small
  * bounded cache of pools for connection strings that requests name. Never a pool per request.
+ * Cached pools are leased: eviction picks an idle one, and a pool evicted while leased (every
+ * cached pool busy) is only ended when its last lease is returned, so no running job or COPY ever
+ * meets "Cannot use a pool after calling end on the pool".
  */
 export class DatabaseRegistry {
   readonly app: Pool;
   readonly vector: Pool;
   readonly business: Pool;
-  private readonly requestPools = new Map<string, Pool>();
+  private readonly requestPools = new Map<string, CachedPool>();
+  /** Evicted while leased: still in use, ended by the last release (or by close()). */
+  private readonly draining = new Set<CachedPool>();
   private readonly rolePools = new Map<string, Pool>();
 
   constructor(
@@ -59,10 +78,22 @@ export class DatabaseRegistry {
   }
 
   private resolve(connectionString: string, rolePool: Pool | undefined, paramName: string): ResolvedDatabase {
+    const cached = rolePool ? undefined : this.requestPool(connectionString, paramName);
+    const pool = rolePool ?? cached!.pool;
+    let released = false;
+    const release = () => {
+      if (released || !cached) return;
+      released = true;
+      cached.leases -= 1;
+      if (cached.evicted && cached.leases === 0) this.endPool(cached);
+    };
+    if (cached) cached.leases += 1;
     return {
-      pool: rolePool ?? this.requestPool(connectionString, paramName),
+      pool,
       label: redactConnectionString(connectionString),
       database: databaseNameOf(connectionString),
+      release,
+      [Symbol.dispose]: release,
     };
   }
 
@@ -76,7 +107,8 @@ export class DatabaseRegistry {
     return pool;
   }
 
-  private requestPool(connectionString: string, paramName: string): Pool {
+  /** The cached pool of a request's connection string (a role pool's own URL gives the role pool, unleased). */
+  private requestPool(connectionString: string, paramName: string): CachedPool {
     if (!isPostgresUrl(connectionString)) {
       throw new ValidationError(
         `参数 ${paramName} 格式无效，应为 postgresql://user:password@host:port/dbname`,
@@ -94,22 +126,35 @@ export class DatabaseRegistry {
     }
     // The embedded server is one session: any URL naming it (with or without a password) shares its
     // single connection, since a second connection's statements would interleave with the first's.
-    if (this.namesEmbeddedSocket(connectionString)) return this.rolePools.get(this.embedded!.url)!;
-    const existing = this.rolePools.get(connectionString) ?? this.requestPools.get(connectionString);
+    if (this.namesEmbeddedSocket(connectionString)) return { pool: this.rolePools.get(this.embedded!.url)!, leases: 0, evicted: false };
+    const role = this.rolePools.get(connectionString);
+    if (role) return { pool: role, leases: 0, evicted: false };
+    const existing = this.requestPools.get(connectionString);
     if (existing) {
       // Refresh recency: Map iteration order is insertion order, so re-insert.
-      if (this.requestPools.delete(connectionString)) this.requestPools.set(connectionString, existing);
+      this.requestPools.delete(connectionString);
+      this.requestPools.set(connectionString, existing);
       return existing;
     }
-    if (this.requestPools.size >= MAX_REQUEST_POOLS) {
-      const [oldestKey, oldest] = this.requestPools.entries().next().value as [string, Pool];
-      this.requestPools.delete(oldestKey);
-      // Ends once its checked-out clients are released; in-flight work is not interrupted.
-      oldest.end().catch((err: unknown) => this.logger.warn({ err }, 'closing an evicted pool failed'));
-    }
-    const pool = createPool(connectionString, { max: REQUEST_POOL_SIZE }, this.logger);
-    this.requestPools.set(connectionString, pool);
-    return pool;
+    if (this.requestPools.size >= MAX_REQUEST_POOLS) this.evictOne();
+    const cached: CachedPool = { pool: createPool(connectionString, { max: REQUEST_POOL_SIZE }, this.logger), leases: 0, evicted: false };
+    this.requestPools.set(connectionString, cached);
+    return cached;
+  }
+
+  /** Drops the least recently used idle pool; when every one is leased, the oldest drains instead. */
+  private evictOne(): void {
+    const entries = [...this.requestPools.entries()];
+    const [key, victim] = entries.find(([, c]) => c.leases === 0) ?? entries[0]!;
+    this.requestPools.delete(key);
+    victim.evicted = true;
+    if (victim.leases === 0) this.endPool(victim);
+    else this.draining.add(victim);
+  }
+
+  private endPool(cached: CachedPool): void {
+    this.draining.delete(cached);
+    cached.pool.end().catch((err: unknown) => this.logger.warn({ err }, 'closing an evicted pool failed'));
   }
 
   /**
@@ -124,9 +169,10 @@ export class DatabaseRegistry {
   }
 
   async close(): Promise<void> {
-    const pools = [...this.rolePools.values(), ...this.requestPools.values()];
+    const pools = [...this.rolePools.values(), ...[...this.requestPools.values(), ...this.draining].map((c) => c.pool)];
     this.rolePools.clear();
     this.requestPools.clear();
+    this.draining.clear();
     await Promise.allSettled(pools.map((pool) => pool.end()));
   }
 }

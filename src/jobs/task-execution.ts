@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseRegistry } from '../db/database-registry.js';
-import { query, type Pool } from '../db/pool.js';
-import type { JobRow } from '../db/sql/jobs.sql.js';
+import { query, type Pool, type SqlQuery } from '../db/pool.js';
+import type { JobLease, JobRow } from '../db/sql/jobs.sql.js';
 import {
   markTaskStarted,
   selectSteps,
@@ -23,6 +23,7 @@ import type { DataRoot } from '../services/data-root.js';
 import type { VectorBackupService } from '../services/vector-backup.js';
 import { NotFoundError } from '../errors.js';
 import { moveArtifactsToFileBak } from './file-backup.js';
+import { abortReason, CANCELLED_MESSAGE, CancelledError, LeaseLostError } from './job-errors.js';
 
 export interface ExecutionOptions {
   backup_vector_tables?: boolean;
@@ -35,14 +36,12 @@ export interface ProgressReport extends StepProgress {
   percent: number;
 }
 
-class CancelledError extends Error {
-  override readonly name = 'CancelledError';
-}
-
 /**
  * Runs one execution of a task (complete or one step): step rows and task status, the task's
  * files (`task_config.json`, `task_result.json`, `data_pipeline.log`), the vector flags before
  * training_load, and the status rules of SPEC §5. Never leaves a task `in_progress`.
+ * Every database write is fenced by the job's lease and every file write checks it first: a worker
+ * that lost its job to stale recovery changes nothing the re-run owns.
  */
 export class TaskExecution {
   constructor(
@@ -54,19 +53,23 @@ export class TaskExecution {
   ) {}
 
   async run(job: JobRow, signal: AbortSignal, report: (progress: ProgressReport) => void): Promise<void> {
+    const lease: JobLease = { jobId: job.job_id, workerId: job.worker_id ?? '' };
+    const write = (sql: SqlQuery) => writeHolding(this.appPool, lease, sql);
     const [task] = await query<TaskRow>(this.appPool, selectTask(job.task_id));
     if (!task) throw new Error(`任务不存在: ${job.task_id}`);
     const taskDir = this.dataRoot.taskDir(task.task_id);
-    await fs.mkdir(taskDir, { recursive: true });
-    const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
     const options = job.options as ExecutionOptions;
     const params = task.parameters;
     const complete = job.execution_mode === 'complete';
-
-    const backupDir = complete ? await moveArtifactsToFileBak(taskDir) : null;
     const steps: StepName[] = complete ? [...STEP_ORDER] : [job.step_name as StepName];
-    for (const step of steps) await query(this.appPool, updateStep(task.task_id, step, 'pending', {}));
-    await query(this.appPool, markTaskStarted(task.task_id));
+    // The rows first: a lease already lost stops here, before any file of the task is touched.
+    for (const step of steps) await write(updateStep(task.task_id, step, 'pending', {}, lease));
+    await write(markTaskStarted(task.task_id, lease));
+
+    assertHolding(signal);
+    await fs.mkdir(taskDir, { recursive: true });
+    const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
+    const backupDir = complete ? await moveArtifactsToFileBak(taskDir) : null;
     await writeJson(path.join(taskDir, 'task_config.json'), {
       task_id: task.task_id,
       created_at: task.created_at,
@@ -79,22 +82,24 @@ export class TaskExecution {
     if (backupDir) log.info(`已将上次运行的文件移动到 ${backupDir}/`);
     log.info(complete ? '完整工作流任务开始执行' : `单步执行开始: ${job.step_name}`);
 
-    const business = this.databases.businessDatabase(task.db_connection ?? undefined);
+    // A lease on a request pool (the task's own db_connection): never closed under this run.
+    using business = this.databases.businessDatabase(task.db_connection ?? undefined);
     const artifacts: Record<string, unknown> = { ...(task.result?.artifacts as Record<string, unknown> | undefined) };
     const failedSteps: string[] = [];
     let failure: Error | null = null;
     for (const step of steps) {
       if (!this.enabled(step, params)) {
-        await query(this.appPool, updateStep(task.task_id, step, 'skipped', {}));
+        await write(updateStep(task.task_id, step, 'skipped', {}, lease));
         log.info(`跳过步骤 ${step}（未启用）`);
         continue;
       }
       const stepLog = log.forStep(step);
       const executionId = `${task.task_id}_step_${step}_exec_${fileTimestamp().replace('_', '')}`;
-      await query(this.appPool, updateStep(task.task_id, step, 'running', { executionId }));
+      await write(updateStep(task.task_id, step, 'running', { executionId }, lease));
       stepLog.info(`开始执行步骤: ${step}`);
       try {
-        if (signal.aborted) throw new CancelledError('任务已取消');
+        // Checked between steps too: a cancel during the previous step's last write stops here.
+        signal.throwIfAborted();
         if (step === 'training_load' && (options.backup_vector_tables || options.truncate_vector_tables)) {
           artifacts.vector_management = await this.manageVectors(task.task_id, options.truncate_vector_tables === true, signal, stepLog);
         }
@@ -115,21 +120,26 @@ export class TaskExecution {
             { enableLlmRepair: params.enable_llm_repair !== false, modifyOriginalFile: params.modify_original_file !== false },
           );
         }
-        await query(this.appPool, updateStep(task.task_id, step, 'completed', {}));
+        signal.throwIfAborted();
+        await write(updateStep(task.task_id, step, 'completed', {}, lease));
         stepLog.info(`步骤执行完成: ${step}`);
       } catch (err) {
-        const cancelled = signal.aborted || err instanceof CancelledError;
-        const message = cancelled ? '任务已取消' : (err as Error).message;
-        await query(this.appPool, updateStep(task.task_id, step, cancelled ? 'cancelled' : 'failed', { error: message }));
+        // The abort reason decides, not the error the aborted operation happened to throw.
+        const stopped = abortReason(signal) ?? (err instanceof LeaseLostError ? err : null);
+        if (stopped instanceof LeaseLostError) throw stopped;
+        const cancelled = stopped instanceof CancelledError;
+        const message = cancelled ? CANCELLED_MESSAGE : (stopped ?? (err as Error)).message;
+        await write(updateStep(task.task_id, step, cancelled ? 'cancelled' : 'failed', { error: message }, lease));
         stepLog.error(`步骤执行失败: ${step} - ${message}`);
         failedSteps.push(step);
-        failure = cancelled ? new CancelledError(message) : (err as Error);
+        failure = cancelled ? new CancelledError(message) : (stopped ?? (err as Error));
         break;
       }
     }
 
-    await query(this.appPool, setTaskResult(task.task_id, { artifacts, last_execution_id: job.job_id }));
+    await write(setTaskResult(task.task_id, { artifacts, last_execution_id: job.job_id }, lease));
     if (complete) {
+      assertHolding(signal);
       await writeJson(path.join(taskDir, 'task_result.json'), {
         success: failure === null,
         workflow_state: {
@@ -143,7 +153,7 @@ export class TaskExecution {
       });
     }
     const status = failure instanceof CancelledError ? 'cancelled' : failure ? 'failed' : await this.finalStatus(task.task_id, params, complete);
-    await query(this.appPool, updateTaskStatus(task.task_id, status, failure?.message ?? null));
+    await write(updateTaskStatus(task.task_id, status, failure?.message ?? null, lease));
     log.info(`任务结束，状态: ${status}`);
     if (failure) throw failure;
   }
@@ -177,3 +187,13 @@ export class TaskExecution {
 }
 
 export { CancelledError };
+
+/** A fenced write that matched nothing: the lease is gone, so is the right to write anything more. */
+async function writeHolding(pool: Pool, lease: JobLease, sql: SqlQuery): Promise<void> {
+  if ((await query(pool, sql)).length === 0) throw new LeaseLostError(`执行 ${lease.jobId} 已不再由本工作进程持有 (${lease.workerId})`);
+}
+
+/** Before a file write: a worker that lost its lease leaves the task directory to the new owner. */
+function assertHolding(signal: AbortSignal): void {
+  if (signal.aborted && signal.reason instanceof LeaseLostError) throw signal.reason;
+}

@@ -117,6 +117,7 @@ export class SqlValidationStep {
     const stats = { attempted: 0, successful: 0, failed: 0 };
     if (!this.settings.enableRepair || !this.repairer || failed.length === 0) return stats;
     for (let i = 0; i < failed.length; i += 2) {
+      checkAborted(ctx.signal);
       const batch = failed.slice(i, i + 2);
       stats.attempted += batch.length;
       let answers: string[] = [];

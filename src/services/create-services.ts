@@ -58,7 +58,7 @@ export function createServices(
     staleSeconds: config.worker.staleSeconds,
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
   });
-  const tasks = new TaskService(databases.app, databases, dataRoot, () => jobRunner.nudge(), cwd);
+  const tasks = new TaskService(databases.app, databases, dataRoot, jobRunner, cwd);
   return {
     dataRoot,
     backupCatalog,

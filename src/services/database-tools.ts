@@ -29,7 +29,8 @@ export class DatabaseToolsService {
   ) {}
 
   async listTables(request: TableListRequest) {
-    const { pool, database } = this.databases.businessDatabase(request.dbConnection);
+    using business = this.databases.businessDatabase(request.dbConnection);
+    const { pool, database } = business;
     const schemas = parseSchemas(request.schema);
     const tables = await this.inspector.listTables(pool, schemas, request.tableNamePattern);
     return {
@@ -42,7 +43,8 @@ export class DatabaseToolsService {
   }
 
   async tableDocument(request: TableDocumentRequest) {
-    const { pool, database } = this.databases.businessDatabase(request.dbConnection);
+    using business = this.databases.businessDatabase(request.dbConnection);
+    const { pool, database } = business;
     const [schema, name] = splitTableName(request.table);
     const table = await this.inspector.describeTable(pool, schema, name);
     // LLM comments only when an LLM is configured and the caller gave a business context (SPEC §6).

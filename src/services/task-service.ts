@@ -4,7 +4,7 @@ import path from 'node:path';
 import { databaseNameOf, redactConnectionString } from '../db/connection-string.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { query, withTransaction, type Pool } from '../db/pool.js';
-import { insertJob, notifyJobs, requestCancel, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
+import { insertJob, notifyCancel, notifyJobs, requestCancel, selectJob, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
 import {
   countTasks,
   insertTask,
@@ -51,13 +51,24 @@ export interface ExecuteInput {
 
 const DEFAULT_BUSINESS_CONTEXT = '数据库管理系统';
 
+/** How long a cancel reply waits for an execution running in this process to record its end. */
+const CANCEL_WAIT_MS = 10_000;
+
+/** What the task service needs of the job runner of its process. */
+export interface JobControl {
+  /** A job was enqueued: look for work now. */
+  nudge(): void;
+  /** Abort `jobId` now if it runs here and wait (bounded) for its end; false when it runs elsewhere. */
+  cancelLocal(jobId: string, waitMs: number): Promise<boolean>;
+}
+
 /** Tasks: create, read, list/query, execute (enqueue), cancel. Deletion lives in TaskDeletion. */
 export class TaskService implements TaskLookup {
   constructor(
     private readonly pool: Pool,
     private readonly databases: DatabaseRegistry,
     private readonly dataRoot: DataRoot,
-    private readonly onEnqueued: () => void,
+    private readonly jobs: JobControl,
     private readonly cwd: string = process.cwd(),
   ) {}
 
@@ -67,7 +78,7 @@ export class TaskService implements TaskLookup {
 
   async create(input: CreateTaskInput) {
     // Connection checks first (format, ALLOWED_DB_HOSTS): a bad one is a 400 before anything is written.
-    const business = this.databases.businessDatabase(input.db_connection);
+    using business = this.databases.businessDatabase(input.db_connection);
     const tableListSource = input.table_list_file ? await this.checkTableListFile(input.table_list_file) : null;
     const parameters = {
       db_connection: input.db_connection ? redactConnectionString(input.db_connection) : null,
@@ -164,7 +175,7 @@ export class TaskService implements TaskLookup {
       }
       throw err;
     }
-    this.onEnqueued();
+    this.jobs.nudge();
     return {
       task_id: taskId,
       execution_mode: mode,
@@ -175,13 +186,39 @@ export class TaskService implements TaskLookup {
     };
   }
 
+  /**
+   * Cancel: a queued execution is cancelled at once; a running one is aborted now (in this process
+   * directly, in another through NOTIFY; the heartbeat is the fallback) and, when it runs here, the
+   * reply waits for its end and says how it ended. An execution that had already ended is a 409.
+   */
   async cancel(taskId: string) {
     await this.requireTask(taskId);
-    const [job] = await query<JobRow & { cancelled_now: boolean }>(this.pool, requestCancel(taskId));
-    if (!job) throw new ConflictError(`任务当前没有排队或执行中的作业: ${taskId}`, ERROR_TYPES.TASK_NOT_RUNNING);
-    // A queued job never started: its task is settled here. An active one is stopped by its worker.
-    if (job.cancelled_now) await query(this.pool, settleAbandonedTask(taskId, 'cancelled', '任务已取消'));
-    return { task_id: taskId, execution_id: job.job_id, state: job.cancelled_now ? 'cancelled' : 'cancelling' };
+    const job = await withTransaction(this.pool, async (client) => {
+      const [row] = await query<JobRow & { cancelled_now: boolean }>(client, requestCancel(taskId));
+      // A queued job never started: its task is settled here, with the job, in one transaction.
+      if (row?.cancelled_now) await query(client, settleAbandonedTask(taskId, 'cancelled', '任务已取消'));
+      else if (row) await query(client, notifyCancel(row.job_id));
+      return row;
+    });
+    if (!job) {
+      const [last] = await query<JobRow>(this.pool, selectLiveJob(taskId));
+      if (!last) throw new ConflictError(`任务当前没有排队或执行中的作业: ${taskId}`, ERROR_TYPES.TASK_NOT_RUNNING);
+      throw this.alreadyEnded(taskId, last);
+    }
+    if (job.cancelled_now) return { task_id: taskId, execution_id: job.job_id, state: 'cancelled' };
+    if (await this.jobs.cancelLocal(job.job_id, CANCEL_WAIT_MS)) {
+      const [now] = await query<JobRow>(this.pool, selectJob(job.job_id));
+      // It reached its end before the abort took effect: the cancel changed nothing, say so.
+      if (now && now.state !== 'cancelled' && now.state !== 'active') throw this.alreadyEnded(taskId, now);
+      if (now?.state === 'cancelled') return { task_id: taskId, execution_id: job.job_id, state: 'cancelled' };
+    }
+    return { task_id: taskId, execution_id: job.job_id, state: 'cancelling' };
+  }
+
+  private alreadyEnded(taskId: string, job: JobRow): ConflictError {
+    return new ConflictError(`任务的执行已结束 (状态: ${job.state})，无法取消: ${taskId}`, ERROR_TYPES.JOB_NOT_RUNNING, {
+      data: { task_id: taskId, execution_id: job.job_id, execution_state: job.state },
+    });
   }
 
   async requireTask(taskId: string): Promise<TaskRow> {

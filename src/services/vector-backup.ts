@@ -99,7 +99,8 @@ export class VectorBackupService {
     if (!backup) {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
-    const { pool } = this.databases.vectorDatabase(request.dbConnection);
+    using database = this.databases.vectorDatabase(request.dbConnection);
+    const { pool } = database;
     // The embedded database runs a COPY in one blocking call: it is read in bounded batches instead.
     const embedded = this.databases.isEmbedded(pool);
     const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;

@@ -108,7 +108,8 @@ export class VectorRestoreService {
       throw new ValidationError('无效的timestamp格式，应为YYYYMMDD_HHMMSS', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['timestamp'] });
     }
     // Every parameter is checked before the file system is touched.
-    const { pool } = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
+    using database = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
+    const { pool } = database;
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);

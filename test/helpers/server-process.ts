@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { embeddedTestMode } from './test-database-url.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -11,17 +12,19 @@ export interface ServerProcess {
   child: ChildProcess;
   output: () => string;
   stop(): Promise<number | null>;
-  /** kill -9 of the server itself (tsx runs it in a child process of its own), then of tsx. */
+  /** kill -9 of the server process (it is the child itself: no tsx parent in between). */
   kill9(): Promise<void>;
 }
 
-/** Direct children of `pid` (Linux /proc). */
-function childPids(pid: number): number[] {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
+/**
+ * `node --import <tsx loader> src/main.ts`: one process, as `node dist/main.js` runs in production.
+ * The `tsx` CLI would put a parent process in between that relays signals and SIGKILLs the server
+ * when the server's acknowledgement takes over 30 ms (a loaded CI machine), which shutdown tests
+ * cannot tell from a crash.
+ */
+export function serverCommand(): { command: string; args: string[] } {
+  const loader = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  return { command: process.execPath, args: ['--import', loader, path.join(ROOT, 'src/main.ts')] };
 }
 
 async function freePort(): Promise<number> {
@@ -38,7 +41,8 @@ async function freePort(): Promise<number> {
 /** Starts `src/main.ts` as a real server process (as `npm start` would), waiting for /health. */
 export async function startServer(cwd: string, env: Record<string, string>, options: { startupTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/main.ts')], {
+  const { command, args } = serverCommand();
+  const child = spawn(command, args, {
     cwd,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...(embeddedTestMode() ? { DB_POOL_MAX: '1' } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +76,6 @@ export async function startServer(cwd: string, env: Record<string, string>, opti
     kill9: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      for (const pid of childPids(child.pid!)) process.kill(pid, 'SIGKILL');
       child.kill('SIGKILL');
       await exited;
     },

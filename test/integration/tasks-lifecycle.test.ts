@@ -8,6 +8,7 @@ import { FakeOpenAiServer } from '../../src/providers/test-support/fake-openai-s
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { HIGHWAY_FIXTURES, seededDemoPool } from '../helpers/pipeline.js';
+import { embeddedTestMode } from '../helpers/test-database-url.js';
 
 const TASKS = '/api/v0/data_pipeline/tasks';
 const FAST = { JOB_POLL_INTERVAL_MS: '100', JOB_HEARTBEAT_MS: '100', EMBEDDING_DIMENSIONS: '128' };
@@ -57,11 +58,62 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     // Deleting a running task is refused too.
     await request(slow.app).delete(`${TASKS}/${taskId}`).expect(409);
 
+    // The execution runs in this process: the cancel aborts it at once (not at the next heartbeat)
+    // and the reply comes when it has ended, so the task is cancelled by the time it arrives.
     const cancel = await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(200);
-    expect(cancel.body.data.state).toBe('cancelling');
-    const cancelled = await waitFor(() => detail(slow, taskId), (d) => d.status === 'cancelled' && d.execution.state === 'cancelled', 'cancelled');
+    expect(cancel.body.data.state).toBe('cancelled');
+    const cancelled = await detail(slow, taskId);
+    expect(cancelled).toMatchObject({ status: 'cancelled', error_message: '任务已取消', execution: { state: 'cancelled' } });
     expect(cancelled.step_status.ddl_generation).toBe('cancelled');
-    await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
+    const again = await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
+    expect(again.body.data).toMatchObject({ error_type: 'JOB_NOT_RUNNING', execution_state: 'cancelled' });
+  });
+
+  it('a cancel that arrives after the execution finished is a 409 JOB_NOT_RUNNING that says so', async () => {
+    // Its own database: the slow worker must not be the one to claim this execution.
+    const own = await createTestDatabase();
+    const ownPool = await seededDemoPool(own.url);
+    const quick = await createTestApp(own.url, { ...FAST, WORKER_ID: 'quick-worker' });
+    try {
+      await quick.services.jobRunner.start();
+      const taskId = await newTaskWithList(quick);
+      const run = await request(quick.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'ddl_generation' }).expect(202);
+      await waitFor(() => detail(quick, taskId), (d) => d.execution?.state === 'completed', 'execution completed');
+      const late = await request(quick.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
+      expect(late.body.data).toMatchObject({ error_type: 'JOB_NOT_RUNNING', execution_id: run.body.data.execution_id, execution_state: 'completed' });
+      expect(late.body.data.response).toContain('已结束');
+      expect((await detail(quick, taskId)).status).toBe('partial_completed');
+    } finally {
+      await quick.services.jobRunner.stop(1000);
+      await quick.close();
+      await ownPool.end();
+      await own.drop();
+    }
+  });
+
+  // NOTIFY between two servers' sessions; the embedded database has one session and polls.
+  it.skipIf(embeddedTestMode())('a cancel sent to another server reaches the running worker through NOTIFY, not at its next heartbeat', async () => {
+    const own = await createTestDatabase();
+    const ownPool = await seededDemoPool(own.url);
+    // Heartbeats 30 s apart: only the notification can stop the execution within this test.
+    const worker = await createTestApp(own.url, { ...FAST, JOB_HEARTBEAT_MS: '30000', WORKER_ID: 'notified-worker', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'slow', LLM_TIMEOUT_MS: '600000', LLM_MAX_RETRIES: '0' });
+    const front = await createTestApp(own.url, { ...FAST, WORKER_ID: 'front-server' }, { cwd: worker.cwd });
+    try {
+      await worker.services.jobRunner.start();
+      const taskId = await newTaskWithList(front);
+      await request(front.app).post(`${TASKS}/${taskId}/execute`).send({}).expect(202);
+      await waitFor(() => detail(front, taskId), (d) => d.step_status.ddl_generation === 'running', 'ddl_generation running');
+      const cancel = await request(front.app).post(`${TASKS}/${taskId}/cancel`).expect(200);
+      expect(cancel.body.data.state).toBe('cancelling');
+      const done = await waitFor(() => detail(front, taskId), (d) => d.execution.state !== 'active', 'the cancel to take effect', 15_000);
+      expect(done).toMatchObject({ status: 'cancelled', execution: { state: 'cancelled' } });
+    } finally {
+      await worker.services.jobRunner.stop(1000);
+      await worker.close();
+      await front.close();
+      await ownPool.end();
+      await own.drop();
+    }
   });
 
   it('a queued execution is cancelled at once', async () => {

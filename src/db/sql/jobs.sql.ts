@@ -27,6 +27,8 @@ export interface JobRow {
 }
 
 export const JOBS_CHANNEL = 'data_pipeline_jobs';
+/** Payload prefix of a cancel notification on JOBS_CHANNEL (any other payload means "work queued"). */
+export const CANCEL_PREFIX = 'cancel:';
 
 /** Fails with 23505 on idx_jobs_one_live_per_task when the task already has a live job. */
 export function insertJob(job: { jobId: string; taskId: string; mode: string; step: string | null; options: object }): SqlQuery {
@@ -60,24 +62,50 @@ export function claimNextJob(workerId: string): SqlQuery {
   };
 }
 
-/** Heartbeat and progress in one write; returns whether a cancel was requested meanwhile. */
-export function heartbeat(jobId: string, progress: object | null): SqlQuery {
+/**
+ * The lease a worker holds on a claimed job: the row is its own only while it is still `active`
+ * under its `worker_id`. Every write of a running execution is fenced by it, so a worker whose
+ * job was failed by stale recovery (and maybe re-run elsewhere) can no longer change anything.
+ */
+export interface JobLease {
+  jobId: string;
+  workerId: string;
+}
+
+/**
+ * SQL condition "the lease is still held", with its two values at `$n`, `$n+1`. FOR SHARE makes it
+ * a real fence: a recovery UPDATE of the same row waits for the fenced write to commit, and a
+ * fenced write that waited for a recovery re-checks the row and then matches nothing.
+ */
+export function leaseHeld(n: number): string {
+  return /* SQL */ `EXISTS (
+    SELECT 1 FROM data_pipeline_jobs
+     WHERE job_id = $${n}::text AND worker_id = $${n + 1}::text AND state = 'active'
+       FOR SHARE)`;
+}
+
+/**
+ * Heartbeat and progress in one write; returns whether a cancel was requested meanwhile. No row
+ * back means the lease is lost: the worker must stop at once and write nothing more.
+ */
+export function heartbeat(lease: JobLease, progress: object | null): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs SET heartbeat_at = now(), progress = COALESCE($2, progress)
-       WHERE job_id = $1 AND state = 'active'
+       WHERE job_id = $1 AND worker_id = $3 AND state = 'active'
       RETURNING cancel_requested`,
-    values: [jobId, progress],
+    values: [lease.jobId, progress, lease.workerId],
   };
 }
 
-export function finishJob(jobId: string, state: JobState, errorMessage: string | null): SqlQuery {
+/** Ends a job this worker holds; nothing when the lease was lost meanwhile. */
+export function finishJob(lease: JobLease, state: JobState, errorMessage: string | null): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs SET state = $2, error_message = $3, completed_at = now()
-       WHERE job_id = $1 AND state IN ('queued', 'active')
+       WHERE job_id = $1 AND worker_id = $4 AND state = 'active'
       RETURNING *`,
-    values: [jobId, state, errorMessage],
+    values: [lease.jobId, state, errorMessage, lease.workerId],
   };
 }
 
@@ -95,6 +123,15 @@ export function requestCancel(taskId: string): SqlQuery {
   };
 }
 
+/** Wakes the worker running `jobId`, wherever it runs, so a cancel takes effect now, not at the next heartbeat. */
+export function notifyCancel(jobId: string): SqlQuery {
+  return { text: /* SQL */ `SELECT pg_notify($1, $2)`, values: [JOBS_CHANNEL, `${CANCEL_PREFIX}${jobId}`] };
+}
+
+export function selectJob(jobId: string): SqlQuery {
+  return { text: /* SQL */ `SELECT * FROM data_pipeline_jobs WHERE job_id = $1`, values: [jobId] };
+}
+
 export function selectLiveJob(taskId: string): SqlQuery {
   return {
     text: /* SQL */ `SELECT * FROM data_pipeline_jobs WHERE task_id = $1 ORDER BY created_at DESC LIMIT 1`,
@@ -105,16 +142,17 @@ export function selectLiveJob(taskId: string): SqlQuery {
 /**
  * Active jobs that can no longer be running: this worker's own when `workerId` is given (at
  * start-up anything it held died with its previous process) and any whose heartbeat stopped
- * `staleSeconds` ago.
+ * `staleSeconds` ago — never one of `runningHere`, the jobs this process is running right now.
  */
-export function failInterruptedJobs(workerId: string | null, staleSeconds: number, message: string): SqlQuery {
+export function failInterruptedJobs(workerId: string | null, staleSeconds: number, message: string, runningHere: readonly string[]): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
          SET state = 'failed', error_message = $3, completed_at = now()
        WHERE state = 'active'
          AND ((($1::text) IS NOT NULL AND worker_id = $1::text) OR heartbeat_at < now() - make_interval(secs => $2))
+         AND NOT (job_id = ANY($4::text[]))
       RETURNING *`,
-    values: [workerId, staleSeconds, message],
+    values: [workerId, staleSeconds, message, runningHere],
   };
 }

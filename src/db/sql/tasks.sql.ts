@@ -1,4 +1,5 @@
 import type { SqlQuery } from '../pool.js';
+import { leaseHeld, type JobLease } from './jobs.sql.js';
 
 export const STEP_ORDER = ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load'] as const;
 
@@ -127,7 +128,12 @@ export function listTasks(filters: TaskFilters, sort: TaskSortField, order: 'asc
   };
 }
 
-export function updateTaskStatus(taskId: string, status: string, errorMessage: string | null): SqlQuery {
+/*
+ * The writes of a running execution below take its JobLease and return a row only when it is
+ * still held: no row back means another worker's recovery took the job over.
+ */
+
+export function updateTaskStatus(taskId: string, status: string, errorMessage: string | null, lease: JobLease): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_tasks
@@ -135,28 +141,33 @@ export function updateTaskStatus(taskId: string, status: string, errorMessage: s
              error_message = $3::text,
              completed_at = CASE WHEN $2::text IN ('completed', 'failed', 'cancelled', 'partial_completed') THEN now()::timestamp ELSE completed_at END,
              updated_at = now()::timestamp
-       WHERE task_id = $1`,
-    values: [taskId, status, errorMessage],
+       WHERE task_id = $1 AND ${leaseHeld(4)}
+      RETURNING task_id`,
+    values: [taskId, status, errorMessage, lease.jobId, lease.workerId],
   };
 }
 
 /** A new run starts: stale errors and end times of earlier runs are cleared. */
-export function markTaskStarted(taskId: string): SqlQuery {
+export function markTaskStarted(taskId: string, lease: JobLease): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_tasks
          SET status = 'in_progress', error_message = NULL, completed_at = NULL,
              started_at = now()::timestamp, updated_at = now()::timestamp
-       WHERE task_id = $1`,
-    values: [taskId],
+       WHERE task_id = $1 AND ${leaseHeld(2)}
+      RETURNING task_id`,
+    values: [taskId, lease.jobId, lease.workerId],
   };
 }
 
-export function setTaskResult(taskId: string, result: Record<string, unknown>): SqlQuery {
-  return { text: /* SQL */ `UPDATE data_pipeline_tasks SET result = $2 WHERE task_id = $1`, values: [taskId, result] };
+export function setTaskResult(taskId: string, result: Record<string, unknown>, lease: JobLease): SqlQuery {
+  return {
+    text: /* SQL */ `UPDATE data_pipeline_tasks SET result = $2 WHERE task_id = $1 AND ${leaseHeld(3)} RETURNING task_id`,
+    values: [taskId, result, lease.jobId, lease.workerId],
+  };
 }
 
-export function updateStep(taskId: string, step: string, status: string, fields: { executionId?: string; error?: string | null }): SqlQuery {
+export function updateStep(taskId: string, step: string, status: string, fields: { executionId?: string; error?: string | null }, lease: JobLease): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_task_steps
@@ -165,8 +176,9 @@ export function updateStep(taskId: string, step: string, status: string, fields:
              error_message = CASE WHEN $3::text IN ('running', 'pending', 'skipped') THEN NULL ELSE COALESCE($5::text, error_message) END,
              started_at = CASE WHEN $3::text = 'running' THEN now()::timestamp WHEN $3::text = 'pending' THEN NULL ELSE started_at END,
              completed_at = CASE WHEN $3::text IN ('completed', 'failed', 'skipped', 'cancelled') THEN now()::timestamp ELSE NULL END
-       WHERE task_id = $1 AND step_name = $2`,
-    values: [taskId, step, status, fields.executionId ?? null, fields.error ?? null],
+       WHERE task_id = $1 AND step_name = $2 AND ${leaseHeld(6)}
+      RETURNING step_name`,
+    values: [taskId, step, status, fields.executionId ?? null, fields.error ?? null, lease.jobId, lease.workerId],
   };
 }
 
@@ -184,19 +196,22 @@ export function markDirectoryDeleted(taskId: string): SqlQuery {
 /**
  * An execution ended without settling its task (crash, restart, shutdown, cancel of a queued job,
  * an error outside any step): the running step and the task take `status` (failed|cancelled) with
- * the reason. Tasks already settled are left alone.
+ * the reason. Tasks already settled are left alone. A worker settling its own execution passes its
+ * lease (and settles before it ends the job); recovery and the cancel of a queued job, which end
+ * the job themselves, pass none.
  */
-export function settleAbandonedTask(taskId: string, status: 'failed' | 'cancelled', message: string): SqlQuery {
+export function settleAbandonedTask(taskId: string, status: 'failed' | 'cancelled', message: string, lease?: JobLease): SqlQuery {
+  const fence = lease ? `AND ${leaseHeld(4)}` : '';
   return {
     text: /* SQL */ `
       WITH steps AS (
         UPDATE data_pipeline_task_steps
            SET step_status = $2::text, error_message = $3::text, completed_at = now()::timestamp
-         WHERE task_id = $1 AND step_status = 'running'
+         WHERE task_id = $1 AND step_status = 'running' ${fence}
       )
       UPDATE data_pipeline_tasks
          SET status = $2::text, error_message = $3::text, completed_at = now()::timestamp, updated_at = now()::timestamp
-       WHERE task_id = $1 AND status IN ('in_progress', 'pending')`,
-    values: [taskId, status, message],
+       WHERE task_id = $1 AND status IN ('in_progress', 'pending') ${fence}`,
+    values: lease ? [taskId, status, message, lease.jobId, lease.workerId] : [taskId, status, message],
   };
 }
