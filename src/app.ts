@@ -6,7 +6,7 @@ import { bearerAuth, corsMiddleware, jsonBody, requestLogging } from './http/mid
 import type { Logger } from './logger.js';
 import { mountRoutes } from './routes/index.js';
 import { PUBLIC_PATHS } from './routes/system.js';
-import type { Services } from './services/create-services.js';
+import type { Services } from './create-services.js';
 
 export interface AppDeps {
   config: Pick<Config, 'apiToken' | 'corsOrigins' | 'jsonBodyLimit' | 'uploads'>;

@@ -3,14 +3,14 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, withEmbeddedDatabase, type Config } from './config.js';
 import { redactConnectionString } from './db/connection-string.js';
 import { DatabaseRegistry } from './db/database-registry.js';
-import { EmbeddedPostgres } from './db/embedded-postgres.js';
+import { EmbeddedPostgres } from './db/embedded/embedded-postgres.js';
 import { migrate } from './db/migrate.js';
 import { seedDemoDatabase } from './demo/seed-demo.js';
 import { handleClientError } from './http/client-error.js';
 import { bindServer } from './http/bind-server.js';
 import { createLogger } from './logger.js';
 import { createProviders } from './providers/create-providers.js';
-import { createServices } from './services/create-services.js';
+import { createServices } from './create-services.js';
 
 async function main(): Promise<void> {
   let config: Config;

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { ERROR_TYPES, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { databaseNameOf, hostOf, isPostgresUrl, redactConnectionString } from './connection-string.js';
-import type { EmbeddedPostgres } from './embedded-postgres.js';
+import type { EmbeddedPostgres } from './embedded/embedded-postgres.js';
 import { endpointOf, isLoopbackHost } from './loopback-address.js';
 import { createPool, type Pool } from './pool.js';
 

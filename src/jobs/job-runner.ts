@@ -13,7 +13,7 @@ import {
 import { settleAbandonedTask } from '../db/sql/tasks.sql.js';
 import type { Logger } from '../logger.js';
 import { abortReason, CANCELLED_MESSAGE, CancelledError, INTERRUPTED_MESSAGE, InterruptedError, LeaseLostError, SHUTDOWN_MESSAGE } from './job-errors.js';
-import type { ProgressReport, TaskExecution } from './task-execution.js';
+import type { ProgressReport, TaskExecution } from './handlers/task-execution.js';
 
 export { INTERRUPTED_MESSAGE, SHUTDOWN_MESSAGE };
 

@@ -1,9 +1,9 @@
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Providers } from '../providers/create-providers.js';
-import { LlmTableCommenter } from '../services/llm-table-commenter.js';
-import { CatalogTableCommenter, type TableCommenter } from '../services/table-commenter.js';
-import type { TableInspector } from '../services/table-inspector.js';
+import { LlmTableCommenter } from '../introspection/llm-table-commenter.js';
+import { CatalogTableCommenter, type TableCommenter } from '../introspection/table-commenter.js';
+import type { TableInspector } from '../introspection/table-inspector.js';
 import { DdlGenerationStep } from './ddl-generation.js';
 import { LlmQaGenerator } from './llm/llm-qa-generator.js';
 import { LlmSqlRepairer } from './llm/llm-sql-repairer.js';

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { secondsSince } from '../lib/time.js';
-import { splitTableName } from '../services/database-tools.js';
-import type { TableCommenter } from '../services/table-commenter.js';
-import { renderDdl, renderMarkdown } from '../services/table-docs.js';
-import type { TableInspector } from '../services/table-inspector.js';
+import { splitTableName } from '../introspection/database-tools.js';
+import type { TableCommenter } from '../introspection/table-commenter.js';
+import { renderDdl, renderMarkdown } from '../introspection/table-docs.js';
+import type { TableInspector } from '../introspection/table-inspector.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { readTextIfExists, stepResultFile, TABLE_LIST_NAME, writeJson } from './step-files.js';
-import { parseTableList, tableFileBase } from './table-list.js';
+import { readTextIfExists, stepResultFile, TABLE_LIST_NAME, writeJson } from '../task-files/task-dir.js';
+import { parseTableList, tableFileBase } from '../task-files/table-list.js';
 
 export interface DdlGenerationResult {
   total_tables: number;

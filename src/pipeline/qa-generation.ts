@@ -5,15 +5,15 @@ import { latestDate } from '../db/sql/catalog.sql.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
-import { splitTableName } from '../services/database-tools.js';
-import type { TableCommenter } from '../services/table-commenter.js';
-import type { TableDescription, TableInspector } from '../services/table-inspector.js';
+import { splitTableName } from '../introspection/database-tools.js';
+import type { TableCommenter } from '../introspection/table-commenter.js';
+import type { TableDescription, TableInspector } from '../introspection/table-inspector.js';
 import { readTaskTables, StepFailedError, tableDocFiles } from './ddl-generation.js';
 import { renderMetadataDetail, renderMetadataSql } from './qa/metadata-files.js';
 import type { QaGenerator, QaInput, QuestionSqlPair } from './qa/qa-types.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { stepResultFile, writeJson } from './step-files.js';
-import { tableFileBase } from './table-list.js';
+import { stepResultFile, writeJson } from '../task-files/task-dir.js';
+import { tableFileBase } from '../task-files/table-list.js';
 
 export interface QaSettings {
   themeCount: number;

@@ -8,7 +8,7 @@ import { PAIR_FILE_PATTERN } from './qa-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
 import { explainReadOnly, InvalidSqlError } from './read-only-explain.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { keepFirstBackup, stepResultFile, writeJson } from './step-files.js';
+import { keepFirstBackup, stepResultFile, writeJson } from '../task-files/task-dir.js';
 
 export { explainReadOnly } from './read-only-explain.js';
 

@@ -8,10 +8,10 @@ import {
 } from '../db/sql/training.sql.js';
 import { secondsSince } from '../lib/time.js';
 import type { EmbeddingProvider } from '../providers/types.js';
-import { ensureCollections, ensureVectorTables } from '../services/vector-schema.js';
+import { ensureCollections, ensureVectorTables } from '../backups/langchain-tables.js';
 import { StepFailedError } from './ddl-generation.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { stepResultFile, writeJson } from './step-files.js';
+import { stepResultFile, writeJson } from '../task-files/task-dir.js';
 import { collectTrainingItems, type TrainingKind } from './training-items.js';
 
 export interface TrainingLoadSettings {

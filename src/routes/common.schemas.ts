@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_ID_MESSAGE, TASK_ID_PATTERN } from '../services/data-root.js';
+import { TASK_ID_MESSAGE, TASK_ID_PATTERN } from '../lib/data-root.js';
 
 /** A task id as the routes accept it (the same rule DataRoot enforces). */
 export const taskIdSchema = z.string({ error: '参数 task_id 必须是字符串' }).regex(TASK_ID_PATTERN, TASK_ID_MESSAGE);

@@ -1,7 +1,7 @@
 import { clientGoneSignal } from '../http/client-gone.js';
 import { sendSuccess } from '../http/envelope.js';
 import type { RouteRegistry } from '../http/route-registry.js';
-import type { Services } from '../services/create-services.js';
+import type { Services } from '../create-services.js';
 import { TableDocumentBody, TableListBody } from './database.schemas.js';
 
 export function registerDatabaseRoutes(routes: RouteRegistry, services: Services): void {

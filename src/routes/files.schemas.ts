@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OVERWRITE_MODES } from '../services/file-service.js';
+import { OVERWRITE_MODES } from '../task-files/task-file-service.js';
 
 import { TaskIdParams } from './common.schemas.js';
 

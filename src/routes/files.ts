@@ -7,9 +7,9 @@ import { AppError, ERROR_TYPES, PayloadTooLargeError, ValidationError } from '..
 import { sendSuccess } from '../http/envelope.js';
 import { parseInput } from '../http/parse-input.js';
 import type { RouteRegistry } from '../http/route-registry.js';
-import { tableListTooLargeMessage, type FileService } from '../services/file-service.js';
+import { tableListTooLargeMessage, type FileService } from '../task-files/task-file-service.js';
 import { formatSize } from '../lib/format-size.js';
-import { contentDisposition } from '../services/task-files-kinds.js';
+import { contentDisposition } from '../task-files/file-kinds.js';
 import { TableListBody, TaskFileParams, TaskParams, UploadFileForm } from './files.schemas.js';
 
 export interface FileRouteOptions {

@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { RouteRegistry } from '../http/route-registry.js';
 import type { Config } from '../config.js';
-import type { Services } from '../services/create-services.js';
+import type { Services } from '../create-services.js';
 import { registerDatabaseRoutes } from './database.js';
 import { registerFileRoutes } from './files.js';
 import { registerLogRoutes } from './logs.js';

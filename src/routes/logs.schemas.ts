@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { taskIdSchema } from './common.schemas.js';
-import { LOG_LEVELS, LOG_SORT_FIELDS, parseLogTime } from '../services/task-log-parser.js';
+import { LOG_LEVELS, LOG_SORT_FIELDS, parseLogTime } from '../tasks/task-log-parser.js';
 
 // The original's texts (reference §3.16), each led by the parameter it is about so the 400 names it.
 const invalid = (param: string, text: string) => `参数 ${param} 无效: ${text}`;

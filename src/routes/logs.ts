@@ -1,6 +1,6 @@
 import { sendSuccess } from '../http/envelope.js';
 import type { RouteRegistry } from '../http/route-registry.js';
-import type { LogService } from '../services/log-service.js';
+import type { LogService } from '../tasks/task-log-service.js';
 import { TaskLogParams, TaskLogQueryBody, TaskLogTailQuery } from './logs.schemas.js';
 
 export function registerLogRoutes(routes: RouteRegistry, services: { logs: LogService }): void {

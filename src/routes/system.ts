@@ -5,7 +5,7 @@ import { errorBody, sendSuccess } from '../http/envelope.js';
 import { buildOpenApiDocument } from '../http/openapi.js';
 import type { RouteRegistry } from '../http/route-registry.js';
 import { ERROR_TYPES, ServiceUnavailableError } from '../errors.js';
-import type { Services } from '../services/create-services.js';
+import type { Services } from '../create-services.js';
 
 export const PUBLIC_PATHS = ['/api/v0/health', '/api/v0/openapi.json', '/api/v0/docs'];
 

@@ -2,8 +2,8 @@ import type { Request } from 'express';
 import { sendSuccess } from '../http/envelope.js';
 import { parseInput } from '../http/parse-input.js';
 import type { RouteRegistry } from '../http/route-registry.js';
-import type { TaskDeletion } from '../services/task-deletion.js';
-import type { TaskService } from '../services/task-service.js';
+import type { TaskDeletion } from '../tasks/task-deletion.js';
+import type { TaskService } from '../tasks/task-service.js';
 import {
   CreateTaskBody,
   DeleteTaskQuery,

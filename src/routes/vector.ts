@@ -1,7 +1,7 @@
 import { clientGoneSignal } from '../http/client-gone.js';
 import { sendSuccess } from '../http/envelope.js';
 import type { RouteRegistry } from '../http/route-registry.js';
-import type { Services } from '../services/create-services.js';
+import type { Services } from '../create-services.js';
 import { VectorBackupBody, VectorRestoreBody, VectorRestoreListQuery } from './vector.schemas.js';
 
 export function registerVectorRoutes(routes: RouteRegistry, services: Services): void {

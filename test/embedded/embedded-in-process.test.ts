@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { EmbeddedPostgres } from '../../src/db/embedded/embedded-postgres.js';
 import { createCollectionTable, createEmbeddingTable } from '../../src/db/sql/vector-tables.sql.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { embeddedByUrl } from '../helpers/db.js';

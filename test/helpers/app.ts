@@ -7,7 +7,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { DatabaseRegistry } from '../../src/db/database-registry.js';
 import { createProviders } from '../../src/providers/create-providers.js';
-import { createServices, type Services } from '../../src/services/create-services.js';
+import { createServices, type Services } from '../../src/create-services.js';
 import { embeddedByUrl } from './db.js';
 import { embeddedTestMode } from './test-database-url.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { EmbeddedPostgres } from '../../src/db/embedded/embedded-postgres.js';
 import { adminDatabaseUrl, embeddedTestMode, withDatabase } from './test-database-url.js';
 
 export interface TestDatabase {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
-import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { EmbeddedPostgres } from '../../src/db/embedded/embedded-postgres.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
 

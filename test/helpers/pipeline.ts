@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { seedDemoDatabase } from '../../src/demo/seed-demo.js';
 import type { StepContext, StepProgress } from '../../src/pipeline/step-context.js';
-import { TaskLog } from '../../src/pipeline/task-log.js';
+import { TaskLog } from '../../src/task-files/task-log.js';
 import { FIXTURES_DIR } from './app.js';
 import { embeddedTestMode } from './test-database-url.js';
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
-import { chatCompletion, FakeOpenAiServer } from '../../src/providers/test-support/fake-openai-server.js';
+import { chatCompletion, FakeOpenAiServer } from '../helpers/fake-openai-server.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool } from '../helpers/pipeline.js';

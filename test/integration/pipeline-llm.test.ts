@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline/create-pipeline.js';
 import { createProviders } from '../../src/providers/create-providers.js';
-import { chatCompletion, FakeOpenAiServer, type RecordedRequest } from '../../src/providers/test-support/fake-openai-server.js';
-import { TableInspector } from '../../src/services/table-inspector.js';
+import { chatCompletion, FakeOpenAiServer, type RecordedRequest } from '../helpers/fake-openai-server.js';
+import { TableInspector } from '../../src/introspection/table-inspector.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool, stepContext } from '../helpers/pipeline.js';
 

@@ -6,7 +6,7 @@ import type { Pool } from '../../src/db/pool.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline/create-pipeline.js';
 import { explainReadOnly } from '../../src/pipeline/sql-validation.js';
 import { createProviders } from '../../src/providers/create-providers.js';
-import { TableInspector } from '../../src/services/table-inspector.js';
+import { TableInspector } from '../../src/introspection/table-inspector.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { HIGHWAY_FIXTURES, seededDemoPool, stepContext } from '../helpers/pipeline.js';
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
 import { SHUTDOWN_MESSAGE } from '../../src/jobs/job-runner.js';
-import { FakeOpenAiServer } from '../../src/providers/test-support/fake-openai-server.js';
+import { FakeOpenAiServer } from '../helpers/fake-openai-server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool } from '../helpers/pipeline.js';
 import { serverCommand, startServer, type ServerProcess } from '../helpers/server-process.js';

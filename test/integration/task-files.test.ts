@@ -10,10 +10,10 @@ import { NotFoundError } from '../../src/errors.js';
 import { createErrorHandler } from '../../src/http/error-handler.js';
 import { RouteRegistry } from '../../src/http/route-registry.js';
 import { registerFileRoutes } from '../../src/routes/files.js';
-import { BackupCatalog } from '../../src/services/backup-catalog.js';
-import { DataRoot } from '../../src/services/data-root.js';
-import { DEFAULT_FILE_LIMITS, FileService } from '../../src/services/file-service.js';
-import type { TaskLookup } from '../../src/services/task-lookup.js';
+import { BackupCatalog } from '../../src/backups/backup-catalog.js';
+import { DataRoot } from '../../src/lib/data-root.js';
+import { DEFAULT_FILE_LIMITS, FileService } from '../../src/task-files/task-file-service.js';
+import type { TaskLookup } from '../../src/task-files/task-lookup.js';
 import { FIXTURE_BACKUPS, FIXTURES_DIR } from '../helpers/app.js';
 
 const TASK = 'task_20250721_213627';

@@ -7,10 +7,10 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createErrorHandler } from '../../src/http/error-handler.js';
 import { RouteRegistry } from '../../src/http/route-registry.js';
-import { TASK_LOG_NAME, TaskLog } from '../../src/pipeline/task-log.js';
+import { TASK_LOG_NAME, TaskLog } from '../../src/task-files/task-log.js';
 import { registerLogRoutes } from '../../src/routes/logs.js';
-import { DataRoot } from '../../src/services/data-root.js';
-import { LogService } from '../../src/services/log-service.js';
+import { DataRoot } from '../../src/lib/data-root.js';
+import { LogService } from '../../src/tasks/task-log-service.js';
 
 const TASK = 'task_20250702_174000';
 const NO_LOG = 'task_20250702_180000';

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
 import { INTERRUPTED_MESSAGE } from '../../src/jobs/job-runner.js';
-import { FakeOpenAiServer } from '../../src/providers/test-support/fake-openai-server.js';
+import { FakeOpenAiServer } from '../helpers/fake-openai-server.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { HIGHWAY_FIXTURES, seededDemoPool } from '../helpers/pipeline.js';

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OpenFile } from '../../src/lib/durable-dir.js';
-import { VectorBackupService } from '../../src/services/vector-backup.js';
+import { VectorBackupService } from '../../src/backups/backup-service.js';
 import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
 import { readCsvObjects } from '../helpers/csv.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

@@ -1,4 +1,4 @@
-import type { TableDescription } from '../../services/table-inspector.js';
+import type { TableDescription } from '../../introspection/table-inspector.js';
 
 export interface Theme {
   topic_name: string;

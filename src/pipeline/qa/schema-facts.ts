@@ -1,5 +1,5 @@
-import { shortComment } from '../../services/table-docs.js';
-import type { ColumnDescription, TableDescription } from '../../services/table-inspector.js';
+import { shortComment } from '../../introspection/table-docs.js';
+import type { ColumnDescription, TableDescription } from '../../introspection/table-inspector.js';
 import { aliasFromComment } from './sql-alias.js';
 
 export interface ColumnFact {

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeOpenAiServer } from '../test-support/fake-openai-server.js';
+import { FakeOpenAiServer } from '../../../test/helpers/fake-openai-server.js';
 import { EmbeddingError, type EmbeddingSettings } from '../types.js';
 import { OllamaEmbeddings } from './ollama-embeddings.js';
 

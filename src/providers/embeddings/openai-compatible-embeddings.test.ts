@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { embeddingList, FakeOpenAiServer, type RecordedRequest } from '../test-support/fake-openai-server.js';
+import { embeddingList, FakeOpenAiServer, type RecordedRequest } from '../../../test/helpers/fake-openai-server.js';
 import { EmbeddingError } from '../types.js';
 import { OpenAiCompatibleEmbeddings, type OpenAiCompatibleEmbeddingSettings } from './openai-compatible-embeddings.js';
 

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config.js';
-import { chatCompletion, FakeOpenAiServer } from '../test-support/fake-openai-server.js';
+import { chatCompletion, FakeOpenAiServer } from '../../../test/helpers/fake-openai-server.js';
 import { LlmError, type LlmSettings } from '../types.js';
 import { OpenAiCompatibleLlm } from './openai-compatible-llm.js';
 

@@ -1,0 +1,246 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { withCancelOnAbort } from '../db/cancel-on-abort.js';
+import type { DatabaseRegistry } from '../db/database-registry.js';
+import { copyOut } from '../db/copy.js';
+import { copyTableOutInBatches } from '../db/embedded/embedded-copy.js';
+import { query, withTransaction, type PoolClient } from '../db/pool.js';
+import {
+  copyTableToCsv,
+  countRows,
+  lockVectorTablesForRead,
+  lockVectorTablesShared,
+  setLocalLockTimeout,
+  truncateTables,
+  tryVectorWriterLock,
+} from '../db/sql/vector-tables.sql.js';
+import { AppError, ConflictError, ERROR_TYPES, InternalError, LockTimeoutError, NotFoundError, isConnectionError } from '../errors.js';
+import { mkdirDurable, openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
+import { formatSize } from '../lib/format-size.js';
+import { fileTimestamp, secondsSince } from '../lib/time.js';
+import type { Logger } from '../logger.js';
+import { createChunkBatcher } from '../streams/chunk-batcher.js';
+import { createDurableFileSink } from '../streams/durable-file-sink.js';
+import { appendBackupLog } from './backup-log.js';
+import {
+  backupDirOf,
+  backupFileName,
+  TRUNCATED_BY_BACKUP,
+  VECTOR_TABLES,
+  type VectorTable,
+} from './set-naming.js';
+import type { DataRoot } from '../lib/data-root.js';
+import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
+
+export interface BackupRequest {
+  taskId?: string;
+  dbConnection?: string;
+  backupVectorTables?: boolean;
+  truncateVectorTables?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TableBackupResult {
+  success: boolean;
+  row_count: number;
+  file_size: string;
+  backup_file: string;
+  duration: number;
+}
+
+export interface TruncateResult {
+  success: boolean;
+  rows_before: number;
+  rows_after: number;
+  duration: number;
+}
+
+export interface BackupResult {
+  backup_performed: boolean;
+  truncate_performed: boolean;
+  tables_backed_up: Partial<Record<VectorTable, TableBackupResult>>;
+  truncate_results: Partial<Record<VectorTable, TruncateResult>>;
+  errors: string[];
+  backup_directory?: string;
+  backup_timestamp?: string;
+  duration: number;
+}
+
+export interface VectorBackupSettings {
+  /** lock_timeout of the backup's LOCK TABLE, ms (LOCK_TIMEOUT_MS). */
+  lockTimeoutMs: number;
+  /** Background fdatasync interval of the backup files, bytes (default: the sink's, 32 MiB). */
+  syncEveryBytes?: number;
+}
+
+/**
+ * Backs up both LangChain tables with COPY TO in one REPEATABLE READ snapshot, into `.tmp` files
+ * that are renamed only when every table is complete. Both tables are locked before the snapshot
+ * is taken, so a restore's TRUNCATE can never commit between the snapshot and the COPY (which
+ * would make the backup silently empty). With truncate, the embeddings are cleared in the same
+ * transaction, after the files and their directory entries are on disk: rows written by others
+ * meanwhile are blocked by a SHARE lock, so nothing is truncated that is not in the backup.
+ */
+export class VectorBackupService {
+  constructor(
+    private readonly dataRoot: DataRoot,
+    private readonly databases: DatabaseRegistry,
+    private readonly logger: Logger,
+    private readonly settings: VectorBackupSettings,
+    /** Opens the backup files and directories (tests pass real handles with injected faults). */
+    private readonly open: OpenFile = openFile,
+  ) {}
+
+  async backup(request: BackupRequest): Promise<BackupResult> {
+    const started = performance.now();
+    const truncate = request.truncateVectorTables === true;
+    // Truncate implies backup (SPEC §5): never clear what was not saved first.
+    const backup = request.backupVectorTables !== false || truncate;
+    if (!backup) {
+      return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
+    }
+    using database = this.databases.vectorDatabase(request.dbConnection);
+    const { pool } = database;
+    // The embedded database runs a COPY in one blocking call: it is read in bounded batches instead.
+    const embedded = this.databases.isEmbedded(pool);
+    const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
+    const dir = backupDirOf(parentDir);
+    await mkdirDurable(dir, this.open);
+    const { stamp, release } = await reserveTimestamp(dir);
+
+    const tables: BackupResult['tables_backed_up'] = {};
+    const truncateResults: BackupResult['truncate_results'] = {};
+    const tmpFiles: string[] = [];
+    try {
+      await withTransaction(
+        pool,
+        async (client) => withCancelOnAbort(pool, client, this.databases.isEmbedded(pool) ? undefined : request.signal, async () => {
+          await this.lockTables(client, truncate);
+          const columns = await readVectorTableColumns(client);
+          const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
+          if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
+          for (const table of VECTOR_TABLES) {
+            const tableStarted = performance.now();
+            const name = backupFileName(table, stamp);
+            const tmp = path.join(dir, `${name}.tmp`);
+            tmpFiles.push(tmp);
+            const copyColumns = copyableColumns(columns.get(table)!);
+            const stages = [createChunkBatcher(), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
+            const rows = embedded
+              ? await copyTableOutInBatches(client, table, copyColumns, stages, { signal: request.signal })
+              : await copyOut(client, copyTableToCsv(table, copyColumns), stages, { signal: request.signal });
+            const size = (await fsp.stat(tmp)).size;
+            tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted) };
+          }
+          // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
+          await publishFiles(dir, tmpFiles, this.open);
+          if (truncate) Object.assign(truncateResults, await truncateInTransaction(client, TRUNCATED_BY_BACKUP));
+        }),
+        truncate ? { isolation: 'REPEATABLE READ' } : { isolation: 'REPEATABLE READ', readOnly: true },
+      );
+    } catch (err) {
+      await Promise.all(tmpFiles.map((f) => fsp.rm(f, { force: true })));
+      throw this.backupError(err, tables);
+    } finally {
+      await release();
+    }
+
+    const result: BackupResult = {
+      backup_performed: true,
+      truncate_performed: truncate,
+      tables_backed_up: tables,
+      truncate_results: truncateResults,
+      errors: [],
+      backup_directory: this.dataRoot.relativeToCwd(dir),
+      backup_timestamp: stamp,
+      duration: secondsSince(started),
+    };
+    await appendBackupLog(dir, request.taskId ?? 'global', result);
+    this.logger.info({ component: 'vector-backup', dir: result.backup_directory, stamp, truncate }, 'vector tables backed up');
+    return result;
+  }
+
+  /**
+   * LOCK TABLE must come first: in REPEATABLE READ the snapshot is taken by the first statement
+   * that needs one (SET and LOCK do not). Locked before it, no TRUNCATE (restore) can commit after
+   * the snapshot, and with truncate no writer either. ACCESS SHARE for a plain backup blocks only
+   * TRUNCATE/DROP; SHARE for a truncating one blocks every writer. Both wait at most lock_timeout.
+   */
+  private async lockTables(client: PoolClient, truncate: boolean): Promise<void> {
+    await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
+    try {
+      await client.query((truncate ? lockVectorTablesShared() : lockVectorTablesForRead()).text);
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') throw new NotFoundError(`向量表不存在: ${VECTOR_TABLES.join(', ')}`);
+      throw err;
+    }
+    if (!truncate) return;
+    const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
+    if (!lock?.locked) throw writerBusy();
+  }
+
+  private backupError(err: unknown, tables: BackupResult['tables_backed_up']): AppError {
+    if (err instanceof AppError) return err;
+    const code = (err as { code?: string }).code;
+    if (code === '55P03') return new LockTimeoutError(undefined, { cause: err });
+    const data = { tables_backed_up: tables, errors: ['部分表备份失败'], backup_performed: false };
+    if (isConnectionError(err)) {
+      return new InternalError('Vector表备份失败: 无法连接向量数据库', ERROR_TYPES.DATABASE_CONNECTION_ERROR, { cause: err, data });
+    }
+    return new InternalError(`Vector表备份失败: ${(err as Error).message}`, ERROR_TYPES.VECTOR_BACKUP_FAILED, { cause: err, data });
+  }
+}
+
+export function writerBusy(): ConflictError {
+  return new ConflictError(
+    '该向量数据库正在执行另一个恢复或清空操作，请稍后重试',
+    ERROR_TYPES.VECTOR_WRITE_IN_PROGRESS,
+  );
+}
+
+/** Counts, truncates and re-counts inside the caller's transaction (which holds the writer lock). */
+export async function truncateInTransaction(
+  client: PoolClient,
+  tables: readonly VectorTable[],
+): Promise<Partial<Record<VectorTable, TruncateResult>>> {
+  const started = performance.now();
+  const before: Partial<Record<VectorTable, number>> = {};
+  for (const table of tables) before[table] = (await query<{ n: number }>(client, countRows(table)))[0]!.n;
+  await client.query(truncateTables(tables).text);
+  const duration = secondsSince(started);
+  const out: Partial<Record<VectorTable, TruncateResult>> = {};
+  for (const table of tables) out[table] = { success: true, rows_before: before[table]!, rows_after: 0, duration };
+  return out;
+}
+
+/**
+ * The sinks synced the data before finishing: renaming publishes complete files only. The
+ * directory fsync then makes the new names durable (fdatasync of a file does not cover its name).
+ */
+async function publishFiles(dir: string, tmpFiles: readonly string[], open: OpenFile): Promise<void> {
+  for (const tmp of tmpFiles) await fsp.rename(tmp, tmp.replace(/\.tmp$/, ''));
+  await syncDirectory(dir, open);
+}
+
+/**
+ * Reserves a stamp no set in `dir` uses yet, with an exclusively created marker file: two backups
+ * in the same second (other server processes included) never write the same files.
+ */
+async function reserveTimestamp(dir: string): Promise<{ stamp: string; release: () => Promise<void> }> {
+  for (;;) {
+    const stamp = fileTimestamp();
+    const names = await fsp.readdir(dir);
+    if (!names.some((n) => n.includes(`_${stamp}.csv`))) {
+      const marker = path.join(dir, `.backup_${stamp}.lock`);
+      const handle = await fsp.open(marker, 'wx').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') return null;
+        throw err;
+      });
+      if (handle) {
+        await handle.close();
+        return { stamp, release: () => fsp.rm(marker, { force: true }) };
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+  }
+}

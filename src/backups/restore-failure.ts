@@ -1,0 +1,47 @@
+import {
+  AppError,
+  ConflictError,
+  ERROR_TYPES,
+  InternalError,
+  LockTimeoutError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnprocessableError,
+  isConnectionError,
+  statusForPgError,
+} from '../errors.js';
+import { PythonLiteralError } from './python-literal-parser.js';
+
+/**
+ * The AppError of a restore that failed on something other than an AppError: by SQLSTATE or
+ * errno, never by message text. `data` (the rolled-back result) goes into the reply as it is.
+ */
+export function restoreFailure(err: unknown, data: Record<string, unknown>, current: { table: string; file: string } | undefined): AppError {
+  const detail = describeError(err);
+  const message = `Vector表恢复失败，所有更改已回滚: ${current ? `${current.table}: ` : ''}${detail}`;
+  const options = { cause: err, data, details: detail };
+  const code = (err as { code?: unknown }).code;
+  if (isConnectionError(err)) return new ServiceUnavailableError(message, ERROR_TYPES.DATABASE_CONNECTION_ERROR, options);
+  // lock_timeout: a reader (or a backup) held the tables longer than LOCK_TIMEOUT_MS.
+  if (code === '55P03') return new LockTimeoutError(undefined, options);
+  // The set was deleted or moved after its files were checked.
+  if (code === 'ENOENT' && current) {
+    return new NotFoundError(`备份文件在恢复过程中被删除或移动: ${current.file}`, ERROR_TYPES.FILE_NOT_FOUND, options);
+  }
+  const status = statusForPgError(err);
+  if (status === 409) return new ConflictError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
+  if (status === 422 || isCsvError(err)) return new UnprocessableError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
+  return new InternalError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
+}
+
+/** The server's message plus where in the file it happened (`COPY t, line 57, column x`). */
+export function describeError(err: unknown): string {
+  const e = err as { message?: string; where?: string; detail?: string };
+  return [e.message, e.detail, e.where].filter(Boolean).join(' | ');
+}
+
+/** A file that cannot be read as CSV, or a metadata value that is neither JSON nor a Python literal. */
+function isCsvError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (typeof code === 'string' && code.startsWith('CSV_')) || err instanceof PythonLiteralError;
+}

@@ -1,0 +1,290 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { withCancelOnAbort } from '../db/cancel-on-abort.js';
+import { copyIn } from '../db/copy.js';
+import type { DatabaseRegistry } from '../db/database-registry.js';
+import { createEmbeddedCopySink } from '../db/embedded/embedded-copy.js';
+import type { EmbeddedPostgres } from '../db/embedded/embedded-postgres.js';
+import { query, withTransaction, type PoolClient } from '../db/pool.js';
+import {
+  copyTableFromBlob,
+  copyTableFromCsv,
+  releaseSavepoint,
+  rollbackToSavepoint,
+  savepoint,
+  setLocalLockTimeout,
+  tryVectorWriterLock,
+} from '../db/sql/vector-tables.sql.js';
+import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
+import { formatSize } from '../lib/format-size.js';
+import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
+import type { Logger } from '../logger.js';
+import {
+  createCsvParser,
+  createCsvWriter,
+  mapRecords,
+  openCsvFile,
+  readCsvHead,
+  type CsvField,
+} from '../streams/csv-rows.js';
+import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './set-naming.js';
+import type { BackupCatalog } from './backup-catalog.js';
+import { isDirectory, type DataRoot } from '../lib/data-root.js';
+import { describeError, restoreFailure } from './restore-failure.js';
+import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
+import { truncateInTransaction, writerBusy, type TruncateResult } from './backup-service.js';
+import { ensureVectorTables, type TableColumn } from './langchain-tables.js';
+
+/** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
+export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
+
+export interface RestoreRequest {
+  backupPath: string;
+  timestamp: string;
+  tables?: string[];
+  dbConnection?: string;
+  /** Which request field held the connection string, for error messages. */
+  dbConnectionParam?: string;
+  truncateBeforeRestore?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TableRestoreResult {
+  success: boolean;
+  source_file: string;
+  rows_restored?: number;
+  file_size?: string;
+  duration?: number;
+  load_path?: LoadPath;
+  error?: string;
+}
+
+export interface RestoreResult {
+  restore_performed: boolean;
+  truncate_performed: boolean;
+  backup_info: { backup_path: string; timestamp: string; backup_date: string };
+  truncate_results: Partial<Record<VectorTable, TruncateResult>>;
+  restore_results: Partial<Record<VectorTable, TableRestoreResult>>;
+  errors: string[];
+  duration: number;
+}
+
+/** Rows read from each file before the load to decide between the raw and the parsing path. */
+const SNIFF_ROWS = 50;
+
+interface PreparedTable {
+  table: VectorTable;
+  file: string;
+  header: string[];
+  sample: (string | null)[][];
+  size: number;
+}
+
+export interface VectorRestoreSettings {
+  /** lock_timeout of the restore's statements, ms (LOCK_TIMEOUT_MS). */
+  lockTimeoutMs: number;
+}
+
+/**
+ * Restores backup sets all-or-nothing: the writer lock, table creation, truncation and the COPY of
+ * every requested table run in one transaction, so any failure leaves the database exactly as it was.
+ * Lock waits are bounded: a TRUNCATE queued behind a reader would otherwise wait forever while
+ * every new reader queues behind it (409 LOCK_TIMEOUT instead); an abort cancels the wait on the server.
+ */
+export class VectorRestoreService {
+  constructor(
+    private readonly dataRoot: DataRoot,
+    private readonly catalog: BackupCatalog,
+    private readonly databases: DatabaseRegistry,
+    private readonly logger: Logger,
+    private readonly settings: VectorRestoreSettings,
+  ) {}
+
+  async restore(request: RestoreRequest): Promise<RestoreResult> {
+    const started = performance.now();
+    const tables = this.requestedTables(request.tables);
+    if (!TIMESTAMP_PATTERN.test(request.timestamp)) {
+      throw new ValidationError('无效的timestamp格式，应为YYYYMMDD_HHMMSS', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['timestamp'] });
+    }
+    // Every parameter is checked before the file system is touched.
+    using database = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
+    const { pool } = database;
+    const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
+    if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    const prepared = await this.prepareFiles(dir, tables, request.timestamp);
+
+    const embedded = this.databases.isEmbedded(pool) ? this.databases.embedded : null;
+    const truncate = request.truncateBeforeRestore === true;
+    const result: RestoreResult = {
+      restore_performed: false,
+      truncate_performed: false,
+      backup_info: {
+        backup_path: request.backupPath,
+        timestamp: request.timestamp,
+        backup_date: fileTimestampToDateTime(request.timestamp),
+      },
+      truncate_results: {},
+      restore_results: {},
+      errors: [],
+      duration: 0,
+    };
+    let current: PreparedTable | undefined;
+    try {
+      // The embedded database is one session: nothing can hold a lock against it, nothing to cancel.
+      const cancelSignal = embedded ? undefined : request.signal;
+      await withTransaction(pool, async (client) => withCancelOnAbort(pool, client, cancelSignal, async () => {
+        await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
+        const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
+        if (!lock?.locked) throw writerBusy();
+        const columns = await ensureVectorTables(client);
+        const plans = prepared.map((p) => ({ ...p, plan: planTableLoad(path.basename(p.file), p.header, p.sample, columns.get(p.table)!) }));
+        if (truncate) {
+          current = undefined;
+          result.truncate_results = await this.truncate(client, tables);
+        }
+        for (const item of plans) {
+          current = item;
+          const tableStarted = performance.now();
+          const rows = await this.loadTable(client, item, item.plan, columns.get(item.table)!, request.signal, embedded);
+          result.restore_results[item.table] = {
+            success: true,
+            source_file: path.basename(item.file),
+            rows_restored: rows.count,
+            file_size: formatSize(item.size),
+            duration: secondsSince(tableStarted),
+            load_path: rows.path,
+          };
+        }
+      }));
+    } catch (err) {
+      throw this.restoreError(err, result, current, started);
+    }
+    result.restore_performed = true;
+    result.truncate_performed = truncate;
+    result.duration = secondsSince(started);
+    this.logger.info(
+      { component: 'vector-restore', backupPath: request.backupPath, timestamp: request.timestamp, tables, truncate },
+      'vector tables restored',
+    );
+    return result;
+  }
+
+  private requestedTables(tables: string[] | undefined): VectorTable[] {
+    if (tables === undefined) return [...VECTOR_TABLES];
+    const unknown = tables.filter((t) => !isVectorTable(t));
+    if (unknown.length > 0) {
+      throw new ValidationError(`不支持的表名: [${unknown.map((t) => `'${t}'`).join(', ')}]`, ERROR_TYPES.INVALID_PARAMS, {
+        invalidParams: ['tables'],
+        details: { supported_tables: VECTOR_TABLES },
+      });
+    }
+    if (tables.length === 0) {
+      throw new ValidationError('tables参数不能为空数组，可省略以恢复全部表', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['tables'] });
+    }
+    // Collections first: embeddings reference them.
+    return VECTOR_TABLES.filter((t) => tables.includes(t));
+  }
+
+  private async prepareFiles(dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
+    const found = await Promise.all(tables.map(async (table) => [table, await this.catalog.findFile(dir, table, timestamp)] as const));
+    const missing = found.filter(([, file]) => file === null).map(([table]) => `${table}_${timestamp}.csv`);
+    if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
+    return Promise.all(
+      found.map(async ([table, file]) => {
+        const head = await readCsvHead(file!, SNIFF_ROWS).catch((err: Error) => {
+          throw new UnprocessableError(`备份文件 ${path.basename(file!)} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+        });
+        if (head.header.length === 0) {
+          throw new UnprocessableError(`备份文件 ${path.basename(file!)} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+        }
+        const size = (await fsp.stat(file!)).size;
+        return { table, file: file!, header: head.header, sample: head.rows, size };
+      }),
+    );
+  }
+
+  private async truncate(client: PoolClient, tables: VectorTable[]): Promise<RestoreResult['truncate_results']> {
+    try {
+      return await truncateInTransaction(client, tables);
+    } catch (err) {
+      // 0A000: a foreign key from langchain_pg_embedding forbids truncating the collections alone.
+      if ((err as { code?: string }).code === '0A000') {
+        throw new ConflictError(
+          'langchain_pg_embedding 通过外键引用 langchain_pg_collection，不能单独清空 collection 表；请同时恢复两张表',
+          ERROR_TYPES.VECTOR_TRUNCATE_FAILED,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Raw bytes into COPY when the plan allows it; if that fails on a malformed value (a Python
+   * literal past the sniffed rows), the table is rolled back to its savepoint and loaded again
+   * through the parsing path. Either way the work stays inside the one transaction.
+   */
+  private async loadTable(
+    client: PoolClient,
+    item: PreparedTable,
+    plan: TableLoadPlan,
+    target: readonly TableColumn[],
+    signal: AbortSignal | undefined,
+    embedded: EmbeddedPostgres | null,
+  ): Promise<{ count: number; path: LoadPath }> {
+    if (embedded) {
+      // COPY FROM STDIN over the embedded socket kills its backend: parse, fix and load in-process
+      // chunks inside this client's transaction instead.
+      const sink = createEmbeddedCopySink(embedded, copyTableFromBlob(item.table, plan.columns));
+      await pipeline(openCsvFile(item.file), createCsvParser(), mapRecords((r, i) => (i === 0 ? r : plan.slowTransform(r))), sink, { signal });
+      return { count: sink.loaded(), path: 'embedded_chunks' };
+    }
+    const sql = copyTableFromCsv(item.table, plan.columns);
+    if (plan.transform) {
+      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.transform), { signal });
+      return { count, path: plan.reason };
+    }
+    const mark = `restore_${item.table}`;
+    await client.query(savepoint(mark).text);
+    try {
+      const count = await copyIn(client, sql, openCsvFile(item.file), [], { signal });
+      await client.query(releaseSavepoint(mark).text);
+      return { count, path: 'raw' };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const jsonColumns = target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb');
+      if (!(code === '22P02' && jsonColumns)) throw err;
+      await client.query(rollbackToSavepoint(mark).text);
+      this.logger.warn({ component: 'vector-restore', table: item.table }, 'raw COPY rejected a value; retrying with JSON fix-ups');
+      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.slowTransform), { signal });
+      return { count, path: 'python_literal_metadata' };
+    }
+  }
+
+  private restoreError(err: unknown, result: RestoreResult, current: PreparedTable | undefined, started: number): AppError {
+    const detail = describeError(err);
+    if (current) {
+      result.restore_results[current.table] = { success: false, source_file: path.basename(current.file), error: detail };
+      result.errors.push(`${current.table}表恢复失败`);
+    }
+    const data = {
+      ...result,
+      truncate_results: {},
+      restore_performed: false,
+      truncate_performed: false,
+      rolled_back: true,
+      duration: secondsSince(started),
+    };
+    if (err instanceof AppError) {
+      return Object.assign(err, { data: { ...data, ...err.data } });
+    }
+    return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) });
+  }
+}
+
+/** parse → fix each data row (the header becomes the target column list) → CSV for COPY. */
+function parsingStages(columns: string[], transform: (record: CsvField[]) => CsvField[]): NodeJS.ReadWriteStream[] {
+  return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
+}
+

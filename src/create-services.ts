@@ -1,0 +1,80 @@
+import type { Config } from './config.js';
+import type { DatabaseRegistry } from './db/database-registry.js';
+import { JobRunner } from './jobs/job-runner.js';
+import { TaskExecution } from './jobs/handlers/task-execution.js';
+import type { Logger } from './logger.js';
+import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
+import type { Providers } from './providers/create-providers.js';
+import { BackupCatalog } from './backups/backup-catalog.js';
+import { DatabaseToolsService } from './introspection/database-tools.js';
+import { DataRoot } from './lib/data-root.js';
+import { HealthService } from './health-service.js';
+import { LlmTableCommenter } from './introspection/llm-table-commenter.js';
+import { FileService } from './task-files/task-file-service.js';
+import { LogService } from './tasks/task-log-service.js';
+import { CatalogTableCommenter } from './introspection/table-commenter.js';
+import { TableInspector } from './introspection/table-inspector.js';
+import { TaskDeletion } from './tasks/task-deletion.js';
+import { TaskService } from './tasks/task-service.js';
+import { VectorBackupService } from './backups/backup-service.js';
+import { VectorRestoreService } from './backups/restore-service.js';
+
+export interface Services {
+  dataRoot: DataRoot;
+  backupCatalog: BackupCatalog;
+  vectorBackup: VectorBackupService;
+  vectorRestore: VectorRestoreService;
+  health: HealthService;
+  databaseTools: DatabaseToolsService;
+  pipeline: Pipeline;
+  providers: Providers;
+  tasks: TaskService;
+  taskDeletion: TaskDeletion;
+  logs: LogService;
+  files: FileService;
+  /** Built here, started by main.ts (or a test) once the server listens. */
+  jobRunner: JobRunner;
+}
+
+/** Wires every service once, at start-up (and once per test app). */
+export function createServices(
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs'>,
+  databases: DatabaseRegistry,
+  providers: Providers,
+  logger: Logger,
+  cwd: string = process.cwd(),
+): Services {
+  const dataRoot = new DataRoot(config.dataPipelineRoot, cwd);
+  const backupCatalog = new BackupCatalog(dataRoot);
+  const inspector = new TableInspector();
+  const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
+  const pipeline = createPipeline(config, providers, inspector, databases.vector);
+  const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
+  const jobRunner = new JobRunner(databases.app, execution, logger, {
+    workerId: config.worker.id,
+    concurrency: config.worker.concurrency,
+    pollIntervalMs: config.worker.pollIntervalMs,
+    heartbeatMs: config.worker.heartbeatMs,
+    staleSeconds: config.worker.staleSeconds,
+    listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
+  });
+  const tasks = new TaskService(databases.app, databases, dataRoot, jobRunner, cwd);
+  return {
+    dataRoot,
+    backupCatalog,
+    vectorBackup,
+    vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }),
+    health: new HealthService(databases, dataRoot),
+    databaseTools: new DatabaseToolsService(databases, inspector, {
+      builtin: new CatalogTableCommenter(),
+      llm: providers.llm ? new LlmTableCommenter(providers.llm) : null,
+    }),
+    pipeline,
+    providers,
+    tasks,
+    logs: new LogService(dataRoot, tasks),
+    files: new FileService(dataRoot, tasks, backupCatalog, { tableListBytes: config.uploads.tableListBytes, uploadBytes: config.uploads.maxBytes }),
+    taskDeletion: new TaskDeletion(databases.app, dataRoot),
+    jobRunner,
+  };
+}

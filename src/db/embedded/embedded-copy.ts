@@ -1,0 +1,108 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { to as copyTo } from 'pg-copy-streams';
+import { csvLine, type CsvField } from '../../streams/csv-rows.js';
+import type { CopyOptions } from '../copy.js';
+import type { EmbeddedPostgres } from './embedded-postgres.js';
+import { query, type PoolClient } from '../pool.js';
+import { copyBatchToCsv, listPrimaryKeyColumns, selectBatchLastKey } from '../sql/embedded-copy.sql.js';
+import { copyTableToCsv } from '../sql/vector-tables.sql.js';
+
+/** Chunk size of the in-process loads: each one blocks the event loop while PGlite runs it. */
+const CHUNK_BYTES = 1024 * 1024;
+
+/** Rows of the first COPY TO batch, before the row size is known. */
+const FIRST_BATCH_ROWS = 64;
+const MAX_BATCH_ROWS = 50_000;
+
+type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream | Readable | Writable;
+
+/**
+ * The embedded database's `copyOut` of a whole table, as CSV with a header. PGlite runs a
+ * statement to its end inside one synchronous WASM call and the socket server buffers the whole
+ * reply: one `COPY … TO STDOUT` of a 250 MB table held 250 MB and stalled the event loop (no
+ * HTTP, no heartbeats) for seconds. So the table is read in keyset batches of about `batchBytes`
+ * (ordered by the primary key, each batch one COPY of a bounded SELECT), all fed through the same
+ * stage pipeline, with the event loop free between batches. Memory is one batch whatever the size.
+ * The caller's transaction (one snapshot) spans every batch. Returns the rows copied.
+ */
+export async function copyTableOutInBatches(
+  client: PoolClient,
+  table: string,
+  columns: readonly string[],
+  stages: Stage[],
+  options: CopyOptions & { batchBytes?: number; onBatch?: (rows: number) => void } = {},
+): Promise<number> {
+  const key = (await query<{ column_name: string }>(client, listPrimaryKeyColumns(table))).map((r) => r.column_name);
+  let rows = 0;
+  const batches = async function* (): AsyncGenerator<Buffer> {
+    if (key.length === 0) {
+      // No key to page by (never the case for the LangChain tables): one COPY, as on a server.
+      yield* copyChunks(client, copyTableToCsv(table, columns), (n) => (rows += n));
+      return;
+    }
+    const targetBytes = options.batchBytes ?? CHUNK_BYTES;
+    let batchRows = FIRST_BATCH_ROWS;
+    let after: string[] | null = null;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const [last]: Array<Record<string, string>> = await query<Record<string, string>>(client, selectBatchLastKey(table, key, after, batchRows));
+      const upTo: string[] | null = last ? key.map((_, i) => last[`k${i}`]!) : null;
+      let bytes = 0;
+      let copied = 0;
+      for await (const chunk of copyChunks(client, copyBatchToCsv(table, columns, key, { after, upTo }, after === null), (n) => (copied = n))) {
+        bytes += chunk.length;
+        yield chunk;
+      }
+      rows += copied;
+      options.onBatch?.(copied);
+      if (upTo === null) return;
+      after = upTo;
+      // Size the next batch from this one's bytes per row.
+      batchRows = Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor((targetBytes * copied) / Math.max(bytes, 1))));
+    }
+  };
+  await pipeline([Readable.from(batches(), { objectMode: false }), ...stages] as NodeJS.ReadableStream[], { signal: options.signal });
+  return rows;
+}
+
+async function* copyChunks(client: PoolClient, sql: string, onRows: (rows: number) => void): AsyncGenerator<Buffer> {
+  const source = client.query(copyTo(sql));
+  for await (const chunk of source) yield chunk as Buffer;
+  onRows(source.rowCount);
+}
+
+/**
+ * The embedded database's `copyIn`: parsed records (the first one, the header, skipped) are
+ * re-encoded and loaded in ~1 MiB `COPY … FROM '/dev/blob'` chunks. The caller's socket client
+ * holds the open transaction, so the chunks commit or roll back with it. `loaded()` gives the count.
+ */
+export function createEmbeddedCopySink(embedded: EmbeddedPostgres, copySql: string): Writable & { loaded(): number } {
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let rows = 0;
+  let index = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    rows += await embedded.copyFromBlob(copySql, chunk);
+  };
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 64,
+    write(record: CsvField[], _encoding, callback) {
+      if (index++ === 0) return callback();
+      const line = csvLine(record);
+      pending.push(line);
+      pendingBytes += line.length;
+      if (pendingBytes < CHUNK_BYTES) return callback();
+      flush().then(() => callback(), callback);
+    },
+    final(callback) {
+      flush().then(() => callback(), callback);
+    },
+  });
+  return Object.assign(sink, { loaded: () => rows });
+}

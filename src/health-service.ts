@@ -1,0 +1,82 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { DatabaseRegistry } from './db/database-registry.js';
+import { query, type Pool } from './db/pool.js';
+import { selectVectorExtensionAvailable, selectVectorExtensionVersion } from './db/sql/vector-tables.sql.js';
+import type { DataRoot } from './lib/data-root.js';
+
+export interface HealthCheck {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  checks: Record<'app_database' | 'vector_database' | 'business_database' | 'pgvector' | 'data_root', HealthCheck>;
+}
+
+const CHECK_TIMEOUT_MS = 3000;
+
+/** Reachability of the three databases, pgvector in the vector database, a writable data root. */
+export class HealthService {
+  constructor(
+    private readonly databases: DatabaseRegistry,
+    private readonly dataRoot: DataRoot,
+  ) {}
+
+  async check(): Promise<HealthReport> {
+    const [app, vector, business, pgvector, dataRoot] = await Promise.all([
+      this.ping(this.databases.app),
+      this.ping(this.databases.vector),
+      this.ping(this.databases.business),
+      this.pgvector(),
+      this.dataRootWritable(),
+    ]);
+    const checks = { app_database: app, vector_database: vector, business_database: business, pgvector, data_root: dataRoot };
+    return { healthy: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  private async ping(pool: Pool): Promise<HealthCheck> {
+    const started = performance.now();
+    try {
+      await withTimeout(pool.query('SELECT 1'));
+      return { ok: true, latency_ms: Math.round(performance.now() - started) };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  /** Installed in the vector database, or at least installable (restore creates it). */
+  private async pgvector(): Promise<HealthCheck> {
+    try {
+      const [installed] = await withTimeout(query<{ extversion: string }>(this.databases.vector, selectVectorExtensionVersion()));
+      const [available] = await withTimeout(query<{ default_version: string }>(this.databases.vector, selectVectorExtensionAvailable()));
+      return {
+        ok: Boolean(installed ?? available),
+        installed_version: installed?.extversion ?? null,
+        available_version: available?.default_version ?? null,
+      };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  private async dataRootWritable(): Promise<HealthCheck> {
+    const probe = path.join(this.dataRoot.dir, `.health-${process.pid}-${Date.now()}`);
+    try {
+      await fsp.writeFile(probe, 'ok');
+      await fsp.rm(probe, { force: true });
+      return { ok: true, path: this.dataRoot.relativeToCwd(this.dataRoot.dir) };
+    } catch (err) {
+      return { ok: false, path: this.dataRoot.relativeToCwd(this.dataRoot.dir), error: (err as Error).message };
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
