@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { query, type Pool } from '../db/pool.js';
@@ -56,8 +55,9 @@ export class TaskExecution {
   async run(job: JobRow, signal: AbortSignal, report: (progress: ProgressReport) => void): Promise<void> {
     const [task] = await query<TaskRow>(this.appPool, selectTask(job.task_id));
     if (!task) throw new Error(`任务不存在: ${job.task_id}`);
-    const taskDir = this.dataRoot.taskDir(task.task_id);
-    await fs.mkdir(taskDir, { recursive: true });
+    // The real directory, created without following a link out of the data root: a task directory
+    // that is a symlink elsewhere fails the execution instead of having its step files written there.
+    const taskDir = await this.dataRoot.ensureTaskDir(task.task_id);
     const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
     const options = job.options as ExecutionOptions;
     const params = task.parameters;

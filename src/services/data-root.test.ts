@@ -156,4 +156,38 @@ describe('DataRoot', () => {
       expect(() => root.existingTaskDir('../etc')).toThrow(ValidationError);
     });
   });
+
+  describe('realInside / ensureDir (checked at use, on real paths)', () => {
+    it('ensureTaskDir creates the directory and returns its real path', async () => {
+      expect(await root.ensureTaskDir('task_new')).toBe(path.join(root.dir, 'task_new'));
+      expect(fs.statSync(path.join(rootDir, 'task_new')).isDirectory()).toBe(true);
+    });
+
+    it('ensureTaskDir and ensureDir refuse a task directory linked outside, creating nothing there', async () => {
+      fs.symlinkSync(outside, path.join(rootDir, 'task_link'));
+      await expect(root.ensureTaskDir('task_link')).rejects.toMatchObject({ status: 400, invalidParams: ['task_id'] });
+      await expect(root.ensureDir(path.join(rootDir, 'task_link', 'vector_bak'))).rejects.toBeInstanceOf(ValidationError);
+      expect(fs.readdirSync(outside)).toEqual([]);
+    });
+
+    it('ensureDir refuses a dangling symlink out (mkdir would create its target)', async () => {
+      fs.symlinkSync(path.join(outside, 'not-yet'), path.join(rootDir, 'vector_bak'));
+      await expect(root.ensureDir(path.join(rootDir, 'vector_bak'))).rejects.toBeInstanceOf(ValidationError);
+      expect(fs.existsSync(path.join(outside, 'not-yet'))).toBe(false);
+    });
+
+    it('realInside: null when missing, the real path inside, 400 through a link out', async () => {
+      fs.mkdirSync(path.join(rootDir, 'real'));
+      fs.symlinkSync(path.join(rootDir, 'real'), path.join(rootDir, 'alias'));
+      fs.symlinkSync(outside, path.join(rootDir, 'out'));
+      expect(await root.realInside(path.join(rootDir, 'missing'))).toBeNull();
+      expect(await root.realInside(path.join(rootDir, 'alias'))).toBe(path.join(root.dir, 'real'));
+      await expect(root.realInside(path.join(rootDir, 'out'), 'backup_path')).rejects.toMatchObject({ invalidParams: ['backup_path'] });
+    });
+
+    it('a task id longer than 128 characters is a 400, never a path', () => {
+      expect(() => root.taskDir('t'.repeat(4000))).toThrow(ValidationError);
+      expect(root.taskDir('t'.repeat(128))).toBe(path.join(root.dir, 't'.repeat(128)));
+    });
+  });
 });

@@ -1,10 +1,15 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
 import { isInside } from '../lib/path-inside.js';
 
-/** The original's rule for task ids: letters, digits, underscore (so never a path). */
-export const TASK_ID_PATTERN = /^[A-Za-z0-9_]+$/;
+/**
+ * The original's rule for task ids: letters, digits, underscore (so never a path). The length cap
+ * keeps every path built from an id far below NAME_MAX (255 bytes): a 4,000-character id is a 400,
+ * not an ENAMETOOLONG from the file system.
+ */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_]{1,128}$/;
 export const TASK_ID_MESSAGE = '无效的task_id格式，只能包含字母、数字和下划线';
 
 /**
@@ -76,6 +81,66 @@ export class DataRoot {
     return resolved;
   }
 
+  /**
+   * The real path of `absolute` (built from the root and validated names) when it exists and stays
+   * inside the root; null when it does not exist. A symlink on the way that leads outside the root
+   * is refused with a 400 naming `paramName`: nothing is read, listed or written through it. This
+   * is checked at use, on the real path, so a link created after validation cannot slip through.
+   */
+  async realInside(absolute: string, paramName?: string): Promise<string | null> {
+    let real: string;
+    try {
+      real = await fsp.realpath(absolute);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      // A dangling symlink: its target may be outside, and creating through it would write there.
+      if ((await fsp.lstat(absolute).catch(() => null))?.isSymbolicLink()) this.rejectOutside(absolute, paramName);
+      return null;
+    }
+    if (!this.contains(real)) this.rejectOutside(absolute, paramName);
+    return real;
+  }
+
+  /**
+   * Creates the directory `absolute` (inside the root) one component at a time and returns its real
+   * path. `mkdir -p` follows an existing symlink silently; here every existing component must
+   * resolve inside the root, so a `vector_bak` or task directory linked outside is never written.
+   */
+  async ensureDir(absolute: string, paramName?: string): Promise<string> {
+    if (!this.contains(absolute)) this.rejectOutside(absolute, paramName);
+    let current = this.dir;
+    for (const part of path.relative(this.dir, absolute).split(path.sep).filter(Boolean)) {
+      const next = path.join(current, part);
+      await fsp.mkdir(next).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      const real = await this.realInside(next, paramName);
+      if (real === null || !(await fsp.stat(real)).isDirectory()) {
+        throw new ValidationError(`路径不是目录: ${this.relativeToCwd(next)}`, ERROR_TYPES.INVALID_PARAMS, paramOptions(paramName));
+      }
+      current = real;
+    }
+    return current;
+  }
+
+  /** The real path of a task's directory, or null when it does not exist (a link out → 400). */
+  realTaskDir(taskId: string, paramName = 'task_id'): Promise<string | null> {
+    return this.realInside(this.taskDir(taskId, paramName), paramName);
+  }
+
+  /** Creates a task's directory if needed; its real path, never behind a symlink out of the root. */
+  ensureTaskDir(taskId: string, paramName = 'task_id'): Promise<string> {
+    return this.ensureDir(this.taskDir(taskId, paramName), paramName);
+  }
+
+  private rejectOutside(absolute: string, paramName: string | undefined): never {
+    throw new ValidationError(
+      `路径通过符号链接指向数据目录之外: ${this.relativeToCwd(absolute)}`,
+      ERROR_TYPES.INVALID_PARAMS,
+      paramOptions(paramName),
+    );
+  }
+
   /** True when `absolute` is the root or inside it. */
   contains(absolute: string): boolean {
     return isInside(this.dir, absolute);
@@ -109,6 +174,10 @@ function realpathOfNearestExisting(p: string): string {
     }
   }
 }
+
+const isMissing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+const paramOptions = (paramName: string | undefined) => (paramName ? { invalidParams: [paramName] } : {});
 
 function readLinkOrNull(p: string): string | null {
   try {

@@ -86,9 +86,11 @@ export class VectorBackupService {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
     const { pool } = this.databases.vectorDatabase(request.dbConnection);
-    const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
-    const dir = backupDirOf(parentDir);
-    await fsp.mkdir(dir, { recursive: true });
+    // Real paths checked at use: a task directory or vector_bak/ linked outside the root is refused
+    // here, before a file is created (mkdir -p would follow the link and write three files out).
+    const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
+    if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
+    const dir = await this.dataRoot.ensureDir(backupDirOf(parentDir), request.taskId !== undefined ? 'task_id' : undefined);
     const { stamp, release } = await reserveTimestamp(dir);
 
     const tables: BackupResult['tables_backed_up'] = {};
