@@ -15,6 +15,11 @@ export interface ResolvedDatabase {
   label: string;
   /** Database name, for replies (`db_connection_info.database`). */
   database: string;
+  /**
+   * The request parameter that named this database (`db_connection`, `pg_conn`), or undefined for
+   * the server's own configured database: a refused connection is then the caller's 400, not a 503.
+   */
+  callerParam: string | undefined;
 }
 
 /**
@@ -62,6 +67,7 @@ export class DatabaseRegistry {
       pool: rolePool ?? this.requestPool(connectionString, paramName),
       label: redactConnectionString(connectionString),
       database: databaseNameOf(connectionString),
+      callerParam: rolePool ? undefined : paramName,
     };
   }
 

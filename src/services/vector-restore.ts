@@ -20,10 +20,9 @@ import {
   ERROR_TYPES,
   InternalError,
   NotFoundError,
-  ServiceUnavailableError,
   UnprocessableError,
   ValidationError,
-  isConnectionError,
+  connectionFailureError,
   statusForPgError,
 } from '../errors.js';
 import { formatSize } from '../lib/format-size.js';
@@ -109,7 +108,7 @@ export class VectorRestoreService {
       throw new ValidationError('无效的timestamp格式，应为YYYYMMDD_HHMMSS', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['timestamp'] });
     }
     // Every parameter is checked before the file system is touched.
-    const { pool } = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
+    const { pool, callerParam } = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);
@@ -155,7 +154,7 @@ export class VectorRestoreService {
         }
       });
     } catch (err) {
-      throw this.restoreError(err, result, current, started);
+      throw this.restoreError(err, result, current, started, callerParam);
     }
     result.restore_performed = true;
     result.truncate_performed = truncate;
@@ -259,7 +258,13 @@ export class VectorRestoreService {
     }
   }
 
-  private restoreError(err: unknown, result: RestoreResult, current: PreparedTable | undefined, started: number): AppError {
+  private restoreError(
+    err: unknown,
+    result: RestoreResult,
+    current: PreparedTable | undefined,
+    started: number,
+    callerParam: string | undefined,
+  ): AppError {
     const detail = describe(err);
     if (current) {
       result.restore_results[current.table] = { success: false, source_file: path.basename(current.file), error: detail };
@@ -278,7 +283,9 @@ export class VectorRestoreService {
     }
     const message = `Vector表恢复失败，所有更改已回滚: ${current ? `${current.table}: ` : ''}${detail}`;
     const options = { cause: err, data, details: detail };
-    if (isConnectionError(err)) return new ServiceUnavailableError(message, ERROR_TYPES.DATABASE_CONNECTION_ERROR, options);
+    // SPEC §3: unreachable → 503; a caller's connection string refused → 400 naming it.
+    const connection = connectionFailureError(err, callerParam);
+    if (connection) return Object.assign(connection, { data: { ...data, ...connection.data } });
     if ((err as { code?: string }).code === '55P03') return writerBusy();
     const status = statusForPgError(err);
     if (status === 409) return new ConflictError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
