@@ -53,14 +53,15 @@ describe.skipIf(embeddedTestMode())('connection failures map the same way on eve
   }
 
   it('an unreachable database is a 503 on every route that connects (backup was a 500)', async () => {
-    const calls = [
-      request(t.app).post(`${API}/data_pipeline/vector/backup`).send({ db_connection: urls.refused }),
-      request(t.app).post(`${API}/data_pipeline/vector/restore`).send({ ...RESTORE_SET, pg_conn: urls.refused }),
-      request(t.app).post(`${API}/database/tables`).send({ db_connection: urls.refused }),
-      request(t.app).post(`${API}/database/table/ddl`).send({ table: 'public.x', db_connection: urls.refused }),
-    ];
-    for (const res of await Promise.all(calls)) {
-      expect(res.status, res.req.path).toBe(503);
+    const calls = {
+      backup: request(t.app).post(`${API}/data_pipeline/vector/backup`).send({ db_connection: urls.refused }),
+      restore: request(t.app).post(`${API}/data_pipeline/vector/restore`).send({ ...RESTORE_SET, pg_conn: urls.refused }),
+      tables: request(t.app).post(`${API}/database/tables`).send({ db_connection: urls.refused }),
+      ddl: request(t.app).post(`${API}/database/table/ddl`).send({ table: 'public.x', db_connection: urls.refused }),
+    };
+    for (const [route, call] of Object.entries(calls)) {
+      const res = await call;
+      expect(res.status, route).toBe(503);
       expect(res.body.data.error_type).toBe('DATABASE_CONNECTION_ERROR');
       expectNoPassword(res.body);
     }
@@ -74,14 +75,14 @@ describe.skipIf(embeddedTestMode())('connection failures map the same way on eve
   ] as const)("a caller's connection string refused by the server (%s) is a 400 naming the parameter", async (key, code) => {
     const url = urls[key];
     const cases = [
-      { res: await request(t.app).post(`${API}/data_pipeline/vector/backup`).send({ db_connection: url }), param: 'db_connection' },
-      { res: await request(t.app).post(`${API}/data_pipeline/vector/restore`).send({ ...RESTORE_SET, pg_conn: url }), param: 'pg_conn' },
-      { res: await request(t.app).post(`${API}/data_pipeline/vector/restore`).send({ ...RESTORE_SET, db_connection: url }), param: 'db_connection' },
-      { res: await request(t.app).post(`${API}/database/tables`).send({ db_connection: url }), param: 'db_connection' },
-      { res: await request(t.app).post(`${API}/database/table/ddl`).send({ table: 'public.x', db_connection: url }), param: 'db_connection' },
+      { route: 'backup', res: await request(t.app).post(`${API}/data_pipeline/vector/backup`).send({ db_connection: url }), param: 'db_connection' },
+      { route: 'restore', res: await request(t.app).post(`${API}/data_pipeline/vector/restore`).send({ ...RESTORE_SET, pg_conn: url }), param: 'pg_conn' },
+      { route: 'restore', res: await request(t.app).post(`${API}/data_pipeline/vector/restore`).send({ ...RESTORE_SET, db_connection: url }), param: 'db_connection' },
+      { route: 'tables', res: await request(t.app).post(`${API}/database/tables`).send({ db_connection: url }), param: 'db_connection' },
+      { route: 'ddl', res: await request(t.app).post(`${API}/database/table/ddl`).send({ table: 'public.x', db_connection: url }), param: 'db_connection' },
     ];
-    for (const { res, param } of cases) {
-      expect(res.status, `${res.req.path} ${param}`).toBe(400);
+    for (const { route, res, param } of cases) {
+      expect(res.status, `${route} ${param}`).toBe(400);
       expect(res.body.data.error_type).toBe('INVALID_PARAMS');
       expect(res.body.data.invalid_params).toEqual([param]);
       expect(res.body.data.response).toContain(param);
@@ -91,14 +92,15 @@ describe.skipIf(embeddedTestMode())('connection failures map the same way on eve
   });
 
   it("the same refusal on the server's own configured database is a 503", async () => {
-    const calls = [
-      request(own.app).post(`${API}/data_pipeline/vector/backup`).send({}),
-      request(own.app).post(`${API}/data_pipeline/vector/restore`).send(RESTORE_SET),
-      request(own.app).post(`${API}/database/tables`).send({}),
-      request(own.app).post(`${API}/database/table/ddl`).send({ table: 'public.x' }),
-    ];
-    for (const res of await Promise.all(calls)) {
-      expect(res.status, res.req.path).toBe(503);
+    const calls = {
+      backup: request(own.app).post(`${API}/data_pipeline/vector/backup`).send({}),
+      restore: request(own.app).post(`${API}/data_pipeline/vector/restore`).send(RESTORE_SET),
+      tables: request(own.app).post(`${API}/database/tables`).send({}),
+      ddl: request(own.app).post(`${API}/database/table/ddl`).send({ table: 'public.x' }),
+    };
+    for (const [route, call] of Object.entries(calls)) {
+      const res = await call;
+      expect(res.status, route).toBe(503);
       expect(res.body.data.error_type).toBe('DATABASE_CONNECTION_ERROR');
     }
   });
