@@ -128,7 +128,6 @@ describe('strings PostgreSQL cannot store', () => {
     [{ name: 'lone \uDC00 low' }, 'name'],
     [{ list: ['ok', 'bad\u0000'] }, 'list.1'],
     [{ nested: { deep: '\uDFFF' } }, 'nested.deep'],
-    [{ 'k\u0000ey': 'x' }, 'k\\u0000ey'],
   ])('%j → 400 naming %s', (input, param) => {
     try {
       parseInput(schema, input);
@@ -144,5 +143,6 @@ describe('strings PostgreSQL cannot store', () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 100_000; i += 1) deep = [deep];
     expect(findUnstorableText(deep)).toBeNull();
+    expect(findUnstorableText({ a: [{ 'k\u0000ey': 'x' }] })).toEqual(['a', 0, 'k\\u0000ey']);
   });
 });

@@ -75,10 +75,13 @@ export function parseInput<S extends z.ZodType>(
   input: unknown,
   options: { missingMessagePrefix?: string } = {},
 ): z.output<S> {
-  // Once here, for every string of every route's params, query and body, before any reaches SQL.
-  assertStorableText(input);
   const result = schema.safeParse(input ?? {});
-  if (result.success) return result.data;
+  if (result.success) {
+    // Once here, for every string of every route's params, query and body that survived parsing
+    // (so what can reach SQL or a file name); the schema's own texts keep precedence above.
+    assertStorableText(result.data);
+    return result.data;
+  }
 
   const issues = result.error.issues;
   const missing = [
