@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
+import { ERROR_TYPES, ValidationError } from '../errors.js';
 import { isInside } from '../lib/path-inside.js';
 
 /**
@@ -43,15 +43,6 @@ export class DataRoot {
 
   taskDir(taskId: string, paramName = 'task_id'): string {
     return path.join(this.dir, this.assertTaskId(taskId, paramName));
-  }
-
-  /** Path of an existing task directory, or 404. */
-  existingTaskDir(taskId: string, paramName = 'task_id'): string {
-    const dir = this.taskDir(taskId, paramName);
-    if (!isDirectory(dir) || !this.contains(fs.realpathSync(dir))) {
-      throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
-    }
-    return dir;
   }
 
   /**
@@ -124,12 +115,12 @@ export class DataRoot {
   }
 
   /** The real path of a task's directory, or null when it does not exist (a link out → 400). */
-  realTaskDir(taskId: string, paramName = 'task_id'): Promise<string | null> {
+  async realTaskDir(taskId: string, paramName = 'task_id'): Promise<string | null> {
     return this.realInside(this.taskDir(taskId, paramName), paramName);
   }
 
   /** Creates a task's directory if needed; its real path, never behind a symlink out of the root. */
-  ensureTaskDir(taskId: string, paramName = 'task_id'): Promise<string> {
+  async ensureTaskDir(taskId: string, paramName = 'task_id'): Promise<string> {
     return this.ensureDir(this.taskDir(taskId, paramName), paramName);
   }
 
