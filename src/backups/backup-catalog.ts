@@ -70,7 +70,10 @@ export class BackupCatalog {
 
     const locations: BackupLocation[] = [];
     for (const candidate of candidates) {
-      const backups = await this.setsIn(candidate.dir);
+      // A vector_bak/ or task directory linked outside the root is not a location of this server.
+      const real = await this.dataRoot.realInside(candidate.dir).catch(() => null);
+      if (real === null) continue;
+      const backups = await this.setsIn(real);
       if (backups.length === 0) continue;
       locations.push({
         type: candidate.type,
@@ -93,9 +96,15 @@ export class BackupCatalog {
     };
   }
 
-  /** The complete sets of one vector_bak/ directory, newest first. */
+  /**
+   * The complete sets of one vector_bak/ directory (a real path inside the root), newest first.
+   * Set files that are symlinks leading out of the root are ignored, like absent files.
+   */
   async setsIn(dir: string): Promise<BackupSetEntry[]> {
-    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const names: string[] = [];
+    for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+      if (await this.fileInside(path.join(dir, name))) names.push(name);
+    }
     const byStamp = new Map<string, Partial<Record<VectorTable, string>>>();
     for (const name of names) {
       const parsed = parseBackupFileName(name);
@@ -129,10 +138,16 @@ export class BackupCatalog {
   /** The file of `table` in a set: `.csv`, or `.csv.gz` for a compressed set. Null when absent. */
   async findFile(dir: string, table: VectorTable, timestamp: string): Promise<string | null> {
     for (const name of [`${table}_${timestamp}.csv`, `${table}_${timestamp}.csv.gz`]) {
-      const file = path.join(dir, name);
-      const stat = await fs.stat(file).catch(() => null);
-      if (stat?.isFile()) return file;
+      const file = await this.fileInside(path.join(dir, name));
+      if (file) return file;
     }
     return null;
+  }
+
+  /** The real path of a regular file that resolves inside the data root; null otherwise. */
+  private async fileInside(file: string): Promise<string | null> {
+    const real = await this.dataRoot.realInside(file).catch(() => null);
+    if (real === null) return null;
+    return (await fs.stat(real).catch(() => null))?.isFile() ? real : null;
   }
 }

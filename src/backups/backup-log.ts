@@ -1,5 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { APPEND_NO_FOLLOW } from '../lib/atomic-file.js';
 import { localDateTime } from '../lib/time.js';
 import { BACKUP_LOG_NAME } from './set-naming.js';
 import type { BackupResult } from './backup-service.js';
@@ -28,6 +29,6 @@ export async function appendBackupLog(dir: string, taskLabel: string, result: Ba
     ...(result.errors.length > 0 ? [`Errors: ${result.errors.join('; ')}`] : []),
   ];
   const file = path.join(dir, BACKUP_LOG_NAME);
-  const existing = await fsp.stat(file).then((s) => s.size > 0).catch(() => false);
-  await fsp.appendFile(file, `${existing ? '\n' : ''}${lines.join('\n')}\n`, 'utf8');
+  const existing = await fsp.lstat(file).then((s) => s.size > 0).catch(() => false);
+  await fsp.appendFile(file, `${existing ? '\n' : ''}${lines.join('\n')}\n`, { encoding: 'utf8', flag: APPEND_NO_FOLLOW });
 }

@@ -14,8 +14,8 @@ import {
   truncateTables,
   tryVectorWriterLock,
 } from '../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, InternalError, LockTimeoutError, NotFoundError, isConnectionError } from '../errors.js';
-import { mkdirDurable, openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
+import { AppError, ConflictError, ERROR_TYPES, InternalError, LockTimeoutError, NotFoundError, connectionFailureError } from '../errors.js';
+import { openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestamp, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
@@ -100,12 +100,14 @@ export class VectorBackupService {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
     using database = this.databases.vectorDatabase(request.dbConnection);
-    const { pool } = database;
+    const { pool, callerParam } = database;
     // The embedded database runs a COPY in one blocking call: it is read in bounded batches instead.
     const embedded = this.databases.isEmbedded(pool);
-    const parentDir = request.taskId !== undefined ? this.dataRoot.existingTaskDir(request.taskId) : this.dataRoot.dir;
-    const dir = backupDirOf(parentDir);
-    await mkdirDurable(dir, this.open);
+    // Real paths checked at use: a task directory or vector_bak/ linked outside the root is refused
+    // here, before a file is created (mkdir -p would follow the link and write three files out).
+    const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
+    if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
+    const dir = await this.dataRoot.ensureDir(backupDirOf(parentDir), request.taskId !== undefined ? 'task_id' : undefined, this.open);
     const { stamp, release } = await reserveTimestamp(dir);
 
     const tables: BackupResult['tables_backed_up'] = {};
@@ -140,7 +142,7 @@ export class VectorBackupService {
       );
     } catch (err) {
       await Promise.all(tmpFiles.map((f) => fsp.rm(f, { force: true })));
-      throw this.backupError(err, tables);
+      throw this.backupError(err, tables, callerParam);
     } finally {
       await release();
     }
@@ -179,14 +181,14 @@ export class VectorBackupService {
     if (!lock?.locked) throw writerBusy();
   }
 
-  private backupError(err: unknown, tables: BackupResult['tables_backed_up']): AppError {
+  private backupError(err: unknown, tables: BackupResult['tables_backed_up'], callerParam: string | undefined): AppError {
     if (err instanceof AppError) return err;
     const code = (err as { code?: string }).code;
     if (code === '55P03') return new LockTimeoutError(undefined, { cause: err });
     const data = { tables_backed_up: tables, errors: ['部分表备份失败'], backup_performed: false };
-    if (isConnectionError(err)) {
-      return new InternalError('Vector表备份失败: 无法连接向量数据库', ERROR_TYPES.DATABASE_CONNECTION_ERROR, { cause: err, data });
-    }
+    // SPEC §3: unreachable → 503; a caller's connection string refused → 400 naming it.
+    const connection = connectionFailureError(err, callerParam);
+    if (connection) return Object.assign(connection, { data: { ...data, ...connection.data } });
     return new InternalError(`Vector表备份失败: ${(err as Error).message}`, ERROR_TYPES.VECTOR_BACKUP_FAILED, { cause: err, data });
   }
 }

@@ -5,9 +5,8 @@ import {
   InternalError,
   LockTimeoutError,
   NotFoundError,
-  ServiceUnavailableError,
   UnprocessableError,
-  isConnectionError,
+  connectionFailureError,
   statusForPgError,
 } from '../errors.js';
 import { PythonLiteralError } from './python-literal-parser.js';
@@ -16,12 +15,19 @@ import { PythonLiteralError } from './python-literal-parser.js';
  * The AppError of a restore that failed on something other than an AppError: by SQLSTATE or
  * errno, never by message text. `data` (the rolled-back result) goes into the reply as it is.
  */
-export function restoreFailure(err: unknown, data: Record<string, unknown>, current: { table: string; file: string } | undefined): AppError {
+export function restoreFailure(
+  err: unknown,
+  data: Record<string, unknown>,
+  current: { table: string; file: string } | undefined,
+  callerParam: string | undefined,
+): AppError {
   const detail = describeError(err);
   const message = `Vector表恢复失败，所有更改已回滚: ${current ? `${current.table}: ` : ''}${detail}`;
   const options = { cause: err, data, details: detail };
   const code = (err as { code?: unknown }).code;
-  if (isConnectionError(err)) return new ServiceUnavailableError(message, ERROR_TYPES.DATABASE_CONNECTION_ERROR, options);
+  // SPEC §3: unreachable → 503; a caller's connection string refused → 400 naming it.
+  const connection = connectionFailureError(err, callerParam);
+  if (connection) return Object.assign(connection, { data: { ...data, ...connection.data } });
   // lock_timeout: a reader (or a backup) held the tables longer than LOCK_TIMEOUT_MS.
   if (code === '55P03') return new LockTimeoutError(undefined, options);
   // The set was deleted or moved after its files were checked.

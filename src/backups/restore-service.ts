@@ -109,7 +109,7 @@ export class VectorRestoreService {
     }
     // Every parameter is checked before the file system is touched.
     using database = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
-    const { pool } = database;
+    const { pool, callerParam } = database;
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);
@@ -158,7 +158,7 @@ export class VectorRestoreService {
         }
       }));
     } catch (err) {
-      throw this.restoreError(err, result, current, started);
+      throw this.restoreError(err, result, current, started, callerParam);
     }
     result.restore_performed = true;
     result.truncate_performed = truncate;
@@ -262,7 +262,13 @@ export class VectorRestoreService {
     }
   }
 
-  private restoreError(err: unknown, result: RestoreResult, current: PreparedTable | undefined, started: number): AppError {
+  private restoreError(
+    err: unknown,
+    result: RestoreResult,
+    current: PreparedTable | undefined,
+    started: number,
+    callerParam: string | undefined,
+  ): AppError {
     const detail = describeError(err);
     if (current) {
       result.restore_results[current.table] = { success: false, source_file: path.basename(current.file), error: detail };
@@ -279,7 +285,7 @@ export class VectorRestoreService {
     if (err instanceof AppError) {
       return Object.assign(err, { data: { ...data, ...err.data } });
     }
-    return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) });
+    return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) }, callerParam);
   }
 }
 

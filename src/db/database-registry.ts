@@ -20,6 +20,11 @@ export interface ResolvedDatabase extends Disposable {
   label: string;
   /** Database name, for replies (`db_connection_info.database`). */
   database: string;
+  /**
+   * The request parameter that named this database (`db_connection`, `pg_conn`), or undefined for
+   * the server's own configured database: a refused connection is then the caller's 400, not a 503.
+   */
+  callerParam: string | undefined;
   /** Returns the lease; idempotent. */
   release(): void;
 }
@@ -94,6 +99,7 @@ export class DatabaseRegistry {
       database: databaseNameOf(connectionString),
       release,
       [Symbol.dispose]: release,
+      callerParam: rolePool ? undefined : paramName,
     };
   }
 

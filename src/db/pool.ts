@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { CONNECT_PHASE } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { redactConnectionString } from './connection-string.js';
 import './types.js';
@@ -17,8 +18,32 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
+function markConnectPhase(err: Error): Error {
+  if (err && typeof err === 'object') Object.defineProperty(err, CONNECT_PHASE, { value: true });
+  return err;
+}
+
+/**
+ * A client whose start-up errors are marked as such. A refusal at start-up (an unknown option, an
+ * unsupported sslmode, a bad startup packet) often has no SQLSTATE of the 28/3D classes, or none
+ * at all; the mark is what lets errors.ts tell "the connection string is wrong" from a query error
+ * without reading message texts.
+ */
+class ConnectPhaseClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (err: Error | null, client?: pg.Client) => void): void;
+  override connect(callback?: (err: Error | null, client?: pg.Client) => void): Promise<pg.Client> | void {
+    // pg-pool connects with a callback; the promise form is kept for completeness.
+    if (callback) return super.connect(((err: Error | null) => callback(err ? markConnectPhase(err) : null, this)) as (err: Error) => void);
+    return super.connect().catch((err: Error) => {
+      throw markConnectPhase(err);
+    });
+  }
+}
+
 export function createPool(connectionString: string, options: PoolOptions, logger: Logger): Pool {
   const pool = new pg.Pool({
+    Client: ConnectPhaseClient,
     connectionString,
     max: options.max,
     application_name: options.applicationName ?? 'text2sql-pipeline',

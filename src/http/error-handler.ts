@@ -6,10 +6,10 @@ import {
   InternalError,
   MethodNotAllowedError,
   PayloadTooLargeError,
-  ServiceUnavailableError,
   UpstreamError,
   ValidationError,
-  isConnectionError,
+  clientPathError,
+  connectionFailureError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { EmbeddingError, LlmError } from '../providers/types.js';
@@ -49,11 +49,12 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof LlmError || err instanceof EmbeddingError) {
     return new UpstreamError(`模型服务调用失败: ${err.message}`, ERROR_TYPES.MODEL_PROVIDER_ERROR, { cause: err });
   }
-  if (isConnectionError(err)) {
-    return new ServiceUnavailableError('数据库连接失败，请检查数据库是否可用', ERROR_TYPES.DATABASE_CONNECTION_ERROR, {
-      cause: err,
-    });
-  }
+  // Failures that reach here were not claimed by a service for a caller's connection string: the
+  // server's own databases, where even an authentication failure is an operator problem (503).
+  const connection = connectionFailureError(err);
+  if (connection) return connection;
+  const badPath = clientPathError(err);
+  if (badPath) return badPath;
   return new InternalError('系统内部错误，请稍后重试或查看服务日志', ERROR_TYPES.INTERNAL_ERROR, { cause: err });
 }
 

@@ -3,7 +3,7 @@ import cors from 'cors';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config.js';
-import { UnauthorizedError } from '../errors.js';
+import { ERROR_TYPES, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,11 +44,29 @@ export function corsMiddleware(config: Pick<Config, 'corsOrigins'>): RequestHand
  * `application/x-www-form-urlencoded`, and treating that as "no body" (the original) hides the mistake.
  */
 export function jsonBody(config: Pick<Config, 'jsonBodyLimit'>): RequestHandler {
-  return express.json({
+  const parse = express.json({
     limit: config.jsonBodyLimit,
     strict: true,
     type: (req) => !String(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/'),
   });
+  return (req, res, next) => parse(req, res, (err?: unknown) => next(err === undefined ? undefined : bodyReadError(err)));
+}
+
+/**
+ * body-parser tags most of its failures with a `type` the error handler maps; a body that does not
+ * decompress (`Content-Encoding: gzip|deflate|br` over bytes that are not) comes as a bare zlib
+ * error with `status: 400` and no type. Everything this parser rejects with a 4xx is the client's
+ * body, so such errors become a 400 naming `body` here instead of a 500 in the error handler.
+ */
+function bodyReadError(err: unknown): unknown {
+  const { status, type } = err as { status?: unknown; type?: unknown };
+  if (type !== undefined || typeof status !== 'number' || status < 400 || status >= 500) return err;
+  const encoding = (err as { code?: unknown }).code;
+  return new ValidationError(
+    `请求体无法按 Content-Encoding 解码${typeof encoding === 'string' ? ` (${encoding})` : ''}: 请发送有效的压缩数据或去掉 Content-Encoding 头`,
+    ERROR_TYPES.INVALID_PARAMS,
+    { invalidParams: ['body'], cause: err },
+  );
 }
 
 function tokensMatch(given: string, expected: string): boolean {

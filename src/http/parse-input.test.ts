@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ERROR_TYPES, ValidationError } from '../errors.js';
-import { parseInput } from './parse-input.js';
+import { findUnstorableText, parseInput } from './parse-input.js';
 
 const Schema = z.object({
   a: z.string().min(1),
@@ -116,5 +116,33 @@ describe('parseInput', () => {
 
   it('names parameter id when it has the wrong type', () => {
     expect(failure(z.object({ id: z.string() }), { id: 42 }).message).toMatch(/^参数 id 无效: /);
+  });
+});
+
+describe('strings PostgreSQL cannot store', () => {
+  const schema = z.object({ name: z.string().optional(), list: z.array(z.string()).optional(), nested: z.object({ deep: z.string() }).optional() });
+
+  it.each([
+    [{ name: 'a\u0000b' }, 'name'],
+    [{ name: 'lone \uD800 high' }, 'name'],
+    [{ name: 'lone \uDC00 low' }, 'name'],
+    [{ list: ['ok', 'bad\u0000'] }, 'list.1'],
+    [{ nested: { deep: '\uDFFF' } }, 'nested.deep'],
+  ])('%j → 400 naming %s', (input, param) => {
+    try {
+      parseInput(schema, input);
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).invalidParams).toEqual([param]);
+    }
+  });
+
+  it('accepts surrogate pairs (emoji) and ordinary text, and survives deep nesting', () => {
+    expect(parseInput(schema, { name: '高速 😀 ok' })).toEqual({ name: '高速 😀 ok' });
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i += 1) deep = [deep];
+    expect(findUnstorableText(deep)).toBeNull();
+    expect(findUnstorableText({ a: [{ 'k\u0000ey': 'x' }] })).toEqual(['a', 0, 'k\\u0000ey']);
   });
 });

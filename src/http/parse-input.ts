@@ -15,6 +15,57 @@ function isMissing(input: unknown, path: PropertyKey[]): boolean {
 }
 
 /**
+ * NUL and lone UTF-16 surrogates. PostgreSQL stores neither in text (SQLSTATE 22021 for NUL, 22P05
+ * for a lone surrogate, which UTF-8 cannot encode), the file system refuses NUL in a name, and both
+ * are almost always an injection attempt or a broken client rather than meant.
+ */
+const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A visited value and how it was reached; paths are rebuilt only on a hit (copying them per level is O(depth²)). */
+interface Visit {
+  value: unknown;
+  key: PropertyKey | null;
+  parent: Visit | null;
+}
+
+function pathOf(visit: Visit): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let v: Visit | null = visit; v !== null && v.key !== null; v = v.parent) path.unshift(v.key);
+  return path;
+}
+
+/**
+ * The path of the first string (value or key) in `input` that PostgreSQL could not store, or null.
+ * Iterative and linear, so a deeply nested body cannot overflow the stack or burn the CPU.
+ */
+export function findUnstorableText(input: unknown): PropertyKey[] | null {
+  const stack: Visit[] = [{ value: input, key: null, parent: null }];
+  while (stack.length > 0) {
+    const visit = stack.pop()!;
+    const { value } = visit;
+    if (typeof value === 'string') {
+      if (UNSTORABLE_TEXT.test(value)) return pathOf(visit);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) {
+        if (UNSTORABLE_TEXT.test(key)) return [...pathOf(visit), JSON.stringify(key).slice(1, -1)];
+        stack.push({ value: child, key: Array.isArray(value) ? Number(key) : key, parent: visit });
+      }
+    }
+  }
+  return null;
+}
+
+/** 400 naming the parameter when any string of the input holds NUL or a lone surrogate. */
+export function assertStorableText(input: unknown): void {
+  const path = findUnstorableText(input);
+  if (path === null) return;
+  const name = paramName(path);
+  throw new ValidationError(`参数 ${name} 包含不允许的字符 (NUL 或无效的 Unicode 代理项)`, ERROR_TYPES.INVALID_PARAMS, {
+    invalidParams: [name],
+  });
+}
+
+/**
  * Parses request input with a zod schema and turns failures into the documented 400 replies:
  * missing parameters first (`缺少必需参数: a, b` + `missing_params`), then the first invalid one,
  * whose message names the parameter (`invalid_params`).
@@ -25,7 +76,12 @@ export function parseInput<S extends z.ZodType>(
   options: { missingMessagePrefix?: string } = {},
 ): z.output<S> {
   const result = schema.safeParse(input ?? {});
-  if (result.success) return result.data;
+  if (result.success) {
+    // Once here, for every string of every route's params, query and body that survived parsing
+    // (so what can reach SQL or a file name); the schema's own texts keep precedence above.
+    assertStorableText(result.data);
+    return result.data;
+  }
 
   const issues = result.error.issues;
   const missing = [

@@ -1,4 +1,6 @@
 import type { DatabaseRegistry } from '../db/database-registry.js';
+import type { Pool } from '../db/pool.js';
+import { connectionFailureError } from '../errors.js';
 import type { TableCommenter } from './table-commenter.js';
 import { renderDdl, renderMarkdown } from './table-docs.js';
 import type { TableInspector } from './table-inspector.js';
@@ -30,7 +32,29 @@ export class DatabaseToolsService {
 
   async listTables(request: TableListRequest) {
     using business = this.databases.businessDatabase(request.dbConnection);
-    const { pool, database } = business;
+    const { pool, database, callerParam } = business;
+    return await this.claimConnectionFailure(callerParam, () => this.tableList(pool, database, request));
+  }
+
+  async tableDocument(request: TableDocumentRequest) {
+    using business = this.databases.businessDatabase(request.dbConnection);
+    const { pool, database, callerParam } = business;
+    return await this.claimConnectionFailure(callerParam, () => this.document(pool, database, request));
+  }
+
+  /**
+   * A refused connection with the caller's `db_connection` is their 400 (SPEC §3); the error
+   * handler alone would report it as the server's 503.
+   */
+  private async claimConnectionFailure<T>(callerParam: string | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw connectionFailureError(err, callerParam) ?? err;
+    }
+  }
+
+  private async tableList(pool: Pool, database: string, request: TableListRequest) {
     const schemas = parseSchemas(request.schema);
     const tables = await this.inspector.listTables(pool, schemas, request.tableNamePattern);
     return {
@@ -42,9 +66,7 @@ export class DatabaseToolsService {
     };
   }
 
-  async tableDocument(request: TableDocumentRequest) {
-    using business = this.databases.businessDatabase(request.dbConnection);
-    const { pool, database } = business;
+  private async document(pool: Pool, database: string, request: TableDocumentRequest) {
     const [schema, name] = splitTableName(request.table);
     const table = await this.inspector.describeTable(pool, schema, name);
     // LLM comments only when an LLM is configured and the caller gave a business context (SPEC §6).

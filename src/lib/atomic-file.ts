@@ -1,10 +1,38 @@
 import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-/** A temp name next to `file`: same file system (so rename is atomic), hidden, and never listed. */
+/**
+ * Append flags that refuse a symlink (ELOOP) instead of following it: a log file replaced by a
+ * link out of the data root must not make the server append there.
+ */
+export const APPEND_NO_FOLLOW = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
+/** NAME_MAX of the usual file systems (ext4, xfs, tmpfs, APFS), in bytes. */
+const NAME_MAX_BYTES = 255;
+const TEMP_SUFFIX_BYTES = `..${randomUUID()}.tmp`.length;
+
+/**
+ * A temp name next to `file`: same file system (so rename is atomic), hidden, and never listed.
+ * The original name is cut (on a UTF-8 character boundary) so that a legal 255-byte name never
+ * yields an ENAMETOOLONG temp name.
+ */
 function siblingTemp(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
+  const base = truncateUtf8(path.basename(file), NAME_MAX_BYTES - TEMP_SUFFIX_BYTES);
+  return path.join(path.dirname(file), `.${base}.${randomUUID()}.tmp`);
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > maxBytes) break;
+    out += ch;
+  }
+  return out;
 }
 
 /** Writes `file` atomically (temp + rename); a crash or a concurrent writer never leaves half a file. */

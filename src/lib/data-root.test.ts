@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
+import { ERROR_TYPES, ValidationError } from '../errors.js';
 import { DataRoot } from './data-root.js';
 
 let cwd: string;
@@ -133,27 +133,46 @@ describe('DataRoot', () => {
         expect((err as ValidationError).status).toBe(400);
       }
     });
+  });
 
-    it('existingTaskDir returns an existing directory', () => {
-      fs.mkdirSync(path.join(rootDir, 'task_1'));
-      expect(root.existingTaskDir('task_1')).toBe(path.join(root.dir, 'task_1'));
+  describe('realInside / ensureDir (checked at use, on real paths)', () => {
+    it('ensureTaskDir creates the directory and returns its real path', async () => {
+      expect(await root.ensureTaskDir('task_new')).toBe(path.join(root.dir, 'task_new'));
+      expect(fs.statSync(path.join(rootDir, 'task_new')).isDirectory()).toBe(true);
     });
 
-    it('existingTaskDir gives 404 for a missing directory or a plain file', () => {
-      fs.writeFileSync(path.join(rootDir, 'task_file'), '');
-      for (const id of ['task_missing', 'task_file']) {
-        expect(() => root.existingTaskDir(id)).toThrow(NotFoundError);
-        expect(() => root.existingTaskDir(id)).toThrow(`指定的任务目录不存在: ${id}`);
-      }
-    });
-
-    it('existingTaskDir gives 404 for a task symlink pointing outside', () => {
+    it('ensureTaskDir and ensureDir refuse a task directory linked outside, creating nothing there', async () => {
       fs.symlinkSync(outside, path.join(rootDir, 'task_link'));
-      expect(() => root.existingTaskDir('task_link')).toThrow(NotFoundError);
+      await expect(root.ensureTaskDir('task_link')).rejects.toMatchObject({ status: 400, invalidParams: ['task_id'] });
+      await expect(root.ensureDir(path.join(rootDir, 'task_link', 'vector_bak'))).rejects.toBeInstanceOf(ValidationError);
+      expect(fs.readdirSync(outside)).toEqual([]);
     });
 
-    it('existingTaskDir checks the id format before the disk', () => {
-      expect(() => root.existingTaskDir('../etc')).toThrow(ValidationError);
+    it('ensureDir refuses a dangling symlink out (mkdir would create its target)', async () => {
+      fs.symlinkSync(path.join(outside, 'not-yet'), path.join(rootDir, 'vector_bak'));
+      await expect(root.ensureDir(path.join(rootDir, 'vector_bak'))).rejects.toBeInstanceOf(ValidationError);
+      expect(fs.existsSync(path.join(outside, 'not-yet'))).toBe(false);
+    });
+
+    it('realInside: null when missing, the real path inside, 400 through a link out', async () => {
+      fs.mkdirSync(path.join(rootDir, 'real'));
+      fs.symlinkSync(path.join(rootDir, 'real'), path.join(rootDir, 'alias'));
+      fs.symlinkSync(outside, path.join(rootDir, 'out'));
+      expect(await root.realInside(path.join(rootDir, 'missing'))).toBeNull();
+      expect(await root.realInside(path.join(rootDir, 'alias'))).toBe(path.join(root.dir, 'real'));
+      await expect(root.realInside(path.join(rootDir, 'out'), 'backup_path')).rejects.toMatchObject({ invalidParams: ['backup_path'] });
+    });
+
+    it('realTaskDir: null for a missing task directory, 400 for one linked outside, the format checked first', async () => {
+      expect(await root.realTaskDir('task_missing')).toBeNull();
+      fs.symlinkSync(outside, path.join(rootDir, 'task_link'));
+      await expect(root.realTaskDir('task_link')).rejects.toMatchObject({ status: 400, invalidParams: ['task_id'] });
+      await expect(root.realTaskDir('../etc')).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('a task id longer than 128 characters is a 400, never a path', () => {
+      expect(() => root.taskDir('t'.repeat(4000))).toThrow(ValidationError);
+      expect(root.taskDir('t'.repeat(128))).toBe(path.join(root.dir, 't'.repeat(128)));
     });
   });
 });

@@ -1,10 +1,16 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
+import { ERROR_TYPES, ValidationError } from '../errors.js';
+import { openFile, syncDirectory, type OpenFile } from './durable-dir.js';
 import { isInside } from './path-inside.js';
 
-/** The original's rule for task ids: letters, digits, underscore (so never a path). */
-export const TASK_ID_PATTERN = /^[A-Za-z0-9_]+$/;
+/**
+ * The original's rule for task ids: letters, digits, underscore (so never a path). The length cap
+ * keeps every path built from an id far below NAME_MAX (255 bytes): a 4,000-character id is a 400,
+ * not an ENAMETOOLONG from the file system.
+ */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_]{1,128}$/;
 export const TASK_ID_MESSAGE = '无效的task_id格式，只能包含字母、数字和下划线';
 
 /**
@@ -40,15 +46,6 @@ export class DataRoot {
     return path.join(this.dir, this.assertTaskId(taskId, paramName));
   }
 
-  /** Path of an existing task directory, or 404. */
-  existingTaskDir(taskId: string, paramName = 'task_id'): string {
-    const dir = this.taskDir(taskId, paramName);
-    if (!isDirectory(dir) || !this.contains(fs.realpathSync(dir))) {
-      throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
-    }
-    return dir;
-  }
-
   /**
    * Resolves a user-given path (relative to the working directory, like the list's
    * `relative_path`, or absolute) that must lie inside the root. Does not require it to exist.
@@ -74,6 +71,72 @@ export class DataRoot {
     // Also for paths that do not exist yet: a symlinked parent may still lead outside.
     if (!this.contains(realpathOfNearestExisting(resolved))) reject('路径通过符号链接指向数据目录之外');
     return resolved;
+  }
+
+  /**
+   * The real path of `absolute` (built from the root and validated names) when it exists and stays
+   * inside the root; null when it does not exist. A symlink on the way that leads outside the root
+   * is refused with a 400 naming `paramName`: nothing is read, listed or written through it. This
+   * is checked at use, on the real path, so a link created after validation cannot slip through.
+   */
+  async realInside(absolute: string, paramName?: string): Promise<string | null> {
+    let real: string;
+    try {
+      real = await fsp.realpath(absolute);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      // A dangling symlink: its target may be outside, and creating through it would write there.
+      if ((await fsp.lstat(absolute).catch(() => null))?.isSymbolicLink()) this.rejectOutside(absolute, paramName);
+      return null;
+    }
+    if (!this.contains(real)) this.rejectOutside(absolute, paramName);
+    return real;
+  }
+
+  /**
+   * Creates the directory `absolute` (inside the root) one component at a time and returns its real
+   * path. `mkdir -p` follows an existing symlink silently; here every existing component must
+   * resolve inside the root, so a `vector_bak` or task directory linked outside is never written.
+   */
+  async ensureDir(absolute: string, paramName?: string, open: OpenFile = openFile): Promise<string> {
+    if (!this.contains(absolute)) this.rejectOutside(absolute, paramName);
+    let current = this.dir;
+    for (const part of path.relative(this.dir, absolute).split(path.sep).filter(Boolean)) {
+      const next = path.join(current, part);
+      const created = await fsp.mkdir(next).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          return false;
+        },
+      );
+      // A new directory survives a power loss only once its parent's entry for it is synced.
+      if (created) await syncDirectory(current, open);
+      const real = await this.realInside(next, paramName);
+      if (real === null || !(await fsp.stat(real)).isDirectory()) {
+        throw new ValidationError(`路径不是目录: ${this.relativeToCwd(next)}`, ERROR_TYPES.INVALID_PARAMS, paramOptions(paramName));
+      }
+      current = real;
+    }
+    return current;
+  }
+
+  /** The real path of a task's directory, or null when it does not exist (a link out → 400). */
+  async realTaskDir(taskId: string, paramName = 'task_id'): Promise<string | null> {
+    return this.realInside(this.taskDir(taskId, paramName), paramName);
+  }
+
+  /** Creates a task's directory if needed; its real path, never behind a symlink out of the root. */
+  async ensureTaskDir(taskId: string, paramName = 'task_id'): Promise<string> {
+    return this.ensureDir(this.taskDir(taskId, paramName), paramName);
+  }
+
+  private rejectOutside(absolute: string, paramName: string | undefined): never {
+    throw new ValidationError(
+      `路径通过符号链接指向数据目录之外: ${this.relativeToCwd(absolute)}`,
+      ERROR_TYPES.INVALID_PARAMS,
+      paramOptions(paramName),
+    );
   }
 
   /** True when `absolute` is the root or inside it. */
@@ -109,6 +172,10 @@ function realpathOfNearestExisting(p: string): string {
     }
   }
 }
+
+const isMissing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+const paramOptions = (paramName: string | undefined) => (paramName ? { invalidParams: [paramName] } : {});
 
 function readLinkOrNull(p: string): string | null {
   try {

@@ -38,8 +38,29 @@ export const ListTasksQuery = z.object({
   status: z.enum(TASK_STATUSES, { error: `参数 status 无效，支持: ${TASK_STATUSES.join(', ')}` }).optional(),
 });
 
+/**
+ * `YYYY-MM-DD`, optionally with ` HH:MM[:SS[.ffffff]]` (or `T`) and a zone. `Date.parse` is far
+ * looser than PostgreSQL (`"0"`, `"-1"`, `"2025-02-30"`, six-digit years all parse), and whatever
+ * it accepts that `::timestamp` refuses used to be a 500; only this strict form reaches SQL.
+ */
+const TIME_BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+export function isTimeBound(value: string): boolean {
+  const m = TIME_BOUND.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1).map((p) => (p === undefined ? undefined : Number(p))) as number[];
+  // Four-digit years from 0001 keep every value inside PostgreSQL's timestamp range.
+  if (year! < 1) return false;
+  const date = new Date(Date.UTC(2000, month! - 1, day!, hour, minute, second));
+  date.setUTCFullYear(year!);
+  return (
+    date.getUTCMonth() === month! - 1 && date.getUTCDate() === day && date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute && date.getUTCSeconds() === second
+  );
+}
+
 const timeBound = (name: string) =>
-  text(name).refine((v) => !Number.isNaN(Date.parse(v.replace(' ', 'T'))), { message: `参数 ${name} 不是有效的时间，格式: YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS` });
+  text(name).trim().refine(isTimeBound, { message: `参数 ${name} 不是有效的时间，格式: YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS` });
 
 export const QueryTasksBody = z.object({
   page: z.number({ error: '页码必须大于0' }).int('页码必须大于0').min(1, '页码必须大于0').default(1),

@@ -21,9 +21,13 @@ export interface DownloadName {
   name: string;
 }
 
+/** NAME_MAX of the usual file systems: a longer name cannot exist, and asking for it is ENAMETOOLONG. */
+const NAME_MAX_BYTES = 255;
+
 function isPlainName(name: string): boolean {
   return (
     name.length > 0 &&
+    Buffer.byteLength(name, 'utf8') <= NAME_MAX_BYTES &&
     name !== '.' &&
     name !== '..' &&
     !name.includes('/') &&

@@ -368,8 +368,7 @@ export class FileService {
 
   /** Creates the task dir if a task row exists without one; its real path, fenced to the root. */
   private async ensureTaskDir(taskId: string): Promise<string> {
-    await fs.mkdir(this.dataRoot.taskDir(taskId), { recursive: true });
-    return fs.realpath(this.dataRoot.existingTaskDir(taskId));
+    return this.dataRoot.ensureTaskDir(taskId);
   }
 
   private async readTextUpload(

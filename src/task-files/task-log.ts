@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { redactSecrets } from '../db/connection-string.js';
+import { APPEND_NO_FOLLOW } from '../lib/atomic-file.js';
 import { localDateTime } from '../lib/time.js';
 
 export type TaskLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
@@ -53,6 +54,11 @@ export class TaskLog {
   // loses nothing already logged. Task logs are a few hundred lines, not a hot path.
   private write(level: TaskLogLevel, message: string): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.appendFileSync(this.file, `${localDateTime()} [${level}] ${this.loggerName}: ${this.prefix}${redactSecrets(message)}\n`, 'utf8');
+    const fd = fs.openSync(this.file, APPEND_NO_FOLLOW, 0o644);
+    try {
+      fs.writeSync(fd, `${localDateTime()} [${level}] ${this.loggerName}: ${this.prefix}${redactSecrets(message)}\n`);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 }

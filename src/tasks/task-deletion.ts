@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { query, type Pool } from '../db/pool.js';
+import { query, withTransaction, type Pool } from '../db/pool.js';
 import { selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
-import { deleteTaskRow, markDirectoryDeleted } from '../db/sql/tasks.sql.js';
+import { deleteTaskRow, lockTaskRow, markDirectoryDeleted } from '../db/sql/tasks.sql.js';
 import { ConflictError, ERROR_TYPES, NotFoundError } from '../errors.js';
 import { formatSize } from '../lib/format-size.js';
 import { localIsoTimestamp } from '../lib/time.js';
@@ -85,13 +86,21 @@ export class TaskDeletion {
     if (job && (job.state === 'queued' || job.state === 'active')) {
       return { task_id: taskId, error: `任务正在执行，请先取消: ${taskId}`, error_code: 'TASK_RUNNING' };
     }
-    const dir = this.dataRoot.taskDir(taskId);
-    const exists = await fs.lstat(dir).then((s) => s.isDirectory()).catch(() => false);
-    const usage = exists ? await directoryUsage(dir) : { files: 0, bytes: 0 };
-    if (exists) await fs.rm(dir, { recursive: true, force: true });
-    const update = deleteRecords ? deleteTaskRow(taskId) : markDirectoryDeleted(taskId);
-    const rows = (await this.pool.query(update.text, update.values)).rowCount ?? 0;
-    if (!exists && rows === 0) return { task_id: taskId, error: `任务不存在: ${taskId}`, error_code: 'TASK_NOT_FOUND' };
+    // Two DELETEs of one task used to race: both saw the directory, one removed it under the other's
+    // recursive readdir (ENOENT → 500), or both answered 200. Now the row lock orders them and the
+    // directory is detached by one atomic rename: exactly one caller gets it, the other sees neither
+    // row nor directory and answers 404.
+    const detached = await withTransaction(this.pool, async (client) => {
+      await query(client, lockTaskRow(taskId));
+      const update = deleteRecords ? deleteTaskRow(taskId) : markDirectoryDeleted(taskId);
+      const rows = (await client.query(update.text, update.values)).rowCount ?? 0;
+      return { rows, trash: await this.detachDirectory(taskId) };
+    });
+    const { rows, trash } = detached;
+    if (trash === null && rows === 0) return { task_id: taskId, error: `任务不存在: ${taskId}`, error_code: 'TASK_NOT_FOUND' };
+    const exists = trash !== null;
+    const usage = trash ? await directoryUsage(trash) : { files: 0, bytes: 0 };
+    if (trash) await fs.rm(trash, { recursive: true, force: true });
     return {
       success: true,
       task_id: taskId,
@@ -102,6 +111,24 @@ export class TaskDeletion {
       deleted_at: localIsoTimestamp(),
       operation_message: exists ? '目录删除成功' : '目录不存在，无需删除',
     };
+  }
+
+  /**
+   * Renames a task's directory to a hidden name in the data root (same file system, so atomic) and
+   * returns that path, or null when there is no directory (already detached by a concurrent delete).
+   * A symlink in its place is not a task directory and is left alone.
+   */
+  private async detachDirectory(taskId: string): Promise<string | null> {
+    const dir = this.dataRoot.taskDir(taskId);
+    if (!(await fs.lstat(dir).then((s) => s.isDirectory(), () => false))) return null;
+    const trash = path.join(this.dataRoot.dir, `.deleting_${taskId}_${randomUUID()}`);
+    try {
+      await fs.rename(dir, trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    return trash;
   }
 }
 

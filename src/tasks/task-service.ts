@@ -102,8 +102,8 @@ export class TaskService implements TaskLookup {
         insertTask({ taskId, taskName: input.task_name ?? null, parameters, outputDirectory: this.dataRoot.relativeToCwd(taskDir), dbName, dbConnection: input.db_connection ?? null }),
       );
       if (!row) continue;
-      await fs.mkdir(taskDir, { recursive: true });
-      if (tableListSource) await fs.copyFile(tableListSource, path.join(taskDir, TABLE_LIST_NAME));
+      const realDir = await this.dataRoot.ensureTaskDir(taskId);
+      if (tableListSource) await fs.copyFile(tableListSource, path.join(realDir, TABLE_LIST_NAME));
       return {
         task_id: taskId,
         task_name: input.task_name ?? null,
@@ -143,8 +143,10 @@ export class TaskService implements TaskLookup {
       throw new ValidationError(`无效的步骤名称: ${input.step_name}，支持: ${STEP_ORDER.join(', ')}`, ERROR_TYPES.INVALID_STEP_NAME, { invalidParams: ['step_name'] });
     }
     const task = await this.requireTask(taskId);
-    const listFile = path.join(this.dataRoot.taskDir(taskId), TABLE_LIST_NAME);
-    if (!(await fs.stat(listFile).then((s) => s.isFile()).catch(() => false))) {
+    // The real task directory (a link out of the data root → 400): nothing is executed through it.
+    const realDir = await this.dataRoot.realTaskDir(taskId);
+    const listFile = realDir === null ? null : await this.dataRoot.realInside(path.join(realDir, TABLE_LIST_NAME), 'table_list.txt');
+    if (listFile === null || !(await fs.stat(listFile).then((s) => s.isFile()).catch(() => false))) {
       throw new ValidationError(
         `任务 ${taskId} 还没有表清单文件，请先上传: POST /api/v0/data_pipeline/tasks/${taskId}/upload-table-list (或 POST …/table-list)`,
         ERROR_TYPES.MISSING_REQUIRED_PARAMS,

@@ -36,7 +36,11 @@ export interface TestApp {
  * An app wired exactly as main.ts wires it, on a temp working directory, without listening.
  * Apps that share a database's task queue must share `cwd` too, as servers share a data root.
  */
-export async function createTestApp(databaseUrl: string, env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<TestApp> {
+export async function createTestApp(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { cwd?: string; logger?: pino.Logger } = {},
+): Promise<TestApp> {
   const cwd = options.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 't2s-test-'));
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
@@ -46,7 +50,7 @@ export async function createTestApp(databaseUrl: string, env: Record<string, str
     ...(embeddedTestMode() ? { DB_POOL_MAX: '1' } : {}),
     ...env,
   });
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const databases = new DatabaseRegistry(config, logger, embeddedByUrl.get(databaseUrl) ?? null);
   const services = createServices(config, databases, createProviders(config.providers, logger), logger, cwd);
   const app = createApp({ config, services, logger });

@@ -186,6 +186,11 @@ export function deleteTaskRow(taskId: string): SqlQuery {
   return { text: /* SQL */ `DELETE FROM data_pipeline_tasks WHERE task_id = $1`, values: [taskId] };
 }
 
+/** Serialises deletions of one task: a second DELETE waits here, then finds the row gone. */
+export function lockTaskRow(taskId: string): SqlQuery {
+  return { text: /* SQL */ `SELECT task_id FROM data_pipeline_tasks WHERE task_id = $1 FOR UPDATE`, values: [taskId] };
+}
+
 export function markDirectoryDeleted(taskId: string): SqlQuery {
   return {
     text: /* SQL */ `UPDATE data_pipeline_tasks SET directory_exists = FALSE, updated_at = now()::timestamp WHERE task_id = $1`,

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
 import { query, type Pool, type SqlQuery } from '../../db/pool.js';
@@ -57,7 +56,6 @@ export class TaskExecution {
     const write = (sql: SqlQuery) => writeHolding(this.appPool, lease, sql);
     const [task] = await query<TaskRow>(this.appPool, selectTask(job.task_id));
     if (!task) throw new Error(`任务不存在: ${job.task_id}`);
-    const taskDir = this.dataRoot.taskDir(task.task_id);
     const options = job.options as ExecutionOptions;
     const params = task.parameters;
     const complete = job.execution_mode === 'complete';
@@ -67,7 +65,9 @@ export class TaskExecution {
     await write(markTaskStarted(task.task_id, lease));
 
     assertHolding(signal);
-    await fs.mkdir(taskDir, { recursive: true });
+    // The real directory, created without following a link out of the data root: a task directory
+    // that is a symlink elsewhere fails the execution instead of having its step files written there.
+    const taskDir = await this.dataRoot.ensureTaskDir(task.task_id);
     const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
     const backupDir = complete ? await moveArtifactsToFileBak(taskDir) : null;
     await writeJson(path.join(taskDir, 'task_config.json'), {

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { CONNECT_PHASE, clientPathError, connectionFailureError, connectionFailureKind } from './errors.js';
+
+const pgError = (code: string, connecting = false) => {
+  const err = Object.assign(new Error(`pg ${code}`), { code });
+  if (connecting) Object.defineProperty(err, CONNECT_PHASE, { value: true });
+  return err;
+};
+
+describe('the SQLSTATE/errno → HTTP map of connection failures (SPEC §3)', () => {
+  it.each(['28P01', '28000', '3D000'])('%s is a refusal: 400 naming the caller\'s parameter, 503 for the server\'s own', (code) => {
+    expect(connectionFailureKind(pgError(code))).toBe('rejected');
+    expect(connectionFailureError(pgError(code), 'pg_conn')).toMatchObject({ status: 400, errorType: 'INVALID_PARAMS', invalidParams: ['pg_conn'] });
+    expect(connectionFailureError(pgError(code))).toMatchObject({ status: 503, errorType: 'DATABASE_CONNECTION_ERROR' });
+  });
+
+  it.each(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '08006', '53300', '57P03'])(
+    '%s is unreachable: 503 even for a caller\'s connection string',
+    (code) => {
+      expect(connectionFailureError(pgError(code), 'db_connection')).toMatchObject({ status: 503, errorType: 'DATABASE_CONNECTION_ERROR' });
+    },
+  );
+
+  it('a start-up refusal without a 28/3D SQLSTATE (unknown option, SSL, 08P01) is a refusal only in the connect phase', () => {
+    for (const code of ['42704', '22023', '08P01']) {
+      expect(connectionFailureKind(pgError(code, true))).toBe('rejected');
+    }
+    expect(connectionFailureKind(pgError('42704'))).toBeNull();
+    expect(connectionFailureKind(pgError('08P01'))).toBe('unreachable');
+    const noCode = new Error('The server does not support SSL connections');
+    expect(connectionFailureKind(noCode)).toBeNull();
+    Object.defineProperty(noCode, CONNECT_PHASE, { value: true });
+    expect(connectionFailureKind(noCode)).toBe('rejected');
+  });
+
+  it('query errors are not connection failures', () => {
+    expect(connectionFailureError(pgError('23505'), 'db_connection')).toBeNull();
+    expect(connectionFailureError(new Error('boom'))).toBeNull();
+  });
+
+  it('ENAMETOOLONG from the file system is a 400', () => {
+    expect(clientPathError(Object.assign(new Error('x'), { code: 'ENAMETOOLONG' }))).toMatchObject({ status: 400 });
+    expect(clientPathError(Object.assign(new Error('x'), { code: 'EIO' }))).toBeNull();
+  });
+});
