@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 
 /** `fs.promises.open`, or a caller's stand-in returning real handles (how tests inject I/O faults). */
 export type OpenFile = (file: string, flags: string) => Promise<fs.FileHandle>;
@@ -18,17 +17,4 @@ export async function syncDirectory(dir: string, open: OpenFile = openFile): Pro
   } finally {
     await handle.close();
   }
-}
-
-/** mkdir -p whose new directories survive a power loss: the parent of each one created is fsynced. */
-export async function mkdirDurable(dir: string, open: OpenFile = openFile): Promise<void> {
-  const first = await fs.mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  // `first` is the top-most directory created; every directory from it down to `dir` is new.
-  const created: string[] = [];
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    created.push(d);
-    if (d === path.resolve(first) || d === path.dirname(d)) break;
-  }
-  for (const d of created) await syncDirectory(path.dirname(d), open);
 }
