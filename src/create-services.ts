@@ -50,7 +50,7 @@ export function createServices(
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
-  const jobRunner = new JobRunner(databases.app, execution, logger, {
+  const jobRunner = new JobRunner(databases.app, [execution], logger, {
     workerId: config.worker.id,
     concurrency: config.worker.concurrency,
     pollIntervalMs: config.worker.pollIntervalMs,

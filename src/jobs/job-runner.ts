@@ -6,14 +6,14 @@ import {
   failInterruptedJobs,
   finishJob,
   heartbeat,
+  JOB_STATES,
   JOBS_CHANNEL,
   type JobLease,
   type JobRow,
 } from '../db/sql/jobs.sql.js';
-import { settleAbandonedTask } from '../db/sql/tasks.sql.js';
 import type { Logger } from '../logger.js';
 import { abortReason, CANCELLED_MESSAGE, CancelledError, INTERRUPTED_MESSAGE, InterruptedError, LeaseLostError, SHUTDOWN_MESSAGE } from './job-errors.js';
-import type { ProgressReport, TaskExecution } from './handlers/task-execution.js';
+import type { JobFailure, JobHandler } from './job-handler.js';
 
 export { INTERRUPTED_MESSAGE, SHUTDOWN_MESSAGE };
 
@@ -37,16 +37,17 @@ const ABORT_SETTLE_MS = 5000;
 
 interface RunningJob {
   job: JobRow;
+  handler: JobHandler;
   lease: JobLease;
   controller: AbortController;
   done: Promise<void>;
 }
 
 /**
- * Claims queued executions (FOR UPDATE SKIP LOCKED, so several server processes share the work),
- * runs them under a lease kept alive by a heartbeat that carries progress and picks up cancel
- * requests, and fails the executions that died with a previous process. Loop errors are logged,
- * never thrown.
+ * Claims queued jobs of the kinds it has handlers for (FOR UPDATE SKIP LOCKED, so several server
+ * processes share the work), runs each through its kind's handler under a lease kept alive by a
+ * heartbeat that carries progress and picks up cancel requests, and fails the jobs that died with
+ * a previous process. It knows no job kind itself. Loop errors are logged, never thrown.
  */
 export class JobRunner {
   private state: RunnerState = RUNNER_STATES.IDLE;
@@ -55,13 +56,19 @@ export class JobRunner {
   private loop: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   private lastRecovery = 0;
+  private readonly handlers = new Map<string, JobHandler>();
 
   constructor(
     private readonly pool: Pool,
-    private readonly execution: TaskExecution,
+    handlers: readonly JobHandler[],
     private readonly logger: Logger,
     private readonly settings: JobRunnerSettings,
-  ) {}
+  ) {
+    for (const handler of handlers) {
+      if (this.handlers.has(handler.kind)) throw new Error(`two handlers for job kind ${handler.kind}`);
+      this.handlers.set(handler.kind, handler);
+    }
+  }
 
   async start(): Promise<void> {
     if (this.state !== RUNNER_STATES.IDLE) return;
@@ -108,7 +115,7 @@ export class JobRunner {
       for (const r of this.running.values()) r.controller.abort(new InterruptedError(SHUTDOWN_MESSAGE));
       await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)), sleep(ABORT_SETTLE_MS)]);
       // Still not ended (an operation that ignores its signal): record it here, under the lease.
-      for (const r of this.running.values()) await this.recordEnd(r.lease, r.job.task_id, 'failed', SHUTDOWN_MESSAGE).catch(() => undefined);
+      for (const r of this.running.values()) await this.recordEnd(r, null, { state: 'failed', message: SHUTDOWN_MESSAGE }).catch(() => undefined);
     }
     await this.unlisten?.();
     this.state = RUNNER_STATES.STOPPED;
@@ -131,7 +138,7 @@ export class JobRunner {
           // Taken before the claim is sent: the claim's heartbeat_at is later, so a lease counted
           // from here never outlives the one other workers see.
           const claimedAt = Date.now();
-          const [job] = await query<JobRow>(this.pool, claimNextJob(this.settings.workerId));
+          const [job] = await query<JobRow>(this.pool, claimNextJob(this.settings.workerId, [...this.handlers.keys()]));
           if (!job) break;
           this.launch(job, claimedAt);
         }
@@ -151,19 +158,20 @@ export class JobRunner {
   }
 
   private launch(job: JobRow, claimedAt: number): void {
+    const handler = this.handlers.get(job.kind)!; // claimed only for kinds in this.handlers
     const controller = new AbortController();
     const lease: JobLease = { jobId: job.job_id, workerId: this.settings.workerId };
-    const log = this.logger.child({ component: 'job-runner', jobId: job.job_id, taskId: job.task_id });
+    const log = this.logger.child({ component: 'job-runner', jobId: job.job_id, kind: job.kind, ...(job.task_id ? { taskId: job.task_id } : {}) });
     const loseLease = (why: string) => {
       if (controller.signal.reason instanceof LeaseLostError) return;
-      log.warn({ why }, 'lease lost: execution stopped, writing nothing more (recovery owns it)');
+      log.warn({ why }, 'lease lost: job stopped, writing nothing more (recovery owns it)');
       controller.abort(new LeaseLostError(`执行 ${job.job_id} 的租约已丢失: ${why}`));
     };
     // Others may take the job over once its heartbeat is staleSeconds old; stop well before that
     // when no heartbeat got through (a blocked pool, a lost network), so no file is written after.
     const leaseMs = this.settings.staleSeconds * 750;
     let confirmedAt = claimedAt;
-    let progress: ProgressReport | null = null;
+    let progress: object | null = null;
     let dirty = false;
     let beating = false;
     const beat = async () => {
@@ -187,49 +195,53 @@ export class JobRunner {
       if (Date.now() - confirmedAt > leaseMs) loseLease(`no heartbeat confirmed for ${Math.round((Date.now() - confirmedAt) / 1000)} s`);
       else void beat();
     }, this.settings.heartbeatMs);
-    log.info({ mode: job.execution_mode, step: job.step_name }, 'execution started');
-    const done = this.execution
-      .run({ ...job, worker_id: lease.workerId }, controller.signal, (p) => {
-        progress = p;
-        dirty = true;
-      })
+    log.info({ mode: job.execution_mode, step: job.step_name }, 'job started');
+    const running: RunningJob = { job, handler, lease, controller, done: Promise.resolve() };
+    const report = (p: object) => {
+      progress = p;
+      dirty = true;
+    };
+    running.done = Promise.resolve()
+      .then(() => handler.run({ job: { ...job, worker_id: lease.workerId }, lease, signal: controller.signal, report }))
       .then(
-        async () => {
-          if (await this.recordEnd(lease, job.task_id, 'completed', null)) log.info('execution completed');
-          else log.warn('execution completed, but its lease was lost before the end was recorded');
+        async (result) => {
+          if (await this.recordEnd(running, result ?? null, null)) log.info('job succeeded');
+          else log.warn('job finished, but its lease was lost before the end was recorded');
         },
         async (err: unknown) => {
           const stopped = abortReason(controller.signal) ?? (err instanceof LeaseLostError ? err : null);
           if (stopped instanceof LeaseLostError) {
-            log.warn({ err }, 'execution abandoned after losing its lease');
+            log.warn({ err }, 'job abandoned after losing its lease');
             return;
           }
           const cancelled = stopped instanceof CancelledError;
           const message = cancelled ? CANCELLED_MESSAGE : (stopped ?? (err as Error)).message;
-          await this.recordEnd(lease, job.task_id, cancelled ? 'cancelled' : 'failed', message);
-          log.info({ err, cancelled, interrupted: stopped instanceof InterruptedError }, 'execution ended without success');
+          await this.recordEnd(running, null, { state: cancelled ? 'cancelled' : 'failed', message });
+          log.info({ err, cancelled, interrupted: stopped instanceof InterruptedError }, 'job ended without success');
         },
       )
       .catch(async (err: unknown) => {
         // The bookkeeping itself failed (database gone): leave it to recovery, but never crash.
-        log.error({ err }, 'could not record the end of an execution');
+        log.error({ err }, 'could not record the end of a job');
       })
       .finally(() => {
         clearInterval(timer);
         this.running.delete(job.job_id);
         this.nudge();
       });
-    this.running.set(job.job_id, { job, lease, controller, done });
+    this.running.set(job.job_id, running);
   }
 
   /**
-   * Settles the task (a step still `running`, a task still `in_progress`) and ends the job, in one
-   * transaction and only under the lease. False when the lease was gone.
+   * Lets the handler settle its own rows (for a task: a step still `running`, the task still
+   * `in_progress`) and ends the job, in one transaction and only under the lease. False when the
+   * lease was gone.
    */
-  private async recordEnd(lease: JobLease, taskId: string, state: 'completed' | 'failed' | 'cancelled', message: string | null): Promise<boolean> {
+  private async recordEnd(r: RunningJob, result: object | null, failure: JobFailure | null): Promise<boolean> {
     return withTransaction(this.pool, async (client) => {
-      if (state !== 'completed') await query(client, settleAbandonedTask(taskId, state, message ?? '', lease));
-      return (await query(client, finishJob(lease, state, message))).length > 0;
+      if (failure) await r.handler.settle?.(client, r.job, failure, r.lease);
+      const state = failure ? failure.state : JOB_STATES.COMPLETED;
+      return (await query(client, finishJob(r.lease, state, failure?.message ?? null, result))).length > 0;
     });
   }
 
@@ -246,11 +258,13 @@ export class JobRunner {
         client,
         failInterruptedJobs(own ? this.settings.workerId : null, this.settings.staleSeconds, INTERRUPTED_MESSAGE, this.runningJobIds()),
       );
-      for (const job of jobs) await query(client, settleAbandonedTask(job.task_id, 'failed', INTERRUPTED_MESSAGE));
+      // A kind this server has no handler for is still failed (its worker is dead either way);
+      // only its own rows wait for a server that knows the kind.
+      for (const job of jobs) await this.handlers.get(job.kind)?.settle?.(client, job, { state: 'failed', message: INTERRUPTED_MESSAGE }, null);
       return jobs;
     });
     for (const job of dead) {
-      this.logger.warn({ component: 'job-runner', jobId: job.job_id, taskId: job.task_id, workerId: job.worker_id }, 'interrupted execution marked failed');
+      this.logger.warn({ component: 'job-runner', jobId: job.job_id, kind: job.kind, taskId: job.task_id, workerId: job.worker_id }, 'interrupted job marked failed');
     }
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { query, withTransaction, type Pool } from '../db/pool.js';
-import { selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
+import { isLiveJob, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
 import { deleteTaskRow, lockTaskRow, markDirectoryDeleted } from '../db/sql/tasks.sql.js';
 import { ConflictError, ERROR_TYPES, NotFoundError } from '../errors.js';
 import { formatSize } from '../lib/format-size.js';
@@ -83,7 +83,7 @@ export class TaskDeletion {
 
   private async deleteTask(taskId: string, deleteRecords: boolean): Promise<DeletedTask | FailedDeletion> {
     const [job] = await query<JobRow>(this.pool, selectLiveJob(taskId));
-    if (job && (job.state === 'queued' || job.state === 'active')) {
+    if (isLiveJob(job)) {
       return { task_id: taskId, error: `任务正在执行，请先取消: ${taskId}`, error_code: 'TASK_RUNNING' };
     }
     // Two DELETEs of one task used to race: both saw the directory, one removed it under the other's

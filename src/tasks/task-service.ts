@@ -5,6 +5,7 @@ import { databaseNameOf, redactConnectionString } from '../db/connection-string.
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { query, withTransaction, type Pool } from '../db/pool.js';
 import { insertJob, notifyCancel, notifyJobs, requestCancel, selectJob, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
+import { JOB_KINDS } from '../jobs/job-kinds.js';
 import {
   countTasks,
   insertTask,
@@ -165,7 +166,7 @@ export class TaskService implements TaskLookup {
     const jobId = `${taskId}_exec_${fileTimestamp()}_${randomBytes(2).toString('hex')}`;
     try {
       await withTransaction(this.pool, async (client) => {
-        await query(client, insertJob({ jobId, taskId, mode, step, options }));
+        await query(client, insertJob({ jobId, kind: JOB_KINDS.TASK_EXECUTION, execution: { taskId, mode, step, options } }));
         await query(client, notifyJobs());
       });
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { JobRow } from '../db/sql/jobs.sql.js';
+import { isLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
 import type { StepRow, TaskRow } from '../db/sql/tasks.sql.js';
 import { localIsoTimestamp } from '../lib/time.js';
 
@@ -41,7 +41,7 @@ export function taskListItem(task: TaskRow, steps: StepRow[]) {
 /** GET /tasks/{id}: status, steps, the running step with its execution id and progress, results. */
 export function taskDetail(task: TaskRow, steps: StepRow[], job: JobRow | null) {
   const running = steps.find((s) => s.step_status === 'running') ?? null;
-  const live = job && (job.state === 'queued' || job.state === 'active') ? job : null;
+  const live = isLiveJob(job) ? job : null;
   const progress = live?.progress ?? null;
   return {
     task_id: task.task_id,

@@ -8,11 +8,23 @@ export const JOB_STATES = {
   CANCELLED: 'cancelled',
 } as const;
 export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
+/** A job that still holds its task: queued or running (idx_jobs_one_live_per_task says the same). */
+export const LIVE_JOB_STATES: readonly JobState[] = [JOB_STATES.QUEUED, JOB_STATES.ACTIVE];
+export function isLiveJob(job: { state: JobState } | null | undefined): boolean {
+  return job != null && LIVE_JOB_STATES.includes(job.state);
+}
 
 export interface JobRow {
   job_id: string;
-  task_id: string;
-  execution_mode: 'complete' | 'step';
+  /** Which handler runs it (`task_execution`, …). */
+  kind: string;
+  /** What the handler reads; task executions keep their own columns (task_id, mode, step, options). */
+  payload: Record<string, unknown>;
+  /** What the handler returned on success. */
+  result: Record<string, unknown> | null;
+  /** Set for task executions only. */
+  task_id: string | null;
+  execution_mode: 'complete' | 'step' | null;
   step_name: string | null;
   options: Record<string, unknown>;
   state: JobState;
@@ -30,14 +42,23 @@ export const JOBS_CHANNEL = 'data_pipeline_jobs';
 /** Payload prefix of a cancel notification on JOBS_CHANNEL (any other payload means "work queued"). */
 export const CANCEL_PREFIX = 'cancel:';
 
-/** Fails with 23505 on idx_jobs_one_live_per_task when the task already has a live job. */
-export function insertJob(job: { jobId: string; taskId: string; mode: string; step: string | null; options: object }): SqlQuery {
+export interface NewJob {
+  jobId: string;
+  kind: string;
+  payload?: object;
+  /** Task executions only: the task and how to run it. */
+  execution?: { taskId: string; mode: string; step: string | null; options: object };
+}
+
+/** A task execution fails with 23505 on idx_jobs_one_live_per_task when the task already has a live job. */
+export function insertJob(job: NewJob): SqlQuery {
+  const e = job.execution;
   return {
     text: /* SQL */ `
-      INSERT INTO data_pipeline_jobs (job_id, task_id, execution_mode, step_name, options)
-      VALUES ($1, $2, $3, $4, $5)
+      INSERT INTO data_pipeline_jobs (job_id, kind, payload, task_id, execution_mode, step_name, options)
+      VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, '{}'::jsonb))
       RETURNING *`,
-    values: [job.jobId, job.taskId, job.mode, job.step, job.options],
+    values: [job.jobId, job.kind, job.payload ?? {}, e?.taskId ?? null, e?.mode ?? null, e?.step ?? null, e?.options ?? null],
   };
 }
 
@@ -45,20 +66,23 @@ export function notifyJobs(): SqlQuery {
   return { text: /* SQL */ `SELECT pg_notify($1, 'queued')`, values: [JOBS_CHANNEL] };
 }
 
-/** Claims the oldest queued job; concurrent workers skip rows another one has locked. */
-export function claimNextJob(workerId: string): SqlQuery {
+/**
+ * Claims the oldest queued job of a kind this worker has a handler for; concurrent workers skip
+ * rows another one has locked.
+ */
+export function claimNextJob(workerId: string, kinds: readonly string[]): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
          SET state = 'active', worker_id = $1, started_at = now(), heartbeat_at = now()
        WHERE job_id = (
          SELECT job_id FROM data_pipeline_jobs
-          WHERE state = 'queued'
+          WHERE state = 'queued' AND kind = ANY($2::text[])
           ORDER BY created_at
           FOR UPDATE SKIP LOCKED
           LIMIT 1)
       RETURNING *`,
-    values: [workerId],
+    values: [workerId, kinds],
   };
 }
 
@@ -98,14 +122,14 @@ export function heartbeat(lease: JobLease, progress: object | null): SqlQuery {
   };
 }
 
-/** Ends a job this worker holds; nothing when the lease was lost meanwhile. */
-export function finishJob(lease: JobLease, state: JobState, errorMessage: string | null): SqlQuery {
+/** Ends a job this worker holds, with the handler's result; nothing when the lease was lost meanwhile. */
+export function finishJob(lease: JobLease, state: JobState, errorMessage: string | null, result: object | null = null): SqlQuery {
   return {
     text: /* SQL */ `
-      UPDATE data_pipeline_jobs SET state = $2, error_message = $3, completed_at = now()
+      UPDATE data_pipeline_jobs SET state = $2, error_message = $3, result = $5, completed_at = now()
        WHERE job_id = $1 AND worker_id = $4 AND state = 'active'
       RETURNING *`,
-    values: [lease.jobId, state, errorMessage, lease.workerId],
+    values: [lease.jobId, state, errorMessage, lease.workerId, result],
   };
 }
 

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
-import { query, type Pool, type SqlQuery } from '../../db/pool.js';
+import { query, type Pool, type PoolClient, type SqlQuery } from '../../db/pool.js';
 import type { JobLease, JobRow } from '../../db/sql/jobs.sql.js';
 import {
   markTaskStarted,
   selectSteps,
+  settleAbandonedTask,
   selectTask,
   setTaskResult,
   STEP_ORDER,
@@ -23,6 +24,9 @@ import type { VectorBackupService } from '../../backups/backup-service.js';
 import { NotFoundError } from '../../errors.js';
 import { moveArtifactsToFileBak } from '../../task-files/previous-run-archive.js';
 import { abortReason, CANCELLED_MESSAGE, CancelledError, LeaseLostError } from '../job-errors.js';
+import type { JobFailure, JobHandler, JobRunContext } from '../job-handler.js';
+import { JOB_KINDS } from '../job-kinds.js';
+
 
 export interface ExecutionOptions {
   backup_vector_tables?: boolean;
@@ -42,7 +46,9 @@ export interface ProgressReport extends StepProgress {
  * Every database write is fenced by the job's lease and every file write checks it first: a worker
  * that lost its job to stale recovery changes nothing the re-run owns.
  */
-export class TaskExecution {
+export class TaskExecution implements JobHandler {
+  readonly kind = JOB_KINDS.TASK_EXECUTION;
+
   constructor(
     private readonly appPool: Pool,
     private readonly databases: DatabaseRegistry,
@@ -51,11 +57,17 @@ export class TaskExecution {
     private readonly vectorBackup: VectorBackupService,
   ) {}
 
-  async run(job: JobRow, signal: AbortSignal, report: (progress: ProgressReport) => void): Promise<void> {
-    const lease: JobLease = { jobId: job.job_id, workerId: job.worker_id ?? '' };
+  /** A task left `in_progress` or a step left `running` by an execution that ended without success. */
+  async settle(client: PoolClient, job: JobRow, failure: JobFailure, lease: JobLease | null): Promise<void> {
+    await query(client, settleAbandonedTask(job.task_id!, failure.state, failure.message, lease ?? undefined));
+  }
+
+  async run({ job, lease, signal, report: publish }: JobRunContext): Promise<void> {
+    const report = (progress: ProgressReport) => publish(progress);
     const write = (sql: SqlQuery) => writeHolding(this.appPool, lease, sql);
-    const [task] = await query<TaskRow>(this.appPool, selectTask(job.task_id));
-    if (!task) throw new Error(`任务不存在: ${job.task_id}`);
+    const taskId = job.task_id!; // the task_execution_shape constraint: never null for this kind
+    const [task] = await query<TaskRow>(this.appPool, selectTask(taskId));
+    if (!task) throw new Error(`任务不存在: ${taskId}`);
     const options = job.options as ExecutionOptions;
     const params = task.parameters;
     const complete = job.execution_mode === 'complete';
