@@ -240,7 +240,7 @@ export class JobRunner {
   private async recordEnd(r: RunningJob, result: object | null, failure: JobFailure | null): Promise<boolean> {
     return withTransaction(this.pool, async (client) => {
       if (failure) await r.handler.settle?.(client, r.job, failure, r.lease);
-      const state = failure ? failure.state : JOB_STATES.COMPLETED;
+      const state = failure ? failure.state : JOB_STATES.SUCCEEDED;
       return (await query(client, finishJob(r.lease, state, failure?.message ?? null, result))).length > 0;
     });
   }

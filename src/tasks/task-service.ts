@@ -4,7 +4,7 @@ import path from 'node:path';
 import { databaseNameOf, redactConnectionString } from '../db/connection-string.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { query, withTransaction, type Pool } from '../db/pool.js';
-import { insertJob, notifyCancel, notifyJobs, requestCancel, selectJob, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
+import { insertJob, isLiveJob, JOB_STATES, notifyCancel, notifyJobs, requestCancel, selectJob, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
 import { JOB_KINDS } from '../jobs/job-kinds.js';
 import {
   countTasks,
@@ -212,10 +212,10 @@ export class TaskService implements TaskLookup {
     if (await this.jobs.cancelLocal(job.job_id, CANCEL_WAIT_MS)) {
       const [now] = await query<JobRow>(this.pool, selectJob(job.job_id));
       // It reached its end before the abort took effect: the cancel changed nothing, say so.
-      if (now && now.state !== 'cancelled' && now.state !== 'active') throw this.alreadyEnded(taskId, now);
-      if (now?.state === 'cancelled') return { task_id: taskId, execution_id: job.job_id, state: 'cancelled' };
+      if (now && !isLiveJob(now) && now.state !== JOB_STATES.CANCELLED) throw this.alreadyEnded(taskId, now);
+      if (now?.state === JOB_STATES.CANCELLED) return { task_id: taskId, execution_id: job.job_id, state: 'cancelled' };
     }
-    return { task_id: taskId, execution_id: job.job_id, state: 'cancelling' };
+    return { task_id: taskId, execution_id: job.job_id, state: JOB_STATES.CANCELLING };
   }
 
   private alreadyEnded(taskId: string, job: JobRow): ConflictError {

@@ -62,7 +62,7 @@ describe('one job engine: the runner knows no kind, each kind brings its handler
   it('runs a registered kind with its payload and stores what the handler returns as the result', async () => {
     await query(pool, insertJob({ jobId: 'double-21', kind: handler.kind, payload: { n: 21 } }));
     runner.nudge();
-    const row = await waitForJob(db, 'double-21', (r) => r.state === 'completed');
+    const row = await waitForJob(db, 'double-21', (r) => r.state === 'succeeded');
     expect(row.result).toEqual({ doubled: 42 });
     expect(row.task_id).toBeNull();
     expect(row.progress).toEqual({ phase: 'copy', percent: 50 });
@@ -79,7 +79,7 @@ describe('one job engine: the runner knows no kind, each kind brings its handler
   it('a cancel of a running job of any kind ends it cancelled', async () => {
     await query(pool, insertJob({ jobId: 'double-wait', kind: handler.kind, payload: { n: 1, wait: true } }));
     runner.nudge();
-    await waitForJob(db, 'double-wait', (r) => r.state === 'active');
+    await waitForJob(db, 'double-wait', (r) => r.state === 'running');
     await db.query(`UPDATE data_pipeline_jobs SET cancel_requested = TRUE WHERE job_id = 'double-wait'`);
     const row = await waitForJob(db, 'double-wait', (r) => r.state === 'cancelled');
     expect(handler.settled.map((s) => s.jobId)).toContain('double-wait');
@@ -90,7 +90,7 @@ describe('one job engine: the runner knows no kind, each kind brings its handler
     await query(pool, insertJob({ jobId: 'from-the-future', kind: 'kind_of_a_newer_server', payload: {} }));
     await query(pool, insertJob({ jobId: 'double-after', kind: handler.kind, payload: { n: 5 } }));
     runner.nudge();
-    await waitForJob(db, 'double-after', (r) => r.state === 'completed');
+    await waitForJob(db, 'double-after', (r) => r.state === 'succeeded');
     const [unknown] = await db.query<JobRow>(`SELECT * FROM data_pipeline_jobs WHERE job_id = 'from-the-future'`);
     expect(unknown!.state).toBe('queued');
     expect(unknown!.worker_id).toBeNull();

@@ -85,10 +85,10 @@ describe.skipIf(embeddedTestMode())('job leases: a worker that lost its job writ
     await waitFor(() => first.services.jobRunner.runningJobIds(), (ids) => ids.length === 0, 'the first worker to abort');
     const done = await waitFor(
       () => db.query(`SELECT state FROM data_pipeline_jobs WHERE job_id = $1`, [rerun.body.data.execution_id]),
-      (rows) => rows[0]?.state !== 'active',
+      (rows) => rows[0]?.state !== 'running',
       'the re-run to end',
     );
-    expect(done[0]!.state).toBe('completed');
+    expect(done[0]!.state).toBe('succeeded');
 
     const [firstRow] = await db.query(`SELECT state, error_message FROM data_pipeline_jobs WHERE job_id = $1`, [firstJob]);
     expect(firstRow).toEqual({ state: 'failed', error_message: INTERRUPTED_MESSAGE });

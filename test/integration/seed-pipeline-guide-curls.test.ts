@@ -40,7 +40,7 @@ describe.skipIf(missing !== null)(`every curl example of the data pipeline guide
   async function idle(taskId: string): Promise<void> {
     for (let i = 0; i < 600; i += 1) {
       const state = (await getJson(`/api/v0/data_pipeline/tasks/${taskId}`)).data?.execution?.state;
-      if (state !== 'queued' && state !== 'active') return;
+      if (state !== 'queued' && state !== 'running' && state !== 'cancelling') return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`task ${taskId} did not finish`);

@@ -78,9 +78,9 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
       await quick.services.jobRunner.start();
       const taskId = await newTaskWithList(quick);
       const run = await request(quick.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'ddl_generation' }).expect(202);
-      await waitFor(() => detail(quick, taskId), (d) => d.execution?.state === 'completed', 'execution completed');
+      await waitFor(() => detail(quick, taskId), (d) => d.execution?.state === 'succeeded', 'execution succeeded');
       const late = await request(quick.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
-      expect(late.body.data).toMatchObject({ error_type: 'JOB_NOT_RUNNING', execution_id: run.body.data.execution_id, execution_state: 'completed' });
+      expect(late.body.data).toMatchObject({ error_type: 'JOB_NOT_RUNNING', execution_id: run.body.data.execution_id, execution_state: 'succeeded' });
       expect(late.body.data.response).toContain('已结束');
       expect((await detail(quick, taskId)).status).toBe('partial_completed');
     } finally {
@@ -105,7 +105,7 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
       await waitFor(() => detail(front, taskId), (d) => d.step_status.ddl_generation === 'running', 'ddl_generation running');
       const cancel = await request(front.app).post(`${TASKS}/${taskId}/cancel`).expect(200);
       expect(cancel.body.data.state).toBe('cancelling');
-      const done = await waitFor(() => detail(front, taskId), (d) => d.execution.state !== 'active', 'the cancel to take effect', 15_000);
+      const done = await waitFor(() => detail(front, taskId), (d) => d.execution.state !== 'running' && d.execution.state !== 'cancelling', 'the cancel to take effect', 15_000);
       expect(done).toMatchObject({ status: 'cancelled', execution: { state: 'cancelled' } });
     } finally {
       await worker.services.jobRunner.stop(1000);
@@ -140,7 +140,7 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     await first.services.jobRunner.start();
     const taskId = await newTaskWithList(first);
     await request(first.app).post(`${TASKS}/${taskId}/execute`).send({}).expect(202);
-    await waitFor(() => detail(first, taskId), (d) => d.status === 'in_progress' && d.execution?.state === 'active', 'active execution');
+    await waitFor(() => detail(first, taskId), (d) => d.status === 'in_progress' && d.execution?.state === 'running', 'running execution');
 
     // The "restarted" server: same worker id, as the same host:port would have.
     const second = await createTestApp(own.url, { ...FAST, WORKER_ID: 'restart-worker' }, { cwd: first.cwd });
@@ -152,7 +152,7 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
       // The old process goes away; nothing it does afterwards changes the record.
       await first.services.jobRunner.stop(0);
       await request(second.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'ddl_generation' }).expect(202);
-      const done = await waitFor(() => detail(second, taskId), (d) => d.status !== 'in_progress' && d.execution?.state !== 'queued' && d.execution?.state !== 'active', 'rerun');
+      const done = await waitFor(() => detail(second, taskId), (d) => d.status !== 'in_progress' && d.execution?.state !== 'queued' && d.execution?.state !== 'running', 'rerun');
       expect(done.status).toBe('partial_completed');
       expect(done.error_message).toBeNull();
     } finally {
@@ -168,7 +168,7 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     const taskId = await newTaskWithList(slow);
     await db.query(
       `INSERT INTO data_pipeline_jobs (job_id, task_id, execution_mode, state, worker_id, started_at, heartbeat_at)
-       VALUES ($1, $2, 'complete', 'active', 'crashed-host:8084', now() - interval '10 minutes', now() - interval '10 minutes')`,
+       VALUES ($1, $2, 'complete', 'running', 'crashed-host:8084', now() - interval '10 minutes', now() - interval '10 minutes')`,
       [`${taskId}_exec_ghost`, taskId],
     );
     await db.query(`UPDATE data_pipeline_tasks SET status = 'in_progress' WHERE task_id = $1`, [taskId]);

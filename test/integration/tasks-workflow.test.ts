@@ -15,7 +15,7 @@ async function waitForStatus(t: TestApp, taskId: string, done: (status: string) 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await request(t.app).get(`${TASKS}/${taskId}`).expect(200);
-    if (done(res.body.data.status) && !['queued', 'active'].includes(res.body.data.execution?.state)) return res.body.data;
+    if (done(res.body.data.status) && !['queued', 'running', 'cancelling'].includes(res.body.data.execution?.state)) return res.body.data;
     if (Date.now() > deadline) throw new Error(`task ${taskId} stuck: ${JSON.stringify(res.body.data)}`);
     await new Promise((r) => setTimeout(r, 150));
   }

@@ -2,14 +2,18 @@ import type { SqlQuery } from '../pool.js';
 
 export const JOB_STATES = {
   QUEUED: 'queued',
-  ACTIVE: 'active',
-  COMPLETED: 'completed',
+  RUNNING: 'running',
+  SUCCEEDED: 'succeeded',
   FAILED: 'failed',
+  /** Running, with a cancel requested that its worker has not taken up yet. */
+  CANCELLING: 'cancelling',
   CANCELLED: 'cancelled',
 } as const;
 export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
-/** A job that still holds its task: queued or running (idx_jobs_one_live_per_task says the same). */
-export const LIVE_JOB_STATES: readonly JobState[] = [JOB_STATES.QUEUED, JOB_STATES.ACTIVE];
+/** A job that has not ended (idx_jobs_one_live_per_task says the same for task executions). */
+export const LIVE_JOB_STATES: readonly JobState[] = [JOB_STATES.QUEUED, JOB_STATES.RUNNING, JOB_STATES.CANCELLING];
+/** A job a worker holds (a cancel requested meanwhile does not end its lease). */
+const HELD = /* SQL */ `state IN ('running', 'cancelling')`;
 export function isLiveJob(job: { state: JobState } | null | undefined): boolean {
   return job != null && LIVE_JOB_STATES.includes(job.state);
 }
@@ -74,7 +78,7 @@ export function claimNextJob(workerId: string, kinds: readonly string[]): SqlQue
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
-         SET state = 'active', worker_id = $1, started_at = now(), heartbeat_at = now()
+         SET state = 'running', worker_id = $1, started_at = now(), heartbeat_at = now()
        WHERE job_id = (
          SELECT job_id FROM data_pipeline_jobs
           WHERE state = 'queued' AND kind = ANY($2::text[])
@@ -104,7 +108,7 @@ export interface JobLease {
 export function leaseHeld(n: number): string {
   return /* SQL */ `EXISTS (
     SELECT 1 FROM data_pipeline_jobs
-     WHERE job_id = $${n}::text AND worker_id = $${n + 1}::text AND state = 'active'
+     WHERE job_id = $${n}::text AND worker_id = $${n + 1}::text AND ${HELD}
        FOR SHARE)`;
 }
 
@@ -116,7 +120,7 @@ export function heartbeat(lease: JobLease, progress: object | null): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs SET heartbeat_at = now(), progress = COALESCE($2, progress)
-       WHERE job_id = $1 AND worker_id = $3 AND state = 'active'
+       WHERE job_id = $1 AND worker_id = $3 AND ${HELD}
       RETURNING cancel_requested`,
     values: [lease.jobId, progress, lease.workerId],
   };
@@ -127,7 +131,7 @@ export function finishJob(lease: JobLease, state: JobState, errorMessage: string
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs SET state = $2, error_message = $3, result = $5, completed_at = now()
-       WHERE job_id = $1 AND worker_id = $4 AND state = 'active'
+       WHERE job_id = $1 AND worker_id = $4 AND ${HELD}
       RETURNING *`,
     values: [lease.jobId, state, errorMessage, lease.workerId, result],
   };
@@ -139,9 +143,9 @@ export function requestCancel(taskId: string): SqlQuery {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
          SET cancel_requested = TRUE,
-             state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+             state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
              completed_at = CASE WHEN state = 'queued' THEN now() ELSE completed_at END
-       WHERE task_id = $1 AND state IN ('queued', 'active')
+       WHERE task_id = $1 AND state IN ('queued', 'running', 'cancelling')
       RETURNING *, (state = 'cancelled') AS cancelled_now`,
     values: [taskId],
   };
@@ -173,7 +177,7 @@ export function failInterruptedJobs(workerId: string | null, staleSeconds: numbe
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
          SET state = 'failed', error_message = $3, completed_at = now()
-       WHERE state = 'active'
+       WHERE ${HELD}
          AND ((($1::text) IS NOT NULL AND worker_id = $1::text) OR heartbeat_at < now() - make_interval(secs => $2))
          AND NOT (job_id = ANY($4::text[]))
       RETURNING *`,
