@@ -53,6 +53,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('JOB_HEARTBEAT_MS must leave a job at least two heartbeats before it would lose its lease', () => {
+    expect(loadConfig({ DATABASE_URL: DB, JOB_HEARTBEAT_MS: '22500', JOB_STALE_SECONDS: '60' }).worker.heartbeatMs).toBe(22500);
+    expect(() => loadConfig({ DATABASE_URL: DB, JOB_HEARTBEAT_MS: '30000', JOB_STALE_SECONDS: '60' })).toThrow(/JOB_HEARTBEAT_MS/);
+  });
+
   it('LOCK_TIMEOUT_MS must be a positive integer of ms', () => {
     expect(loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '250' }).lockTimeoutMs).toBe(250);
     expect(() => loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '0' })).toThrow(/LOCK_TIMEOUT_MS/);

@@ -165,6 +165,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.LLM_BASE_URL && !e.LLM_MODEL) {
     throw new ConfigError('Invalid environment configuration:\n  LLM_MODEL: is required when LLM_BASE_URL is set');
   }
+  // A worker gives its job up when no heartbeat got through for ¾ of the stale time (job-runner):
+  // a heartbeat interval that long would make every job lose its lease.
+  if (e.JOB_HEARTBEAT_MS * 2 > e.JOB_STALE_SECONDS * 750) {
+    throw new ConfigError(
+      'Invalid environment configuration:\n  JOB_HEARTBEAT_MS: must be at most half of ¾ of JOB_STALE_SECONDS (in ms), or every job would lose its lease',
+    );
+  }
   const embeddingProvider = e.EMBEDDING_PROVIDER ?? (e.EMBEDDING_BASE_URL ? 'openai' : 'builtin');
   if (embeddingProvider === 'openai' && !e.EMBEDDING_BASE_URL) {
     throw new ConfigError('Invalid environment configuration:\n  EMBEDDING_BASE_URL: is required when EMBEDDING_PROVIDER=openai');

@@ -3,6 +3,7 @@ import cors from 'cors';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config.js';
+import { redactSecrets } from '../db/connection-string.js';
 import { ERROR_TYPES, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -24,7 +25,8 @@ export function requestLogging(logger: Logger): RequestHandler {
       return 'info';
     },
     serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      // A caller may put a connection string in a query string: the access log never shows its password.
+      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactedUrl(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
@@ -84,4 +86,16 @@ export function bearerAuth(config: Pick<Config, 'apiToken'>, isPublic: (req: Req
     if (!match || !tokensMatch(match[1]!.trim(), config.apiToken)) throw new UnauthorizedError();
     next();
   };
+}
+
+/** The request URL for the access log, with any connection-string password masked, percent-encoded or not. */
+function redactedUrl(url: string): string {
+  let decoded = url;
+  try {
+    decoded = decodeURIComponent(url);
+  } catch {
+    // Not decodable: judged as sent.
+  }
+  const redacted = redactSecrets(decoded);
+  return redacted === decoded ? url : redacted;
 }

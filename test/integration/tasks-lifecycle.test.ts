@@ -96,7 +96,7 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     const own = await createTestDatabase();
     const ownPool = await seededDemoPool(own.url);
     // Heartbeats 30 s apart: only the notification can stop the execution within this test.
-    const worker = await createTestApp(own.url, { ...FAST, JOB_HEARTBEAT_MS: '30000', WORKER_ID: 'notified-worker', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'slow', LLM_TIMEOUT_MS: '600000', LLM_MAX_RETRIES: '0' });
+    const worker = await createTestApp(own.url, { ...FAST, JOB_HEARTBEAT_MS: '30000', JOB_STALE_SECONDS: '120', WORKER_ID: 'notified-worker', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'slow', LLM_TIMEOUT_MS: '600000', LLM_MAX_RETRIES: '0' });
     const front = await createTestApp(own.url, { ...FAST, WORKER_ID: 'front-server' }, { cwd: worker.cwd });
     try {
       await worker.services.jobRunner.start();
