@@ -5,6 +5,7 @@ import { fileTimestampToDateTime, localIsoTimestamp } from '../lib/time.js';
 import {
   BACKUP_DIR_NAME,
   BACKUP_LOG_NAME,
+  backupFileNames,
   parseBackupFileName,
   type VectorTable,
 } from './set-naming.js';
@@ -128,7 +129,7 @@ export class BackupCatalog {
 
   /** The file of `table` in a set: `.csv`, or `.csv.gz` for a compressed set. Null when absent. */
   async findFile(dir: string, table: VectorTable, timestamp: string): Promise<string | null> {
-    for (const name of [`${table}_${timestamp}.csv`, `${table}_${timestamp}.csv.gz`]) {
+    for (const name of backupFileNames(table, timestamp)) {
       const file = path.join(dir, name);
       const stat = await fs.stat(file).catch(() => null);
       if (stat?.isFile()) return file;

@@ -25,6 +25,7 @@ import { appendBackupLog } from './backup-log.js';
 import {
   backupDirOf,
   backupFileName,
+  isFileOfSet,
   TRUNCATED_BY_BACKUP,
   VECTOR_TABLES,
   type VectorTable,
@@ -230,7 +231,7 @@ async function reserveTimestamp(dir: string): Promise<{ stamp: string; release: 
   for (;;) {
     const stamp = fileTimestamp();
     const names = await fsp.readdir(dir);
-    if (!names.some((n) => n.includes(`_${stamp}.csv`))) {
+    if (!names.some((n) => isFileOfSet(n, stamp))) {
       const marker = path.join(dir, `.backup_${stamp}.lock`);
       const handle = await fsp.open(marker, 'wx').catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EEXIST') return null;

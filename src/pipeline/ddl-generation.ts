@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-file.js';
+import { readTextIfExists, writeFileAtomic, writeJson } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { secondsSince } from '../lib/time.js';
 import { splitTableName } from '../introspection/database-tools.js';
@@ -8,7 +8,7 @@ import type { TableCommenter } from '../introspection/table-commenter.js';
 import { renderDdl, renderMarkdown } from '../introspection/table-docs.js';
 import type { TableInspector } from '../introspection/table-inspector.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { readTextIfExists, stepResultFile, TABLE_LIST_NAME, writeJson } from '../task-files/task-dir.js';
+import { stepResultFile, TABLE_LIST_NAME } from '../task-files/task-dir.js';
 import { parseTableList, tableFileBase } from '../task-files/table-list.js';
 
 export interface DdlGenerationResult {

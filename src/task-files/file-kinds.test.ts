@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { contentDisposition, contentTypeOf, describeFile, downloadUrl, fileTypeOf } from './file-kinds.js';
+import { STEP_NAMES } from '../tasks/task-states.js';
+import { contentDisposition, contentTypeOf, downloadUrl, fileDescriber, fileTypeOf } from './file-kinds.js';
+
+const describeFile = fileDescriber(STEP_NAMES);
 
 describe('fileTypeOf (the original mapping)', () => {
   it.each([
@@ -29,6 +32,9 @@ describe('describeFile', () => {
     ['task_config.json', '任务配置'],
     ['table_list.txt', '表清单'],
     ['ddl_generation_result.json', '步骤执行结果'],
+    ['training_load_result.json', '步骤执行结果'],
+    ['other_result.json', 'JSON文件'],
+    ['qs_x_pair.json.backup_old', 'Question-SQL训练数据对（旧版本）'],
     ['qs_x_pair.json.backup', 'Question-SQL训练数据对（旧版本）'],
     ['notes.sql_bak2', '上传前的备份'],
     ['langchain_pg_collection_20250721_215758.csv', 'Vector表备份'],

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { redactSecrets } from '../db/connection-string.js';
 import { localDateTime } from '../lib/time.js';
+import { TASK_LOG_NAME } from './task-dir.js';
 
 export type TaskLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-
-export const TASK_LOG_NAME = 'data_pipeline.log';
 
 /**
  * Appends to `<task dir>/data_pipeline.log` in the original's simple format,

@@ -1,4 +1,4 @@
-import { STEP_NAMES, type StepName } from '../pipeline/step-context.js';
+import { isStepName, STEP_NAMES, type StepName } from './task-states.js';
 
 /** Python logging levels in order of severity; CRITICAL only appears in files of the original. */
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
@@ -42,10 +42,6 @@ const STEP_OF_LOGGER_CLASS: Record<string, StepName> = {
 };
 
 const LEADING_STEP = /^\[([a-z_]+)\]/;
-
-function isStepName(value: string): value is StepName {
-  return (STEP_NAMES as readonly string[]).includes(value);
-}
 
 /**
  * The step an entry belongs to: a leading `[<step>]` in the message (the runner's convention), else

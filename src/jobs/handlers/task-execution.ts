@@ -8,7 +8,6 @@ import {
   selectSteps,
   selectTask,
   setTaskResult,
-  STEP_ORDER,
   updateStep,
   updateTaskStatus,
   type StepRow,
@@ -16,8 +15,9 @@ import {
 } from '../../db/sql/tasks.sql.js';
 import { fileTimestamp, localIsoTimestamp } from '../../lib/time.js';
 import type { Pipeline } from '../../pipeline/create-pipeline.js';
-import type { StepName, StepProgress } from '../../pipeline/step-context.js';
-import { writeJson } from '../../task-files/task-dir.js';
+import type { StepProgress } from '../../pipeline/step-context.js';
+import { STEP_NAMES as STEP_ORDER, type StepName } from '../../tasks/task-states.js';
+import { writeJson } from '../../lib/atomic-file.js';
 import { TaskLog } from '../../task-files/task-log.js';
 import type { DataRoot } from '../../lib/data-root.js';
 import type { VectorBackupService } from '../../backups/backup-service.js';
