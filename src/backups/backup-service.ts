@@ -22,6 +22,7 @@ import type { Logger } from '../logger.js';
 import { createChunkBatcher } from '../streams/chunk-batcher.js';
 import { createDurableFileSink } from '../streams/durable-file-sink.js';
 import { appendBackupLog } from './backup-log.js';
+import type { BackupResult, TruncateResult } from './backup-result.js';
 import {
   backupDirOf,
   backupFileName,
@@ -39,32 +40,6 @@ export interface BackupRequest {
   backupVectorTables?: boolean;
   truncateVectorTables?: boolean;
   signal?: AbortSignal;
-}
-
-export interface TableBackupResult {
-  success: boolean;
-  row_count: number;
-  file_size: string;
-  backup_file: string;
-  duration: number;
-}
-
-export interface TruncateResult {
-  success: boolean;
-  rows_before: number;
-  rows_after: number;
-  duration: number;
-}
-
-export interface BackupResult {
-  backup_performed: boolean;
-  truncate_performed: boolean;
-  tables_backed_up: Partial<Record<VectorTable, TableBackupResult>>;
-  truncate_results: Partial<Record<VectorTable, TruncateResult>>;
-  errors: string[];
-  backup_directory?: string;
-  backup_timestamp?: string;
-  duration: number;
 }
 
 export interface VectorBackupSettings {
