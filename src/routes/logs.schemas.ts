@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { taskIdSchema } from './common.schemas.js';
-import { LOG_LEVELS, LOG_SORT_FIELDS, parseLogTime } from '../tasks/task-log-parser.js';
+import { parseLogTime } from '../tasks/log-entry-matcher.js';
+import { LOG_SORT_FIELDS } from '../tasks/sort-log-entries.js';
+import { LOG_LEVELS } from '../tasks/task-log-parser.js';
 import { STEP_NAMES } from '../tasks/task-states.js';
 
 // The original's texts (reference §3.16), each led by the parameter it is about so the 400 names it.

@@ -8,7 +8,8 @@ import { DataRoot } from '../lib/data-root.js';
 import type { TaskRow } from '../db/sql/tasks.sql.js';
 import { TaskLookup } from '../task-files/task-lookup.js';
 import { LogService, type LogQuery } from './task-log-service.js';
-import { LOG_LEVELS, LOG_SORT_FIELDS, parseLogLines, sortLogEntries, type LogEntry } from './task-log-parser.js';
+import { LOG_SORT_FIELDS, sortLogEntries } from './sort-log-entries.js';
+import { LOG_LEVELS, parseLogLines, type LogEntry } from './task-log-parser.js';
 
 const LOGGERS = ['TaskDir_task_1', 'data_pipeline.SchemaWorkflowOrchestrator', 'TaskDir_task_1.qa_generation'];
 const STEPS = ['', '[ddl_generation] ', '[sql_validation] '];

@@ -7,22 +7,10 @@ import { localIsoTimestamp } from '../lib/time.js';
 import { TASK_LOG_NAME } from '../task-files/task-dir.js';
 import type { DataRoot } from '../lib/data-root.js';
 import type { TaskLookup } from '../task-files/task-lookup.js';
-import {
-  PageSelector,
-  TailBuffer,
-  compareLogSortKeys,
-  logEntryMatcher,
-  logSortKey,
-  paginate,
-  parseLogLines,
-  type LogEntry,
-  type LogLevel,
-  type LogSortField,
-  type LogSortKey,
-  type Pagination,
-  type ParsedTime,
-  type SortOrder,
-} from './task-log-parser.js';
+import { logEntryMatcher, type ParsedTime } from './log-entry-matcher.js';
+import { PageSelector, TailBuffer, paginate, type Pagination } from './page-selector.js';
+import { compareLogSortKeys, logSortKey, type LogSortField, type LogSortKey, type SortOrder } from './sort-log-entries.js';
+import { parseLogLines, type LogEntry, type LogLevel } from './task-log-parser.js';
 
 export interface LogTailOptions {
   /** Last entries to return, 1..1000. */
