@@ -87,15 +87,15 @@ const EnvSchema = z.object({
   EMBEDDING_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   /** Tables introspected at once by ddl_generation (each holds one business-database connection). */
   PIPELINE_TABLE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
-  /** Names this server in the execution table; on start-up, executions it held are marked failed. Default host:port. */
+  /** Names this server in the jobs table; on start-up, jobs it held are marked failed. Default host:port. */
   WORKER_ID: z.string().min(1).max(200).optional(),
-  /** Task executions this process runs at once. */
+  /** Jobs (task executions) this process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
-  /** How often an idle worker looks for queued executions (NOTIFY wakes it sooner), ms. */
+  /** How often an idle worker looks for queued jobs (NOTIFY wakes it sooner), ms. */
   JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(2000),
-  /** Heartbeat (and progress write) of a running execution, ms. */
+  /** Heartbeat (and progress write) of a running job, ms. */
   JOB_HEARTBEAT_MS: z.coerce.number().int().min(50).default(2000),
-  /** An execution whose heartbeat is older than this is considered dead, seconds. */
+  /** A job whose heartbeat is older than this is considered dead, seconds. */
   JOB_STALE_SECONDS: z.coerce.number().int().min(5).default(60),
   /** Largest table-list upload, bytes (2 MiB like the original). */
   TABLE_LIST_MAX_BYTES: z.coerce.number().int().min(1).default(2 * 1024 * 1024),

@@ -50,7 +50,7 @@ export interface ExecuteInput {
 
 const DEFAULT_BUSINESS_CONTEXT = '数据库管理系统';
 
-/** How long a cancel reply waits for an execution running in this process to record its end. */
+/** How long a cancel reply waits for a job running in this process to record its end. */
 const CANCEL_WAIT_MS = 10_000;
 
 /** What the task service needs of the job runner of its process. */
@@ -184,9 +184,9 @@ export class TaskService {
   }
 
   /**
-   * Cancel: a queued execution is cancelled at once; a running one is aborted now (in this process
+   * Cancel: a queued job is cancelled at once; a running one is aborted now (in this process
    * directly, in another through NOTIFY; the heartbeat is the fallback) and, when it runs here, the
-   * reply waits for its end and says how it ended. An execution that had already ended is a 409.
+   * reply waits for its end and says how it ended. A job that had already ended is a 409.
    */
   async cancel(taskId: string) {
     await this.lookup.requireTask(taskId);

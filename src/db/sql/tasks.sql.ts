@@ -137,7 +137,7 @@ export function listTasks(filters: TaskFilters, sort: TaskSortField, order: 'asc
 }
 
 /*
- * The writes of a running execution below take its JobLease and return a row only when it is
+ * The writes of a running job below take its JobLease and return a row only when it is
  * still held: no row back means another worker's recovery took the job over.
  */
 
@@ -202,9 +202,9 @@ export function markDirectoryDeleted(taskId: string): SqlQuery {
 }
 
 /**
- * An execution ended without settling its task (crash, restart, shutdown, cancel of a queued job,
+ * A job ended without settling its task (crash, restart, shutdown, cancel of a queued job,
  * an error outside any step): the running step and the task take `status` (failed|cancelled) with
- * the reason. Tasks already settled are left alone. A worker settling its own execution passes its
+ * the reason. Tasks already settled are left alone. A worker settling its own job passes its
  * lease (and settles before it ends the job); recovery and the cancel of a queued job, which end
  * the job themselves, pass none.
  */
