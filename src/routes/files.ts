@@ -4,6 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import type { z } from 'zod';
 import { AppError, ERROR_TYPES, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { contentDisposition } from '../http/content-disposition.js';
 import { sendSuccess } from '../http/envelope.js';
 import { parseInput } from '../http/parse-input.js';
 import type { RouteRegistry } from '../http/route-registry.js';
@@ -13,7 +14,6 @@ import { tableListTooLargeMessage } from '../task-files/table-list.js';
 import type { FileService } from '../task-files/task-file-service.js';
 import type { TaskLookup } from '../task-files/task-lookup.js';
 import { formatSize } from '../lib/format-size.js';
-import { contentDisposition } from '../task-files/file-kinds.js';
 import { TableListBody, TaskFileParams, TaskParams, UploadFileForm } from './files.schemas.js';
 
 export interface FileRouteOptions {
