@@ -12,7 +12,17 @@ import { readTaskTables, StepFailedError, tableDocFiles } from './ddl-generation
 import { renderMetadataDetail, renderMetadataSql } from './qa/metadata-files.js';
 import type { QaGenerator, QaInput, QuestionSqlPair } from './qa/qa-types.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { OLD_GENERATION_SUFFIX, PAIR_BACKUP_SUFFIX, PAIR_FILE_PATTERN, PAIR_FILE_SUFFIX, pairFileName, stepResultFile } from '../task-files/task-dir.js';
+import {
+  DECISION_PROMPT_NAME,
+  METADATA_DETAIL_NAME,
+  METADATA_SQL_NAME,
+  OLD_GENERATION_SUFFIX,
+  PAIR_BACKUP_SUFFIX,
+  PAIR_FILE_PATTERN,
+  PAIR_FILE_SUFFIX,
+  pairFileName,
+  stepResultFile,
+} from '../task-files/task-dir.js';
 import { tableFileBase } from '../task-files/table-list.js';
 
 export interface QaSettings {
@@ -77,9 +87,9 @@ export class QaGenerationStep {
     const outputFile = pairFileName(ctx.business.database, fileTimestamp());
     await writeJson(path.join(ctx.taskDir, outputFile), pairs);
     const scope = await this.generator.businessScope(input, themes, ctx.signal);
-    await writeFileAtomic(path.join(ctx.taskDir, 'metadata.txt'), renderMetadataSql(themes, ctx.businessContext, ctx.business.database, localDateTime()));
-    await writeFileAtomic(path.join(ctx.taskDir, 'metadata_detail.md'), renderMetadataDetail(themes));
-    await writeFileAtomic(path.join(ctx.taskDir, 'db_query_decision_prompt.txt'), `${scope}\n`);
+    await writeFileAtomic(path.join(ctx.taskDir, METADATA_SQL_NAME), renderMetadataSql(themes, ctx.businessContext, ctx.business.database, localDateTime()));
+    await writeFileAtomic(path.join(ctx.taskDir, METADATA_DETAIL_NAME), renderMetadataDetail(themes));
+    await writeFileAtomic(path.join(ctx.taskDir, DECISION_PROMPT_NAME), `${scope}\n`);
 
     const result: QaGenerationResult = {
       output_file: outputFile,

@@ -7,7 +7,13 @@ import { StepFailedError } from './ddl-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
 import { explainReadOnly, InvalidSqlError } from './read-only-explain.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { PAIR_BACKUP_SUFFIX, PAIR_FILE_PATTERN, stepResultFile } from '../task-files/task-dir.js';
+import {
+  fileModificationsLogName,
+  PAIR_BACKUP_SUFFIX,
+  PAIR_FILE_PATTERN,
+  sqlValidationSummaryName,
+  stepResultFile,
+} from '../task-files/task-dir.js';
 
 export { explainReadOnly } from './read-only-explain.js';
 
@@ -94,7 +100,7 @@ export class SqlValidationStep {
       invalid_items: checks.filter((c) => !c.valid).map((c) => ({ index: c.index, question: c.question, error: c.error ?? '' })),
       duration: secondsSince(started),
     };
-    await writeFileAtomic(path.join(ctx.taskDir, `sql_validation_${fileTimestamp()}_summary.log`), summary(result, checks));
+    await writeFileAtomic(path.join(ctx.taskDir, sqlValidationSummaryName(fileTimestamp())), summary(result, checks));
     await writeJson(stepResultFile(ctx.taskDir, 'sql_validation'), result);
     ctx.log.info(`SQL验证完成: ${valid}/${items.length} 有效`);
     return result;
@@ -174,7 +180,7 @@ async function rewritePairFile(ctx: StepContext, file: string, pairs: Partial<Qu
     ...checks.filter((c) => c.repairedSql).map((c) => `修改 #${c.index}: ${c.question}\n  原SQL: ${c.sql}\n  新SQL: ${c.repairedSql}`),
     ...checks.filter((c) => !c.valid).map((c) => `删除 #${c.index}: ${c.question}\n  SQL: ${c.sql}\n  错误: ${c.error}`),
   ];
-  await writeFileAtomic(path.join(ctx.taskDir, `file_modifications_${fileTimestamp()}.log`), `${log.join('\n')}\n`);
+  await writeFileAtomic(path.join(ctx.taskDir, fileModificationsLogName(fileTimestamp())), `${log.join('\n')}\n`);
   ctx.log.info(`已修改问答对文件: 修改 ${modified} 条, 删除 ${deleted} 条`);
   return { modified, deleted, failed_modifications: 0 };
 }

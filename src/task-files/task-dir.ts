@@ -20,6 +20,24 @@ export const ROTATED_TASK_LOG_PATTERN = new RegExp(`^${escapeRegExp(TASK_LOG_NAM
 export const TASK_CONFIG_NAME = 'task_config.json';
 export const TASK_RESULT_NAME = 'task_result.json';
 
+/** ddl_generation: which table went to which `<base>.ddl` / `<base>_detail.md`. */
+export const FILENAME_MAPPING_NAME = 'filename_mapping.txt';
+/** qa_generation's theme metadata: as SQL, as a document, and the query-decision prompt. */
+export const METADATA_SQL_NAME = 'metadata.txt';
+export const METADATA_DETAIL_NAME = 'metadata_detail.md';
+export const DECISION_PROMPT_NAME = 'db_query_decision_prompt.txt';
+
+/** sql_validation's report of one run, and its record of the pair-file rewrite. */
+export function sqlValidationSummaryName(timestamp: string): string {
+  return `sql_validation_${timestamp}_summary.log`;
+}
+export const SQL_VALIDATION_SUMMARY_PATTERN = /^sql_validation_.*_summary\.log$/;
+
+export function fileModificationsLogName(timestamp: string): string {
+  return `file_modifications_${timestamp}.log`;
+}
+export const FILE_MODIFICATIONS_LOG_PATTERN = /^file_modifications_.*\.log$/;
+
 /** `<step>_result.json`: what one step reports about its last run. */
 export function stepResultFile(taskDir: string, step: string): string {
   return path.join(taskDir, `${step}_result.json`);
