@@ -166,7 +166,7 @@ export function registerFileRoutes(
 
   routes.add({
     method: 'get',
-    path: '/data_pipeline/tasks/:task_id/files/vector_bak/:file_name',
+    path: `/data_pipeline/tasks/:task_id/files/${BACKUP_DIR_NAME}/:file_name`,
     tag: 'files',
     summary: '下载任务 vector_bak/ 目录中的备份文件',
     params: TaskFileParams,
