@@ -5,7 +5,6 @@ import { createErrorHandler } from './http/error-handler.js';
 import { bearerAuth, corsMiddleware, jsonBody, requestLogging } from './http/middleware.js';
 import type { Logger } from './logger.js';
 import { mountRoutes } from './routes/index.js';
-import { PUBLIC_PATHS } from './routes/system.js';
 import type { Services } from './create-services.js';
 
 export interface AppDeps {
@@ -15,7 +14,7 @@ export interface AppDeps {
   version?: string;
 }
 
-const isPublic = (req: Request) => PUBLIC_PATHS.some((p) => req.path === p || req.path.startsWith(`${p}/`));
+const API_PREFIX = '/api/v0';
 
 /** The Express app: middleware, `/api/v0` routes, JSON 404/405 and the one error handler. No listen. */
 export function createApp({ config, services, logger, version = '0.1.0' }: AppDeps): Express {
@@ -25,13 +24,15 @@ export function createApp({ config, services, logger, version = '0.1.0' }: AppDe
   // The original's Flask jsonify kept non-ASCII as \\u escapes; plain UTF-8 is equivalent JSON.
   app.set('json spaces', 0);
 
+  const { router, publicPaths } = mountRoutes(services, config.uploads, version);
+  const open = publicPaths.map((p) => `${API_PREFIX}${p}`);
+  const isPublic = (req: Request) => open.some((p) => req.path === p || req.path.startsWith(`${p}/`));
+
   app.use(requestLogging(logger));
   app.use(corsMiddleware(config));
   app.use(bearerAuth(config, isPublic));
   app.use(jsonBody(config));
-
-  const { router } = mountRoutes(services, config.uploads, version);
-  app.use('/api/v0', router);
+  app.use(API_PREFIX, router);
 
   app.use((req: Request) => {
     throw new NotFoundError(`接口不存在: ${req.method} ${req.path}`);

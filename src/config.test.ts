@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, withEmbeddedDatabase } from './config.js';
+import { loadConfig, withEmbeddedDatabase } from './config.js';
+import { ConfigError } from './errors.js';
 
 const DB = 'postgresql://postgres:secret@127.0.0.1:5432/app';
 

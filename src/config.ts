@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { ProviderSettings } from './providers/types.js';
+import { ConfigError } from './errors.js';
 
 /** A PostgreSQL connection URL; checked here so a typo stops start-up instead of the first request. */
 const postgresUrl = z
@@ -87,15 +87,15 @@ const EnvSchema = z.object({
   EMBEDDING_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   /** Tables introspected at once by ddl_generation (each holds one business-database connection). */
   PIPELINE_TABLE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
-  /** Names this server in the execution table; on start-up, executions it held are marked failed. Default host:port. */
+  /** Names this server in the jobs table; on start-up, jobs it held are marked failed. Default host:port. */
   WORKER_ID: z.string().min(1).max(200).optional(),
-  /** Task executions this process runs at once. */
+  /** Jobs (task executions) this process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
-  /** How often an idle worker looks for queued executions (NOTIFY wakes it sooner), ms. */
+  /** How often an idle worker looks for queued jobs (NOTIFY wakes it sooner), ms. */
   JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(2000),
-  /** Heartbeat (and progress write) of a running execution, ms. */
+  /** Heartbeat (and progress write) of a running job, ms. */
   JOB_HEARTBEAT_MS: z.coerce.number().int().min(50).default(2000),
-  /** An execution whose heartbeat is older than this is considered dead, seconds. */
+  /** A job whose heartbeat is older than this is considered dead, seconds. */
   JOB_STALE_SECONDS: z.coerce.number().int().min(5).default(60),
   /** Largest table-list upload, bytes (2 MiB like the original). */
   TABLE_LIST_MAX_BYTES: z.coerce.number().int().min(1).default(2 * 1024 * 1024),
@@ -146,8 +146,6 @@ export interface Config {
   };
   readonly lockTimeoutMs: number;
 }
-
-export class ConfigError extends Error {}
 
 /**
  * Parses the environment once. Every problem is listed with the variable it belongs to, so a bad
@@ -252,4 +250,41 @@ export function withEmbeddedDatabase(config: Config, url: string): Config {
     businessDatabaseUrl: config.businessDatabaseUrl || url,
     dbPoolMax: 1,
   });
+}
+
+// The providers' settings: plain data filled from the environment above; providers/ imports
+// them from here, so config.ts depends on no provider.
+
+export interface LlmSettings {
+  /** e.g. https://dashscope.aliyuncs.com/compatible-mode/v1, http://localhost:11434/v1 */
+  baseUrl: string;
+  /** Local servers (Ollama, vLLM) need none. */
+  apiKey?: string;
+  model: string;
+  /** Per HTTP attempt, not per call: a call can take up to (maxRetries + 1) × timeoutMs plus backoff. */
+  timeoutMs: number;
+  maxRetries: number;
+  temperature?: number;
+  /** Extra request-body fields for this provider (LLM_EXTRA_BODY), e.g. `{"enable_thinking": false}`. */
+  extraBody?: Record<string, unknown>;
+}
+
+export interface EmbeddingSettings {
+  provider: 'openai' | 'ollama' | 'builtin';
+  /** Required for 'openai'; 'ollama' defaults to http://127.0.0.1:11434; ignored by 'builtin'. */
+  baseUrl?: string;
+  apiKey?: string;
+  model: string;
+  dimensions: number;
+  batchSize: number;
+  /** Per HTTP attempt. */
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+/** Plain data, filled from Config at start-up; the providers never read the environment. */
+export interface ProviderSettings {
+  /** Absent: no LLM is configured and the pipeline uses its built-in generators. */
+  llm?: LlmSettings;
+  embedding: EmbeddingSettings;
 }

@@ -11,11 +11,14 @@ import { DataRoot } from './lib/data-root.js';
 import { HealthService } from './health-service.js';
 import { LlmTableCommenter } from './introspection/llm-table-commenter.js';
 import { FileService } from './task-files/task-file-service.js';
+import { TableListService } from './task-files/table-list-service.js';
+import { findTaskIn, TaskLookup } from './task-files/task-lookup.js';
 import { LogService } from './tasks/task-log-service.js';
 import { CatalogTableCommenter } from './introspection/table-commenter.js';
 import { TableInspector } from './introspection/table-inspector.js';
 import { TaskDeletion } from './tasks/task-deletion.js';
 import { TaskService } from './tasks/task-service.js';
+import { STEP_NAMES } from './tasks/task-states.js';
 import { VectorBackupService } from './backups/backup-service.js';
 import { VectorRestoreService } from './backups/restore-service.js';
 
@@ -28,10 +31,12 @@ export interface Services {
   databaseTools: DatabaseToolsService;
   pipeline: Pipeline;
   providers: Providers;
+  taskLookup: TaskLookup;
   tasks: TaskService;
   taskDeletion: TaskDeletion;
   logs: LogService;
   files: FileService;
+  tableLists: TableListService;
   /** Built here, started by main.ts (or a test) once the server listens. */
   jobRunner: JobRunner;
 }
@@ -58,7 +63,9 @@ export function createServices(
     staleSeconds: config.worker.staleSeconds,
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
   });
-  const tasks = new TaskService(databases.app, databases, dataRoot, jobRunner, cwd);
+  const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
+  const tableListBytes = config.uploads.tableListBytes;
+  const tasks = new TaskService(databases.app, databases, dataRoot, taskLookup, jobRunner, { tableListBytes }, cwd);
   return {
     dataRoot,
     backupCatalog,
@@ -71,9 +78,11 @@ export function createServices(
     }),
     pipeline,
     providers,
+    taskLookup,
     tasks,
-    logs: new LogService(dataRoot, tasks),
-    files: new FileService(dataRoot, tasks, backupCatalog, { tableListBytes: config.uploads.tableListBytes, uploadBytes: config.uploads.maxBytes }),
+    logs: new LogService(dataRoot, taskLookup),
+    files: new FileService(dataRoot, taskLookup, backupCatalog, { tableListBytes, uploadBytes: config.uploads.maxBytes }, STEP_NAMES),
+    tableLists: new TableListService(dataRoot, taskLookup, { tableListBytes }),
     taskDeletion: new TaskDeletion(databases.app, dataRoot),
     jobRunner,
   };

@@ -228,3 +228,9 @@ export function statusForPgError(err: unknown): number {
   if (code.startsWith('22') || code.startsWith('23')) return 422;
   return 500;
 }
+
+/**
+ * A configuration that cannot work (bad environment, a provider's unusable base URL). Not an
+ * AppError: it stops start-up (main.ts prints it and exits) rather than answering a request.
+ */
+export class ConfigError extends Error {}

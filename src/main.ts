@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, withEmbeddedDatabase, type Config } from './config.js';
+import { loadConfig, withEmbeddedDatabase, type Config } from './config.js';
+import { ConfigError } from './errors.js';
 import { redactConnectionString } from './db/connection-string.js';
 import { DatabaseRegistry } from './db/database-registry.js';
 import { EmbeddedPostgres } from './db/embedded/embedded-postgres.js';

@@ -5,6 +5,7 @@ import { fileTimestampToDateTime, localIsoTimestamp } from '../lib/time.js';
 import {
   BACKUP_DIR_NAME,
   BACKUP_LOG_NAME,
+  backupFileNames,
   parseBackupFileName,
   type VectorTable,
 } from './set-naming.js';
@@ -137,7 +138,7 @@ export class BackupCatalog {
 
   /** The file of `table` in a set: `.csv`, or `.csv.gz` for a compressed set. Null when absent. */
   async findFile(dir: string, table: VectorTable, timestamp: string): Promise<string | null> {
-    for (const name of [`${table}_${timestamp}.csv`, `${table}_${timestamp}.csv.gz`]) {
+    for (const name of backupFileNames(table, timestamp)) {
       const file = await this.fileInside(path.join(dir, name));
       if (file) return file;
     }

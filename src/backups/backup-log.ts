@@ -3,7 +3,7 @@ import path from 'node:path';
 import { APPEND_NO_FOLLOW } from '../lib/atomic-file.js';
 import { localDateTime } from '../lib/time.js';
 import { BACKUP_LOG_NAME } from './set-naming.js';
-import type { BackupResult } from './backup-service.js';
+import type { BackupResult } from './backup-result.js';
 
 /**
  * Appends one run to `vector_backup_log.txt` in the original's format, with the real duration

@@ -22,9 +22,11 @@ import type { Logger } from '../logger.js';
 import { createChunkBatcher } from '../streams/chunk-batcher.js';
 import { createDurableFileSink } from '../streams/durable-file-sink.js';
 import { appendBackupLog } from './backup-log.js';
+import type { BackupResult, TruncateResult } from './backup-result.js';
 import {
   backupDirOf,
   backupFileName,
+  isFileOfSet,
   TRUNCATED_BY_BACKUP,
   VECTOR_TABLES,
   type VectorTable,
@@ -38,32 +40,6 @@ export interface BackupRequest {
   backupVectorTables?: boolean;
   truncateVectorTables?: boolean;
   signal?: AbortSignal;
-}
-
-export interface TableBackupResult {
-  success: boolean;
-  row_count: number;
-  file_size: string;
-  backup_file: string;
-  duration: number;
-}
-
-export interface TruncateResult {
-  success: boolean;
-  rows_before: number;
-  rows_after: number;
-  duration: number;
-}
-
-export interface BackupResult {
-  backup_performed: boolean;
-  truncate_performed: boolean;
-  tables_backed_up: Partial<Record<VectorTable, TableBackupResult>>;
-  truncate_results: Partial<Record<VectorTable, TruncateResult>>;
-  errors: string[];
-  backup_directory?: string;
-  backup_timestamp?: string;
-  duration: number;
 }
 
 export interface VectorBackupSettings {
@@ -232,7 +208,7 @@ async function reserveTimestamp(dir: string): Promise<{ stamp: string; release: 
   for (;;) {
     const stamp = fileTimestamp();
     const names = await fsp.readdir(dir);
-    if (!names.some((n) => n.includes(`_${stamp}.csv`))) {
+    if (!names.some((n) => isFileOfSet(n, stamp))) {
       const marker = path.join(dir, `.backup_${stamp}.lock`);
       const handle = await fsp.open(marker, 'wx').catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EEXIST') return null;

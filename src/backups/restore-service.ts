@@ -33,7 +33,8 @@ import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from '../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
-import { truncateInTransaction, writerBusy, type TruncateResult } from './backup-service.js';
+import type { TruncateResult } from './backup-result.js';
+import { truncateInTransaction, writerBusy } from './backup-service.js';
 import { ensureVectorTables, type TableColumn } from './langchain-tables.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */

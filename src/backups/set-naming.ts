@@ -11,7 +11,8 @@ export const BACKUP_DIR_NAME = 'vector_bak';
 export const BACKUP_LOG_NAME = 'vector_backup_log.txt';
 export const TIMESTAMP_PATTERN = /^\d{8}_\d{6}$/;
 
-const BACKUP_FILE_PATTERN = /^(langchain_pg_collection|langchain_pg_embedding)_(\d{8}_\d{6})\.csv(\.gz)?$/;
+/** A file of a backup set: `<table>_<YYYYMMDD_HHMMSS>.csv`, or `.csv.gz` for a compressed set. */
+export const BACKUP_FILE_PATTERN = /^(langchain_pg_collection|langchain_pg_embedding)_(\d{8}_\d{6})\.csv(\.gz)?$/;
 
 export function isVectorTable(name: string): name is VectorTable {
   return (VECTOR_TABLES as readonly string[]).includes(name);
@@ -19,6 +20,19 @@ export function isVectorTable(name: string): name is VectorTable {
 
 export function backupFileName(table: VectorTable, timestamp: string, gzip = false): string {
   return `${table}_${timestamp}.csv${gzip ? '.gz' : ''}`;
+}
+
+/** The names a file of `table` in the set `timestamp` may have: plain first, then compressed. */
+export function backupFileNames(table: VectorTable, timestamp: string): [string, string] {
+  return [backupFileName(table, timestamp), backupFileName(table, timestamp, true)];
+}
+
+/**
+ * Whether `name` belongs to the set `timestamp`, complete or still being written (`….csv.tmp`): a
+ * new backup must not reuse a stamp any such file has.
+ */
+export function isFileOfSet(name: string, timestamp: string): boolean {
+  return name.includes(`_${timestamp}.csv`);
 }
 
 export function parseBackupFileName(name: string): { table: VectorTable; timestamp: string; gzip: boolean } | null {

@@ -56,3 +56,36 @@ export async function copyFileAtomic(source: string, file: string): Promise<void
     await fs.rm(tmp, { force: true });
   }
 }
+
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Copies `file` to `backup` unless `backup` already exists; true when this call wrote it. The copy is
+ * published with link(2), which never replaces an existing name: two runs racing, or a run after
+ * a crash, keep the first backup, and a half-copied one is never visible under the backup's name.
+ */
+export async function keepFirstBackup(file: string, backup: string): Promise<boolean> {
+  const tmp = siblingTemp(backup);
+  try {
+    await fs.copyFile(file, tmp);
+    await fs.link(tmp, backup);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/** The text of `file`, or null when it does not exist. */
+export async function readTextIfExists(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}

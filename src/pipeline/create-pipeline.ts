@@ -10,7 +10,8 @@ import { LlmSqlRepairer } from './llm/llm-sql-repairer.js';
 import { BuiltinQaGenerator } from './qa/builtin-qa-generator.js';
 import { QaGenerationStep } from './qa-generation.js';
 import { SqlValidationStep } from './sql-validation.js';
-import type { StepContext, StepName } from './step-context.js';
+import type { StepName } from '../tasks/task-states.js';
+import type { StepContext } from './step-context.js';
 import { TrainingLoadStep } from './training-load.js';
 
 /** Per-run switches of a task (its parameters). */
@@ -41,6 +42,19 @@ export function createPipeline(
   const ddl = new DdlGenerationStep(inspector, commenter, config.pipeline.tableConcurrency);
   const qaStep = new QaGenerationStep(inspector, new CatalogTableCommenter(), qa, { themeCount: 5, questionsPerTheme: 10, maxTables: 20 });
   const training = new TrainingLoadStep(vectorPool, providers.embeddings, { embeddingBatchSize: 64, insertBatchSize: 200 });
+  // Keyed by StepName: a step added to STEP_NAMES does not compile until it has a runner here.
+  const runners: Record<StepName, (ctx: StepContext, options: StepOptions) => Promise<object>> = {
+    ddl_generation: (ctx) => ddl.run(ctx),
+    qa_generation: (ctx) => qaStep.run(ctx),
+    sql_validation: (ctx, options) =>
+      new SqlValidationStep(repairer, {
+        concurrency: config.pipeline.sqlValidationConcurrency,
+        statementTimeoutMs: config.pipeline.sqlValidationTimeoutMs,
+        enableRepair: options.enableLlmRepair,
+        modifyOriginalFile: options.modifyOriginalFile,
+      }).run(ctx),
+    training_load: (ctx) => training.run(ctx),
+  };
   return {
     providers: {
       comments: commenter.provider,
@@ -49,21 +63,7 @@ export function createPipeline(
       embedding: `${providers.embeddings.name}:${providers.embeddings.model}`,
     },
     async run(step, ctx, options) {
-      switch (step) {
-        case 'ddl_generation':
-          return ddl.run(ctx);
-        case 'qa_generation':
-          return qaStep.run(ctx);
-        case 'sql_validation':
-          return new SqlValidationStep(repairer, {
-            concurrency: config.pipeline.sqlValidationConcurrency,
-            statementTimeoutMs: config.pipeline.sqlValidationTimeoutMs,
-            enableRepair: options.enableLlmRepair,
-            modifyOriginalFile: options.modifyOriginalFile,
-          }).run(ctx);
-        case 'training_load':
-          return training.run(ctx);
-      }
+      return runners[step](ctx, options);
     },
   };
 }

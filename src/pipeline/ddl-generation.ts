@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-file.js';
+import { readTextIfExists, writeFileAtomic, writeJson } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { secondsSince } from '../lib/time.js';
 import { splitTableName } from '../introspection/database-tools.js';
@@ -8,7 +8,7 @@ import type { TableCommenter } from '../introspection/table-commenter.js';
 import { renderDdl, renderMarkdown } from '../introspection/table-docs.js';
 import type { TableInspector } from '../introspection/table-inspector.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { readTextIfExists, stepResultFile, TABLE_LIST_NAME, writeJson } from '../task-files/task-dir.js';
+import { FILENAME_MAPPING_NAME, METADATA_DETAIL_NAME, stepResultFile, TABLE_LIST_NAME } from '../task-files/task-dir.js';
 import { parseTableList, tableFileBase } from '../task-files/table-list.js';
 
 export interface DdlGenerationResult {
@@ -87,7 +87,7 @@ export class DdlGenerationStep {
       '',
       ...succeeded.map((o) => `${o.name} -> ${o.base}.ddl, ${o.base}_detail.md`).sort(),
     ].join('\n');
-    await writeFileAtomic(path.join(ctx.taskDir, 'filename_mapping.txt'), `${mapping}\n`);
+    await writeFileAtomic(path.join(ctx.taskDir, FILENAME_MAPPING_NAME), `${mapping}\n`);
 
     const result: DdlGenerationResult = {
       total_tables: tables.length,
@@ -108,5 +108,5 @@ export class DdlGenerationStep {
 
 /** The `<base>_detail.md` files of a task, sorted, excluding the QA step's own `metadata_detail.md`. */
 export async function tableDocFiles(taskDir: string): Promise<string[]> {
-  return (await fs.readdir(taskDir)).filter((f) => f.endsWith('_detail.md') && f !== 'metadata_detail.md').sort();
+  return (await fs.readdir(taskDir)).filter((f) => f.endsWith('_detail.md') && f !== METADATA_DETAIL_NAME).sort();
 }

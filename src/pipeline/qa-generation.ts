@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { query } from '../db/pool.js';
 import { latestDate } from '../db/sql/catalog.sql.js';
-import { writeFileAtomic } from '../lib/atomic-file.js';
+import { writeFileAtomic, writeJson } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
 import { splitTableName } from '../introspection/database-tools.js';
@@ -12,7 +12,17 @@ import { readTaskTables, StepFailedError, tableDocFiles } from './ddl-generation
 import { renderMetadataDetail, renderMetadataSql } from './qa/metadata-files.js';
 import type { QaGenerator, QaInput, QuestionSqlPair } from './qa/qa-types.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { stepResultFile, writeJson } from '../task-files/task-dir.js';
+import {
+  DECISION_PROMPT_NAME,
+  METADATA_DETAIL_NAME,
+  METADATA_SQL_NAME,
+  OLD_GENERATION_SUFFIX,
+  PAIR_BACKUP_SUFFIX,
+  PAIR_FILE_PATTERN,
+  PAIR_FILE_SUFFIX,
+  pairFileName,
+  stepResultFile,
+} from '../task-files/task-dir.js';
 import { tableFileBase } from '../task-files/table-list.js';
 
 export interface QaSettings {
@@ -30,9 +40,6 @@ export interface QaGenerationResult {
   generator_provider: string;
   duration: number;
 }
-
-/** `qs_<db>_<YYYYMMDD_HHMMSS>_pair.json` and its older generations. */
-export const PAIR_FILE_PATTERN = /_pair\.json$/;
 
 /**
  * Step 2: themes, then question/SQL pairs per theme (PostgreSQL, soft-delete filter, Chinese
@@ -77,12 +84,12 @@ export class QaGenerationStep {
     }
     ctx.progress({ done: themes.length, total: themes.length, unit: 'themes' });
 
-    const outputFile = `qs_${ctx.business.database}_${fileTimestamp()}_pair.json`;
+    const outputFile = pairFileName(ctx.business.database, fileTimestamp());
     await writeJson(path.join(ctx.taskDir, outputFile), pairs);
     const scope = await this.generator.businessScope(input, themes, ctx.signal);
-    await writeFileAtomic(path.join(ctx.taskDir, 'metadata.txt'), renderMetadataSql(themes, ctx.businessContext, ctx.business.database, localDateTime()));
-    await writeFileAtomic(path.join(ctx.taskDir, 'metadata_detail.md'), renderMetadataDetail(themes));
-    await writeFileAtomic(path.join(ctx.taskDir, 'db_query_decision_prompt.txt'), `${scope}\n`);
+    await writeFileAtomic(path.join(ctx.taskDir, METADATA_SQL_NAME), renderMetadataSql(themes, ctx.businessContext, ctx.business.database, localDateTime()));
+    await writeFileAtomic(path.join(ctx.taskDir, METADATA_DETAIL_NAME), renderMetadataDetail(themes));
+    await writeFileAtomic(path.join(ctx.taskDir, DECISION_PROMPT_NAME), `${scope}\n`);
 
     const result: QaGenerationResult = {
       output_file: outputFile,
@@ -141,8 +148,8 @@ function normalisePair(pair: QuestionSqlPair): QuestionSqlPair {
 /** Earlier pair files become `…_pair.json_old`, so later steps only ever see this run's pairs. */
 async function retireOldPairFiles(taskDir: string): Promise<void> {
   for (const name of await fs.readdir(taskDir)) {
-    if (PAIR_FILE_PATTERN.test(name) || name.endsWith('_pair.json.backup')) {
-      await fs.rename(path.join(taskDir, name), path.join(taskDir, `${name}_old`));
+    if (PAIR_FILE_PATTERN.test(name) || name.endsWith(`${PAIR_FILE_SUFFIX}${PAIR_BACKUP_SUFFIX}`)) {
+      await fs.rename(path.join(taskDir, name), path.join(taskDir, `${name}${OLD_GENERATION_SUFFIX}`));
     }
   }
 }

@@ -1,14 +1,19 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-file.js';
+import { keepFirstBackup, writeFileAtomic, writeJson } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
 import { StepFailedError } from './ddl-generation.js';
-import { PAIR_FILE_PATTERN } from './qa-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
 import { explainReadOnly, InvalidSqlError } from './read-only-explain.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { keepFirstBackup, stepResultFile, writeJson } from '../task-files/task-dir.js';
+import {
+  fileModificationsLogName,
+  PAIR_BACKUP_SUFFIX,
+  PAIR_FILE_PATTERN,
+  sqlValidationSummaryName,
+  stepResultFile,
+} from '../task-files/task-dir.js';
 
 export { explainReadOnly } from './read-only-explain.js';
 
@@ -95,7 +100,7 @@ export class SqlValidationStep {
       invalid_items: checks.filter((c) => !c.valid).map((c) => ({ index: c.index, question: c.question, error: c.error ?? '' })),
       duration: secondsSince(started),
     };
-    await writeFileAtomic(path.join(ctx.taskDir, `sql_validation_${fileTimestamp()}_summary.log`), summary(result, checks));
+    await writeFileAtomic(path.join(ctx.taskDir, sqlValidationSummaryName(fileTimestamp())), summary(result, checks));
     await writeJson(stepResultFile(ctx.taskDir, 'sql_validation'), result);
     ctx.log.info(`SQL验证完成: ${valid}/${items.length} 有效`);
     return result;
@@ -161,7 +166,7 @@ async function rewritePairFile(ctx: StepContext, file: string, pairs: Partial<Qu
   const deleted = checks.filter((c) => !c.valid).length;
   if (modified === 0 && deleted === 0) return { modified: 0, deleted: 0, failed_modifications: 0 };
   // The first rewrite's backup is the only copy of the pairs as generated: a later run never replaces it.
-  const backupKept = !(await keepFirstBackup(file, `${file}.backup`));
+  const backupKept = !(await keepFirstBackup(file, `${file}${PAIR_BACKUP_SUFFIX}`));
   const kept = pairs.flatMap((pair, index) => {
     const check = byIndex.get(index);
     if (!check) return [pair];
@@ -171,11 +176,11 @@ async function rewritePairFile(ctx: StepContext, file: string, pairs: Partial<Qu
   await writeJson(file, kept);
   const log = [
     `SQL验证文件修改日志 - ${localDateTime()}`,
-    `文件: ${path.basename(file)} (备份: ${path.basename(file)}.backup${backupKept ? ', 保留已有的首次备份' : ''})`,
+    `文件: ${path.basename(file)} (备份: ${path.basename(file)}${PAIR_BACKUP_SUFFIX}${backupKept ? ', 保留已有的首次备份' : ''})`,
     ...checks.filter((c) => c.repairedSql).map((c) => `修改 #${c.index}: ${c.question}\n  原SQL: ${c.sql}\n  新SQL: ${c.repairedSql}`),
     ...checks.filter((c) => !c.valid).map((c) => `删除 #${c.index}: ${c.question}\n  SQL: ${c.sql}\n  错误: ${c.error}`),
   ];
-  await writeFileAtomic(path.join(ctx.taskDir, `file_modifications_${fileTimestamp()}.log`), `${log.join('\n')}\n`);
+  await writeFileAtomic(path.join(ctx.taskDir, fileModificationsLogName(fileTimestamp())), `${log.join('\n')}\n`);
   ctx.log.info(`已修改问答对文件: 修改 ${modified} 条, 删除 ${deleted} 条`);
   return { modified, deleted, failed_modifications: 0 };
 }

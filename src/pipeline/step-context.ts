@@ -1,9 +1,6 @@
 import type { Pool } from '../db/pool.js';
 import type { TaskLog } from '../task-files/task-log.js';
 
-export const STEP_NAMES = ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load'] as const;
-export type StepName = (typeof STEP_NAMES)[number];
-
 export interface StepProgress {
   done: number;
   total: number;

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PAIR_FILE_PATTERN } from './qa-generation.js';
+import { PAIR_FILE_PATTERN } from '../task-files/task-dir.js';
 import { splitStatements } from './sql-statements.js';
 
 export type TrainingKind = 'ddl' | 'documentation' | 'sql';

@@ -11,7 +11,8 @@ import type { EmbeddingProvider } from '../providers/types.js';
 import { ensureCollections, ensureVectorTables } from '../backups/langchain-tables.js';
 import { StepFailedError } from './ddl-generation.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { stepResultFile, writeJson } from '../task-files/task-dir.js';
+import { writeJson } from '../lib/atomic-file.js';
+import { stepResultFile } from '../task-files/task-dir.js';
 import { collectTrainingItems, type TrainingKind } from './training-items.js';
 
 export interface TrainingLoadSettings {

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../config.js';
+import type { EmbeddingSettings } from '../config.js';
+import { ConfigError } from '../errors.js';
 import { createProviders } from './create-providers.js';
 import { BUILTIN_EMBEDDING_MODEL } from './embeddings/builtin-embeddings.js';
-import type { EmbeddingSettings } from './types.js';
 
 const logger = pino({ level: 'silent' });
 const embedding: EmbeddingSettings = {

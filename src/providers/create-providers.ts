@@ -1,11 +1,12 @@
-import { ConfigError } from '../config.js';
+import type { EmbeddingSettings, ProviderSettings } from '../config.js';
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BuiltinEmbeddings } from './embeddings/builtin-embeddings.js';
 import { OllamaEmbeddings } from './embeddings/ollama-embeddings.js';
 import { OpenAiCompatibleEmbeddings } from './embeddings/openai-compatible-embeddings.js';
 import { OpenAiCompatibleLlm } from './llm/openai-compatible-llm.js';
 import { redactUrl } from './redact-url.js';
-import type { EmbeddingProvider, EmbeddingSettings, LlmProvider, ProviderSettings } from './types.js';
+import type { EmbeddingProvider, LlmProvider } from './types.js';
 
 export interface ProviderDescription {
   llm: { provider: string; model: string } | null;

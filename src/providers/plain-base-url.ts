@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../errors.js';
 import { redactUrl } from './redact-url.js';
 
 /**

@@ -4,12 +4,16 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import type { z } from 'zod';
 import { AppError, ERROR_TYPES, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { contentDisposition } from '../http/content-disposition.js';
 import { sendSuccess } from '../http/envelope.js';
 import { parseInput } from '../http/parse-input.js';
 import type { RouteRegistry } from '../http/route-registry.js';
-import { tableListTooLargeMessage, type FileService } from '../task-files/task-file-service.js';
+import { BACKUP_DIR_NAME } from '../backups/set-naming.js';
+import type { TableListService } from '../task-files/table-list-service.js';
+import { tableListTooLargeMessage } from '../task-files/table-list.js';
+import type { FileService } from '../task-files/task-file-service.js';
+import type { TaskLookup } from '../task-files/task-lookup.js';
 import { formatSize } from '../lib/format-size.js';
-import { contentDisposition } from '../task-files/file-kinds.js';
 import { TableListBody, TaskFileParams, TaskParams, UploadFileForm } from './files.schemas.js';
 
 export interface FileRouteOptions {
@@ -20,7 +24,7 @@ export interface FileRouteOptions {
 }
 
 interface UploadRules {
-  files: FileService;
+  tasks: TaskLookup;
   tempDir: string;
   maxBytes: number;
   /** The 413 text when multer's size limit trips. */
@@ -91,7 +95,7 @@ function uploadChain(rules: UploadRules): RequestHandler[] {
   return [
     async (req: Request, _res: Response, next: NextFunction) => {
       const { task_id } = parseInput(TaskParams, req.params);
-      await rules.files.assertTaskExists(task_id);
+      await rules.tasks.requireTask(task_id);
       next();
     },
     (req: Request, res: Response, next: NextFunction) => {
@@ -117,8 +121,12 @@ function uploadedFile(req: Request, missingMessage: string): Express.Multer.File
   return req.file;
 }
 
-export function registerFileRoutes(routes: RouteRegistry, services: { files: FileService }, options: FileRouteOptions): void {
-  const { files } = services;
+export function registerFileRoutes(
+  routes: RouteRegistry,
+  services: { files: FileService; tableLists: TableListService; taskLookup: TaskLookup },
+  options: FileRouteOptions,
+): void {
+  const { files, tableLists, taskLookup } = services;
 
   routes.add({
     method: 'get',
@@ -158,14 +166,14 @@ export function registerFileRoutes(routes: RouteRegistry, services: { files: Fil
 
   routes.add({
     method: 'get',
-    path: '/data_pipeline/tasks/:task_id/files/vector_bak/:file_name',
+    path: `/data_pipeline/tasks/:task_id/files/${BACKUP_DIR_NAME}/:file_name`,
     tag: 'files',
     summary: '下载任务 vector_bak/ 目录中的备份文件',
     params: TaskFileParams,
     produces: 'application/octet-stream',
     success: { status: 200, description: '文件内容（Content-Disposition: attachment）' },
     errors: [400, 404],
-    handler: async ({ params, res }) => download(params.task_id, `vector_bak/${params.file_name}`, res),
+    handler: async ({ params, res }) => download(params.task_id, `${BACKUP_DIR_NAME}/${params.file_name}`, res),
   });
 
   const tableListMissing = '请选择要上传的表清单文件';
@@ -177,18 +185,18 @@ export function registerFileRoutes(routes: RouteRegistry, services: { files: Fil
     params: TaskParams,
     multipart: { file: `表清单文件 (.txt，不超过 ${formatSize(options.tableListBytes)})` },
     middleware: uploadChain({
-      files,
+      tasks: taskLookup,
       tempDir: options.uploadTempDir,
       maxBytes: options.tableListBytes,
       tooLarge: tableListTooLargeMessage(options.tableListBytes),
-      checkName: (name) => files.assertTableListFileName(name),
+      checkName: (name) => tableLists.assertTableListFileName(name),
       missingFile: tableListMissing,
     }),
     success: { status: 200, description: 'filename/file_name, file_size, file_size_formatted, upload_time, table_count, tables' },
     errors: [400, 404, 413],
     handler: async ({ params, req, res }) => {
       const file = uploadedFile(req, tableListMissing);
-      const result = await files.uploadTableList(params.task_id, file.path, file.originalname);
+      const result = await tableLists.uploadTableList(params.task_id, file.path, file.originalname);
       sendSuccess(res, 200, '表清单文件上传成功', result);
     },
   });
@@ -202,7 +210,7 @@ export function registerFileRoutes(routes: RouteRegistry, services: { files: Fil
     success: { status: 200, description: 'has_file/has_table_list, exists, file_name/filename, table_count, table_names/tables' },
     errors: [400, 404],
     handler: async ({ params, res }) => {
-      sendSuccess(res, 200, '获取表清单文件信息成功', await files.tableListInfo(params.task_id));
+      sendSuccess(res, 200, '获取表清单文件信息成功', await tableLists.tableListInfo(params.task_id));
     },
   });
 
@@ -217,7 +225,7 @@ export function registerFileRoutes(routes: RouteRegistry, services: { files: Fil
     success: { status: 200, description: 'filename, table_count, unique_table_count, original_count, file_size, created_time, tables' },
     errors: [400, 404],
     handler: async ({ params, body, res }) => {
-      const result = await files.createTableList(params.task_id, body.tables);
+      const result = await tableLists.createTableList(params.task_id, body.tables);
       sendSuccess(res, 200, `表清单已成功创建，包含 ${result.table_count} 个表`, result);
     },
   });
@@ -234,7 +242,7 @@ export function registerFileRoutes(routes: RouteRegistry, services: { files: Fil
       overwrite_mode: '同名文件已存在时: backup（默认，先复制为 <name>_bak<N>）| replace | skip',
     },
     middleware: uploadChain({
-      files,
+      tasks: taskLookup,
       tempDir: options.uploadTempDir,
       maxBytes: options.uploadBytes,
       tooLarge: `文件大小超出限制，最大允许: ${formatSize(options.uploadBytes)}`,

@@ -5,16 +5,19 @@ import type { Services } from '../create-services.js';
 import { registerDatabaseRoutes } from './database.js';
 import { registerFileRoutes } from './files.js';
 import { registerLogRoutes } from './logs.js';
-import { docsRouter, registerSystemRoutes } from './system.js';
+import { docsRouter, DOCS_PATH, registerSystemRoutes } from './system.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerVectorRoutes } from './vector.js';
 
-/** Builds the `/api/v0` router and the registry the OpenAPI document is generated from. */
+/**
+ * Builds the `/api/v0` router, the registry the OpenAPI document is generated from, and the paths
+ * (relative to the router) that need no token: the routes declared `public: true` and the docs.
+ */
 export function mountRoutes(
   services: Services,
   uploads: Config['uploads'],
   version: string,
-): { router: Router; registry: RouteRegistry } {
+): { router: Router; registry: RouteRegistry; publicPaths: string[] } {
   const registry = new RouteRegistry();
   registerSystemRoutes(registry, services, version);
   registerVectorRoutes(registry, services);
@@ -25,5 +28,6 @@ export function mountRoutes(
   const router = express.Router();
   router.use(docsRouter());
   registry.mount(router);
-  return { router, registry };
+  const publicPaths = [...registry.list().filter((route) => route.public).map((route) => route.path), DOCS_PATH];
+  return { router, registry, publicPaths };
 }

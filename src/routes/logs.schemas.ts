@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { taskIdSchema } from './common.schemas.js';
-import { LOG_LEVELS, LOG_SORT_FIELDS, parseLogTime } from '../tasks/task-log-parser.js';
+import { parseLogTime } from '../tasks/log-entry-matcher.js';
+import { LOG_SORT_FIELDS } from '../tasks/sort-log-entries.js';
+import { LOG_LEVELS } from '../tasks/task-log-parser.js';
+import { STEP_NAMES } from '../tasks/task-states.js';
 
 // The original's texts (reference §3.16), each led by the parameter it is about so the 400 names it.
 const invalid = (param: string, text: string) => `参数 ${param} 无效: ${text}`;
@@ -63,7 +66,7 @@ export const TaskLogQueryBody = z.object({
     .preprocess(absent, z.string({ error: '参数 keyword 必须是字符串' }).max(200, KEYWORD_MESSAGE).optional())
     .describe('消息中的关键字（不区分大小写的子串匹配）'),
   logger_name: text('logger_name').describe('记录器名称（精确匹配），如 TaskDir_task_20250702_174000、data_pipeline.SchemaWorkflowOrchestrator'),
-  step_name: text('step_name').describe('步骤名称（精确匹配）：ddl_generation、qa_generation、sql_validation、training_load'),
+  step_name: text('step_name').describe(`步骤名称（精确匹配）：${STEP_NAMES.join('、')}`),
   sort_by: z.preprocess(absent, z.enum(LOG_SORT_FIELDS, { error: SORT_BY_MESSAGE }).default('timestamp')).describe('排序字段，默认 timestamp；level 按严重程度排序'),
   sort_order: z.preprocess(lowerCased, z.enum(['asc', 'desc'], { error: SORT_ORDER_MESSAGE }).default('desc')).describe('排序方向，默认 desc'),
 });

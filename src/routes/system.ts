@@ -7,7 +7,8 @@ import type { RouteRegistry } from '../http/route-registry.js';
 import { ERROR_TYPES, ServiceUnavailableError } from '../errors.js';
 import type { Services } from '../create-services.js';
 
-export const PUBLIC_PATHS = ['/api/v0/health', '/api/v0/openapi.json', '/api/v0/docs'];
+/** The Swagger UI page and its assets: public like the routes declared `public: true`. */
+export const DOCS_PATH = '/docs';
 
 export function registerSystemRoutes(routes: RouteRegistry, services: Services, version: string): void {
   routes.add({
@@ -60,12 +61,12 @@ const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: '/api/v0/openapi.json', do
 /** The docs page: Swagger UI served from the installed swagger-ui-dist (no CDN, works offline). */
 export function docsRouter(): Router {
   const router = express.Router();
-  router.get('/docs', (_req, res) => {
+  router.get(DOCS_PATH, (_req, res) => {
     res.type('html').send(DOCS_PAGE);
   });
-  router.get('/docs/init.js', (_req, res) => {
+  router.get(`${DOCS_PATH}/init.js`, (_req, res) => {
     res.type('application/javascript').send(DOCS_INIT);
   });
-  router.use('/docs/assets', express.static(path.resolve(getAbsoluteFSPath()), { index: false, maxAge: '1d' }));
+  router.use(`${DOCS_PATH}/assets`, express.static(path.resolve(getAbsoluteFSPath()), { index: false, maxAge: '1d' }));
   return router;
 }

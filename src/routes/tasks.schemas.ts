@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { STEP_NAMES, TASK_STATUSES } from '../tasks/task-states.js';
 import { queryBoolean } from './common.schemas.js';
 
 const bool = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
 const text = (name: string) => z.string({ error: `参数 ${name} 必须是字符串` });
 export { TaskIdParams } from './common.schemas.js';
 
-export const TASK_STATUSES = ['pending', 'in_progress', 'partial_completed', 'completed', 'failed', 'cancelled'] as const;
 
 export const CreateTaskBody = z.object({
   table_list_file: text('table_list_file').min(1).optional().describe('服务器上的表清单 .txt（相对工作目录）；省略则稍后上传'),
@@ -23,7 +23,7 @@ export const CreateTaskBody = z.object({
 
 export const ExecuteTaskBody = z.object({
   execution_mode: text('execution_mode').optional().describe('complete (默认) 或 step'),
-  step_name: text('step_name').optional().describe('ddl_generation | qa_generation | sql_validation | training_load'),
+  step_name: text('step_name').optional().describe(STEP_NAMES.join(' | ')),
   backup_vector_tables: bool('backup_vector_tables').optional(),
   truncate_vector_tables: bool('truncate_vector_tables').optional(),
   skip_training: bool('skip_training').optional(),

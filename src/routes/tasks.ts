@@ -13,6 +13,7 @@ import {
   QueryTasksBody,
   TaskIdParams,
 } from './tasks.schemas.js';
+import { readQueryBoolean } from './common.schemas.js';
 
 const BASE = '/data_pipeline/tasks';
 
@@ -20,7 +21,8 @@ const BASE = '/data_pipeline/tasks';
 function deleteParameters(req: Request): Record<string, unknown> {
   const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
   const q = req.query as Record<string, unknown>;
-  const bool = (v: unknown) => (typeof v === 'string' ? (/^(true|1|yes)$/i.test(v) ? true : /^(false|0|no)$/i.test(v) ? false : v) : v);
+  // A word that is no boolean stays as it is, so the schema's 400 names the parameter.
+  const bool = (v: unknown) => (typeof v === 'string' ? (readQueryBoolean(v) ?? v) : v);
   const pick = (name: string) => (name in body ? body[name] : bool(q[name]));
   const ids = 'task_ids' in body ? body.task_ids : (q.task_ids ?? q['task_ids[]']);
   return {

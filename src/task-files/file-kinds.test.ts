@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { contentDisposition, contentTypeOf, describeFile, downloadUrl, fileTypeOf } from './file-kinds.js';
+import { STEP_NAMES } from '../tasks/task-states.js';
+import { contentTypeOf, downloadUrl, fileDescriber, fileTypeOf } from './file-kinds.js';
+
+const describeFile = fileDescriber(STEP_NAMES);
 
 describe('fileTypeOf (the original mapping)', () => {
   it.each([
@@ -29,6 +32,9 @@ describe('describeFile', () => {
     ['task_config.json', '任务配置'],
     ['table_list.txt', '表清单'],
     ['ddl_generation_result.json', '步骤执行结果'],
+    ['training_load_result.json', '步骤执行结果'],
+    ['other_result.json', 'JSON文件'],
+    ['qs_x_pair.json.backup_old', 'Question-SQL训练数据对（旧版本）'],
     ['qs_x_pair.json.backup', 'Question-SQL训练数据对（旧版本）'],
     ['notes.sql_bak2', '上传前的备份'],
     ['langchain_pg_collection_20250721_215758.csv', 'Vector表备份'],
@@ -53,22 +59,6 @@ describe('contentTypeOf', () => {
     ['a.ddl_1', 'application/octet-stream'],
   ])('%s → %s', (name, type) => {
     expect(contentTypeOf(name)).toBe(type);
-  });
-});
-
-describe('contentDisposition', () => {
-  it('plain ASCII names', () => {
-    expect(contentDisposition('bss_company.ddl')).toBe(`attachment; filename="bss_company.ddl"; filename*=UTF-8''bss_company.ddl`);
-  });
-
-  it('non-ASCII names: ASCII fallback plus RFC 5987 UTF-8 name', () => {
-    expect(contentDisposition('说明 (v1).md')).toBe(
-      `attachment; filename="__ (v1).md"; filename*=UTF-8''%E8%AF%B4%E6%98%8E%20%28v1%29.md`,
-    );
-  });
-
-  it('quotes and backslashes never break the quoted fallback', () => {
-    expect(contentDisposition('a"b\\c.txt')).toBe(`attachment; filename="a_b_c.txt"; filename*=UTF-8''a%22b%5Cc.txt`);
   });
 });
 

@@ -1,9 +1,22 @@
-import { TASK_LOG_NAME } from './task-log.js';
-import { TABLE_LIST_NAME } from './task-dir.js';
-import { extensionOf } from './file-names.js';
-
-/** The question/SQL pair file of a qa_generation run; the newest one is the task's primary output. */
-export const PAIR_FILE_SUFFIX = '_pair.json';
+import { BACKUP_FILE_PATTERN, BACKUP_LOG_NAME } from '../backups/set-naming.js';
+import {
+  BACKUP_COPY_PATTERN,
+  DECISION_PROMPT_NAME,
+  extensionOf,
+  FILE_MODIFICATIONS_LOG_PATTERN,
+  FILENAME_MAPPING_NAME,
+  METADATA_DETAIL_NAME,
+  METADATA_SQL_NAME,
+  OLD_PAIR_FILE_PATTERN,
+  PAIR_FILE_PATTERN,
+  ROTATED_TASK_LOG_PATTERN,
+  SQL_VALIDATION_SUMMARY_PATTERN,
+  stepResultPattern,
+  TABLE_LIST_NAME,
+  TASK_CONFIG_NAME,
+  TASK_LOG_NAME,
+  TASK_RESULT_NAME,
+} from './task-dir.js';
 
 const FILE_TYPES: Record<string, string> = {
   '.ddl': 'ddl',
@@ -23,27 +36,27 @@ export function fileTypeOf(name: string): string {
 const EXACT_DESCRIPTIONS: Record<string, string> = {
   [TABLE_LIST_NAME]: '表清单',
   [TASK_LOG_NAME]: '任务执行日志',
-  'task_config.json': '任务配置',
-  'task_result.json': '任务执行结果',
-  'filename_mapping.txt': '文件名映射',
-  'metadata.txt': '业务主题元数据',
-  'metadata_detail.md': '业务主题元数据说明',
-  'db_query_decision_prompt.txt': '数据库查询决策提示词',
-  'vector_backup_log.txt': 'Vector表备份日志',
+  [TASK_CONFIG_NAME]: '任务配置',
+  [TASK_RESULT_NAME]: '任务执行结果',
+  [FILENAME_MAPPING_NAME]: '文件名映射',
+  [METADATA_SQL_NAME]: '业务主题元数据',
+  [METADATA_DETAIL_NAME]: '业务主题元数据说明',
+  [DECISION_PROMPT_NAME]: '数据库查询决策提示词',
+  [BACKUP_LOG_NAME]: 'Vector表备份日志',
 };
 
 /** Ordered: the first matching rule names the file. */
-const PATTERN_DESCRIPTIONS: [RegExp, string][] = [
-  [/_pair\.json$/, 'Question-SQL训练数据对'],
-  [/^(ddl_generation|qa_generation|sql_validation|training_load)_result\.json$/, '步骤执行结果'],
-  [/^data_pipeline\.log\.\d+$/, '任务执行日志（归档）'],
-  [/^langchain_pg_(collection|embedding)_\d{8}_\d{6}\.csv(\.gz)?$/, 'Vector表备份'],
-  [/(_pair\.json\.backup|_pair\.json_old|_pair\.json\.backup_old)$/, 'Question-SQL训练数据对（旧版本）'],
-  [/_bak\d+$/, '上传前的备份'],
+const patternDescriptions = (stepNames: readonly string[]): [RegExp, string][] => [
+  [PAIR_FILE_PATTERN, 'Question-SQL训练数据对'],
+  [stepResultPattern(stepNames), '步骤执行结果'],
+  [ROTATED_TASK_LOG_PATTERN, '任务执行日志（归档）'],
+  [BACKUP_FILE_PATTERN, 'Vector表备份'],
+  [OLD_PAIR_FILE_PATTERN, 'Question-SQL训练数据对（旧版本）'],
+  [BACKUP_COPY_PATTERN, '上传前的备份'],
   [/^qs_intermediate_.*\.json$/, '问答生成中间结果'],
   [/^qs_recovery_.*\.json$/, '问答生成恢复文件'],
-  [/^sql_validation_.*_summary\.log$/, 'SQL验证报告'],
-  [/^file_modifications_.*\.log$/, 'SQL修复修改记录'],
+  [SQL_VALIDATION_SUMMARY_PATTERN, 'SQL验证报告'],
+  [FILE_MODIFICATIONS_LOG_PATTERN, 'SQL修复修改记录'],
   [/\.ddl$/, 'DDL文件'],
   [/\.ddl_\d+$/, 'DDL文件（重复生成）'],
   [/_detail\.md$/, '表结构文档'],
@@ -58,15 +71,21 @@ const DESCRIPTIONS_BY_TYPE: Record<string, string> = {
   log: '日志文件',
 };
 
-/** The documented `description` of a task file, in Chinese, by what the pipeline uses it for. */
-export function describeFile(name: string): string {
-  const exact = EXACT_DESCRIPTIONS[name];
-  if (exact) return exact;
-  for (const [pattern, description] of PATTERN_DESCRIPTIONS) {
-    if (pattern.test(name)) return description;
-  }
-  if (extensionOf(name) === '.csv') return 'CSV数据文件';
-  return DESCRIPTIONS_BY_TYPE[fileTypeOf(name)] ?? '其他文件';
+/** Gives a task file's documented `description`, in Chinese, by what the pipeline uses it for. */
+export type DescribeFile = (name: string) => string;
+
+/** The describer for a pipeline of `stepNames` (the task's steps, passed in: task-files knows none). */
+export function fileDescriber(stepNames: readonly string[]): DescribeFile {
+  const patterns = patternDescriptions(stepNames);
+  return (name) => {
+    const exact = EXACT_DESCRIPTIONS[name];
+    if (exact) return exact;
+    for (const [pattern, description] of patterns) {
+      if (pattern.test(name)) return description;
+    }
+    if (extensionOf(name) === '.csv') return 'CSV数据文件';
+    return DESCRIPTIONS_BY_TYPE[fileTypeOf(name)] ?? '其他文件';
+  };
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -85,20 +104,6 @@ const CONTENT_TYPES: Record<string, string> = {
 export function contentTypeOf(name: string): string {
   if (/\.log\.\d+$/.test(name)) return CONTENT_TYPES['.log']!;
   return CONTENT_TYPES[extensionOf(name)] ?? 'application/octet-stream';
-}
-
-/** RFC 5987 `attr-char` excludes `'()*`, which encodeURIComponent leaves alone. */
-function encodeRfc5987(value: string): string {
-  return encodeURIComponent(value).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/**
- * `attachment` with an ASCII fallback `filename` for old clients and the exact UTF-8 name in
- * `filename*` (RFC 6266 / RFC 5987), so Chinese names survive `curl -OJ` and browsers.
- */
-export function contentDisposition(name: string): string {
-  const fallback = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeRfc5987(name)}`;
 }
 
 /** `/api/v0/data_pipeline/tasks/<id>/files/<name>` (or `…/files/vector_bak/<name>`), each segment URL-encoded. */

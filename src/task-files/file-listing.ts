@@ -1,7 +1,7 @@
 import { formatSize } from '../lib/format-size.js';
 import { localIsoTimestamp } from '../lib/time.js';
 import type { DiskFile } from './task-dir-reader.js';
-import { describeFile, downloadUrl, fileTypeOf } from './file-kinds.js';
+import { downloadUrl, fileTypeOf, type DescribeFile } from './file-kinds.js';
 
 /** One entry of `GET …/files`: the original's fields plus the documented ones (SPEC §4). */
 export type TaskFileItem = {
@@ -28,7 +28,7 @@ export type DirectoryTotals = {
 };
 
 /** List items, in the order given (the caller sorts); `is_primary` is set by the caller. */
-export function toItems(taskId: string, files: DiskFile[], subdir: string | null): TaskFileItem[] {
+export function toItems(taskId: string, files: DiskFile[], subdir: string | null, describeFile: DescribeFile): TaskFileItem[] {
   return files.map((f) => ({
     file_name: f.name,
     file_type: fileTypeOf(f.name),

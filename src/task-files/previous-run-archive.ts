@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileTimestamp, localIsoTimestamp } from '../lib/time.js';
-import { TABLE_LIST_NAME } from './task-dir.js';
-import { TASK_LOG_NAME } from './task-log.js';
+import { PREVIOUS_RUN_INFO_NAME, previousRunDirName, TABLE_LIST_NAME, TASK_LOG_NAME } from './task-dir.js';
 
 /**
  * Before a complete run, earlier artifacts move to `file_bak_<ts>[_N]/` with a `backup_info.json`
@@ -14,13 +13,13 @@ export async function moveArtifactsToFileBak(taskDir: string): Promise<string | 
   const files = entries.filter((e) => e.isFile() && e.name !== TABLE_LIST_NAME && e.name !== TASK_LOG_NAME).map((e) => e.name);
   if (files.length === 0) return null;
   const stamp = fileTimestamp();
-  let name = `file_bak_${stamp}`;
-  for (let n = 1; entries.some((e) => e.name === name); n += 1) name = `file_bak_${stamp}_${n}`;
+  let name = previousRunDirName(stamp);
+  for (let n = 1; entries.some((e) => e.name === name); n += 1) name = previousRunDirName(stamp, n);
   const dir = path.join(taskDir, name);
   await fs.mkdir(dir);
   for (const file of files) await fs.rename(path.join(taskDir, file), path.join(dir, file));
   await fs.writeFile(
-    path.join(dir, 'backup_info.json'),
+    path.join(dir, PREVIOUS_RUN_INFO_NAME),
     `${JSON.stringify({ backup_time: localIsoTimestamp(), backup_directory: name, moved_files: files, failed_files: [] }, null, 2)}\n`,
   );
   return name;

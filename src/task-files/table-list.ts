@@ -42,3 +42,13 @@ export function tableFileBase(name: string): string {
   const joined = schema === 'public' ? table! : `${schema}__${table}`;
   return joined.replace(/[.\-\s/\\:*?"<>|]/g, '_').replace(/_+/g, '_');
 }
+
+const MiB = 1024 * 1024;
+
+/**
+ * The original's text for a table list over the limit, `文件大小超过限制: 2MB` at the default
+ * TABLE_LIST_MAX_BYTES: the upload routes (413) and a task's `table_list_file` (400) both say it.
+ */
+export function tableListTooLargeMessage(limitBytes: number): string {
+  return `文件大小超过限制: ${+(limitBytes / MiB).toFixed(1)}MB`;
+}

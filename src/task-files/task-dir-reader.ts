@@ -1,8 +1,9 @@
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { DataRoot } from '../lib/data-root.js';
 import { isInside } from '../lib/path-inside.js';
-import { backupNameOf } from './file-names.js';
+import { backupNameOf } from './task-dir.js';
 
 /** What a name inside a fenced directory points at, after following symlinks. */
 export type ResolvedEntry =
@@ -97,4 +98,9 @@ export async function backupCopy(target: string, maxVersion: number): Promise<{ 
     }
   }
   return null;
+}
+
+/** The task dir's real path when it exists inside the data root; null otherwise. */
+export function realTaskDir(dataRoot: DataRoot, taskId: string): Promise<string | null> {
+  return realDirInside(dataRoot.dir, dataRoot.taskDir(taskId));
 }

@@ -5,21 +5,26 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_TYPES, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { BackupCatalog } from '../backups/backup-catalog.js';
 import { DataRoot } from '../lib/data-root.js';
+import type { TaskRow } from '../db/sql/tasks.sql.js';
+import { STEP_NAMES } from '../tasks/task-states.js';
+import { TableListService } from './table-list-service.js';
 import { FileService } from './task-file-service.js';
+import { TaskLookup } from './task-lookup.js';
 
 let cwd: string;
 let root: DataRoot;
 let known: Set<string>;
 let service: FileService;
+let tableLists: TableListService;
 
 beforeEach(() => {
   cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'file-service-test-'));
   root = new DataRoot('./data', cwd);
   known = new Set(['task_1']);
-  service = new FileService(root, { exists: async (id) => known.has(id) }, new BackupCatalog(root), {
-    tableListBytes: 64,
-    uploadBytes: 128,
-  });
+  const tasks = new TaskLookup(root, async (id) => (known.has(id) ? ({ task_id: id } as TaskRow) : undefined));
+  const limits = { tableListBytes: 64, uploadBytes: 128 };
+  service = new FileService(root, tasks, new BackupCatalog(root), limits, STEP_NAMES);
+  tableLists = new TableListService(root, tasks, limits);
 });
 afterEach(() => {
   fs.rmSync(cwd, { recursive: true, force: true });
@@ -44,13 +49,13 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 describe('FileService', () => {
   it('deletes the temp upload on every outcome, including an unknown task', async () => {
     const missingTask = tempUpload('a\n');
-    const err = await rejection(service.uploadTableList('task_404', missingTask, 't.txt'));
+    const err = await rejection(tableLists.uploadTableList('task_404', missingTask, 't.txt'));
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as NotFoundError).errorType).toBe(ERROR_TYPES.TASK_NOT_FOUND);
     expect(fs.existsSync(missingTask)).toBe(false);
 
     const tooLarge = tempUpload('a'.repeat(65));
-    expect(await rejection(service.uploadTableList('task_1', tooLarge, 't.txt'))).toBeInstanceOf(PayloadTooLargeError);
+    expect(await rejection(tableLists.uploadTableList('task_1', tooLarge, 't.txt'))).toBeInstanceOf(PayloadTooLargeError);
     expect(fs.existsSync(tooLarge)).toBe(false);
 
     const ok = tempUpload('a\n');
@@ -89,11 +94,11 @@ describe('FileService', () => {
   });
 
   it('createTableList: comments skipped, duplicates dropped, counts as the original reports them', async () => {
-    const result = await service.createTableList('task_1', ['a', '# note', 'b,a', 'public.c']);
+    const result = await tableLists.createTableList('task_1', ['a', '# note', 'b,a', 'public.c']);
     expect(result).toMatchObject({ table_count: 3, unique_table_count: 3, original_count: 4, tables: ['a', 'b', 'public.c'] });
     const text = fs.readFileSync(path.join(root.dir, 'task_1', 'table_list.txt'), 'utf8');
     expect(text.split('\n').slice(3)).toEqual(['', 'a', 'b', 'public.c', '']);
-    const info = await service.tableListInfo('task_1');
+    const info = await tableLists.tableListInfo('task_1');
     expect(info).toMatchObject({ has_file: true, table_count: 3, tables: ['a', 'b', 'public.c'] });
   });
 

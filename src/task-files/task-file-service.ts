@@ -4,24 +4,23 @@ import { ERROR_TYPES, NotFoundError, PayloadTooLargeError, ValidationError } fro
 import { copyFileAtomic, writeFileAtomic } from '../lib/atomic-file.js';
 import { formatSize } from '../lib/format-size.js';
 import { localIsoTimestamp } from '../lib/time.js';
-import { TABLE_LIST_NAME } from './task-dir.js';
-import { parseTableList } from './table-list.js';
+import { tableListTooLargeMessage } from './table-list.js';
 import type { BackupCatalog, BackupSetEntry } from '../backups/backup-catalog.js';
 import { BACKUP_DIR_NAME } from '../backups/set-naming.js';
 import type { DataRoot } from '../lib/data-root.js';
 import type { TaskLookup } from './task-lookup.js';
-import { backupCopy, realDirInside, regularFilesIn, resolveInside, subdirectoriesIn } from './task-dir-reader.js';
-import { contentTypeOf, downloadUrl, PAIR_FILE_SUFFIX } from './file-kinds.js';
-import { createdAt, toItems, totals, type DirectoryTotals, type TaskFileItem } from './file-listing.js';
-import { assertSafeUploadName, assertTableListExtension, assertUploadExtension, parseDownloadName } from './file-names.js';
+import { backupCopy, realDirInside, realTaskDir, regularFilesIn, resolveInside, subdirectoriesIn } from './task-dir-reader.js';
+import { contentTypeOf, downloadUrl, fileDescriber, type DescribeFile } from './file-kinds.js';
+import { toItems, totals, type DirectoryTotals, type TaskFileItem } from './file-listing.js';
 import {
-  checkTableListText,
-  decodeText,
-  isTableListComment,
-  renderTableList,
-  splitTableNames,
-  type TextEncodingName,
-} from './text-decoding.js';
+  assertSafeUploadName,
+  assertUploadExtension,
+  PAIR_FILE_PATTERN,
+  parseDownloadName,
+  PREVIOUS_RUN_DIR_PATTERN,
+  TABLE_LIST_NAME,
+} from './task-dir.js';
+import { checkTableListText, readTextUpload } from './text-decoding.js';
 
 export type { DirectoryTotals, TaskFileItem } from './file-listing.js';
 
@@ -32,21 +31,11 @@ export interface FileLimits {
   uploadBytes: number;
 }
 
-const MiB = 1024 * 1024;
-export const DEFAULT_FILE_LIMITS: FileLimits = Object.freeze({ tableListBytes: 2 * MiB, uploadBytes: 10 * MiB });
-
-/** The original's 413 text for a table list, `文件大小超过限制: 2MB`. */
-export function tableListTooLargeMessage(limitBytes: number): string {
-  return `文件大小超过限制: ${+(limitBytes / MiB).toFixed(1)}MB`;
-}
-
 export const OVERWRITE_MODES = ['backup', 'replace', 'skip'] as const;
 export type OverwriteMode = (typeof OVERWRITE_MODES)[number];
 
 /** The original numbered `_bak<N>` copies from 1 and gave up after 1000. */
 const MAX_BACKUP_VERSION = 1000;
-const MAX_TABLES = 1000;
-const FILE_BAK_DIR = /^file_bak_/;
 
 export type BackupSetListing = BackupSetEntry & {
   collection_download_url: string;
@@ -70,32 +59,26 @@ export type TaskFileListing = {
 export type DownloadTarget = { path: string; size: number; contentType: string; fileName: string };
 
 /**
- * Files of one task directory: listing, downloads, the table list and uploads. Every path comes
- * from DataRoot plus a validated plain name, and every read follows symlinks only inside the
- * task directory. Temp uploads handed in by the HTTP layer are always deleted here.
+ * Files of one task directory: listing, downloads and uploads (the table list has its own
+ * TableListService). Every path comes from DataRoot plus a validated plain name, and every read
+ * follows symlinks only inside the task directory. Temp uploads handed in by the HTTP layer are
+ * always deleted here.
  */
 export class FileService {
+  private readonly describeFile: DescribeFile;
+
   constructor(
     private readonly dataRoot: DataRoot,
     private readonly tasks: TaskLookup,
     private readonly catalog: BackupCatalog,
     private readonly limits: FileLimits,
-  ) {}
-
-  /** 400 for a malformed id, 404 `任务不存在` when no task row has it. */
-  async assertTaskExists(taskId: string): Promise<void> {
-    this.dataRoot.assertTaskId(taskId);
-    if (!(await this.tasks.exists(taskId))) {
-      throw new NotFoundError(`任务不存在: ${taskId}`, ERROR_TYPES.TASK_NOT_FOUND);
-    }
+    /** The pipeline's step names, for describing `<step>_result.json` (task-files imports no tasks/). */
+    stepNames: readonly string[],
+  ) {
+    this.describeFile = fileDescriber(stepNames);
   }
 
   /** Early rejection for the multipart parser, so a wrong file is never spooled to disk. */
-  assertTableListFileName(name: string): void {
-    if (!name) throw new ValidationError('请选择有效的文件', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'] });
-    assertTableListExtension(name);
-  }
-
   assertUploadFileName(name: string): void {
     if (!name) throw new ValidationError('请选择有效的文件', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'] });
     assertSafeUploadName(name);
@@ -104,19 +87,19 @@ export class FileService {
 
   async listFiles(taskId: string): Promise<TaskFileListing> {
     const taskDir = this.dataRoot.taskDir(taskId);
-    const realDir = await this.realTaskDir(taskDir);
+    const realDir = await realTaskDir(this.dataRoot, taskId);
     // A directory without a row (e.g. a CLI `manual_…` run) is still listed; neither → 404.
-    if (!realDir) await this.assertTaskExists(taskId);
+    if (!realDir) await this.tasks.requireTask(taskId);
 
-    const topLevel = realDir ? toItems(taskId, await regularFilesIn(realDir, realDir), null) : [];
-    const primary = topLevel.find((f) => f.file_name.endsWith(PAIR_FILE_SUFFIX));
+    const topLevel = realDir ? toItems(taskId, await regularFilesIn(realDir, realDir), null, this.describeFile) : [];
+    const primary = topLevel.find((f) => PAIR_FILE_PATTERN.test(f.file_name));
     if (primary) primary.is_primary = true;
 
     const backupDir = path.join(taskDir, BACKUP_DIR_NAME);
     // The fence stays the task dir: a vector_bak/ symlinked elsewhere is not listed at all.
     const realBackupDir = realDir ? await realDirInside(realDir, path.join(realDir, BACKUP_DIR_NAME)) : null;
     const backupFiles =
-      realDir && realBackupDir ? toItems(taskId, await regularFilesIn(realBackupDir, realDir), BACKUP_DIR_NAME) : [];
+      realDir && realBackupDir ? toItems(taskId, await regularFilesIn(realBackupDir, realDir), BACKUP_DIR_NAME, this.describeFile) : [];
     // The guide (§8.2) finds backup files with `.data.files[] | select(.file_name | contains("langchain_"))`:
     // they are listed here too, named by their path inside the task directory.
     const files = [...topLevel, ...backupFiles.map((f) => ({ ...f, file_name: `${BACKUP_DIR_NAME}/${f.file_name}` }))].sort(
@@ -143,16 +126,17 @@ export class FileService {
         })),
         files: backupFiles,
       },
-      backup_directories: realDir ? await subdirectoriesIn(realDir, FILE_BAK_DIR) : [],
+      backup_directories: realDir ? await subdirectoriesIn(realDir, PREVIOUS_RUN_DIR_PATTERN) : [],
     };
   }
 
   /** A file to stream: directly in the task dir or in its `vector_bak/`, never behind a symlink out. */
   async openDownload(taskId: string, fileName: string): Promise<DownloadTarget> {
-    const taskDir = this.dataRoot.taskDir(taskId);
+    // The id is checked (400) before the file name, as the original did.
+    this.dataRoot.assertTaskId(taskId);
     const { subdir, name } = parseDownloadName(fileName);
-    const realDir = await this.realTaskDir(taskDir);
-    if (!realDir) await this.assertTaskExists(taskId);
+    const realDir = await realTaskDir(this.dataRoot, taskId);
+    if (!realDir) await this.tasks.requireTask(taskId);
     const resolved = realDir
       ? await resolveInside(realDir, path.join(realDir, ...(subdir ? [subdir] : []), name))
       : ({ kind: 'missing' } as const);
@@ -170,126 +154,12 @@ export class FileService {
   }
 
   /**
-   * Checks in the original's order (§3.11), then stores the list as UTF-8 whatever it arrived in,
-   * so the pipeline (UTF-8 only) can read a GBK upload. `tempFile` is deleted in every case.
-   */
-  async uploadTableList(taskId: string, tempFile: string, originalName: string) {
-    try {
-      await this.assertTaskExists(taskId);
-      this.assertTableListFileName(originalName);
-      const { text, encoding } = await this.readTextUpload(tempFile, {
-        limit: this.limits.tableListBytes,
-        tooLarge: tableListTooLargeMessage(this.limits.tableListBytes),
-        empty: '文件为空，请选择有效的表清单文件',
-      });
-      const tables = checkTableListText(text);
-      const realDir = await this.ensureTaskDir(taskId);
-      const file = path.join(realDir, TABLE_LIST_NAME);
-      await writeFileAtomic(file, text);
-      const stat = await fs.stat(file);
-      return {
-        task_id: taskId,
-        filename: TABLE_LIST_NAME,
-        file_name: TABLE_LIST_NAME,
-        file_path: this.dataRoot.relativeToCwd(path.join(this.dataRoot.taskDir(taskId), TABLE_LIST_NAME)),
-        file_size: stat.size,
-        file_size_formatted: formatSize(stat.size),
-        upload_time: localIsoTimestamp(stat.mtime),
-        original_filename: originalName,
-        source_encoding: encoding,
-        table_count: tables.length,
-        tables,
-      };
-    } finally {
-      await fs.rm(tempFile, { force: true });
-    }
-  }
-
-  /** What `table_list.txt` holds, read with the one parser the pipeline uses. */
-  async tableListInfo(taskId: string) {
-    const taskDir = this.dataRoot.taskDir(taskId);
-    const realDir = await this.realTaskDir(taskDir);
-    if (!realDir) await this.assertTaskExists(taskId);
-    const relativePath = this.dataRoot.relativeToCwd(path.join(taskDir, TABLE_LIST_NAME));
-    const resolved = realDir ? await resolveInside(realDir, path.join(realDir, TABLE_LIST_NAME)) : ({ kind: 'missing' } as const);
-    const names = { file_name: TABLE_LIST_NAME, filename: TABLE_LIST_NAME };
-    if (resolved.kind !== 'file') {
-      return {
-        task_id: taskId,
-        has_file: false,
-        has_table_list: false,
-        exists: false,
-        ...names,
-        expected_path: relativePath,
-        table_count: 0,
-        table_names: [] as string[],
-        tables: [] as string[],
-        ...(resolved.kind === 'missing' ? {} : { error: '表清单路径不是任务目录内的普通文件' }),
-      };
-    }
-    const decoded = decodeText(await fs.readFile(resolved.path));
-    const parsed = decoded ? parseTableList(decoded.text) : { tables: [], invalid: [] };
-    const readable = await fs.access(resolved.path, fs.constants.R_OK).then(() => true, () => false);
-    return {
-      task_id: taskId,
-      has_file: true,
-      has_table_list: true,
-      exists: true,
-      ...names,
-      file_path: relativePath,
-      file_size: resolved.stat.size,
-      file_size_formatted: formatSize(resolved.stat.size),
-      uploaded_at: localIsoTimestamp(resolved.stat.mtime),
-      created_at: localIsoTimestamp(createdAt(resolved.stat)),
-      table_count: parsed.tables.length,
-      table_names: parsed.tables,
-      tables: parsed.tables,
-      invalid_tables: parsed.invalid,
-      is_readable: readable,
-      ...(decoded ? {} : { error: '文件编码错误，请确保文件为UTF-8或GBK格式' }),
-    };
-  }
-
-  /** §3.13: 1..1000 names, each validated, duplicates dropped in order, written with the header. */
-  async createTableList(taskId: string, input: string | readonly string[]) {
-    await this.assertTaskExists(taskId);
-    const items = splitTableNames(input);
-    if (items.length === 0) throw invalidTables('表名列表不能为空');
-    const names = items.filter((item) => !isTableListComment(item));
-    const parsed = parseTableList(names.join('\n'));
-    if (parsed.invalid.length > 0) {
-      const shown = parsed.invalid.slice(0, 5).map((i) => i.name);
-      throw invalidTables(`包含无效的表名格式: ${shown.join(', ')}`, parsed.invalid);
-    }
-    if (parsed.tables.length < 1) throw invalidTables('表名数量不能少于 1 个');
-    if (parsed.tables.length > MAX_TABLES) throw invalidTables(`表名数量不能超过 ${MAX_TABLES} 个`);
-
-    const realDir = await this.ensureTaskDir(taskId);
-    const file = path.join(realDir, TABLE_LIST_NAME);
-    await writeFileAtomic(file, renderTableList(parsed.tables));
-    const stat = await fs.stat(file);
-    return {
-      task_id: taskId,
-      filename: TABLE_LIST_NAME,
-      file_name: TABLE_LIST_NAME,
-      file_path: this.dataRoot.relativeToCwd(path.join(this.dataRoot.taskDir(taskId), TABLE_LIST_NAME)),
-      table_count: parsed.tables.length,
-      unique_table_count: parsed.tables.length,
-      original_count: names.length,
-      tables: parsed.tables,
-      file_size: stat.size,
-      file_size_formatted: formatSize(stat.size),
-      created_time: localIsoTimestamp(stat.mtime),
-    };
-  }
-
-  /**
    * §3.14 with the name fixed to a plain safe name. `table_list.txt` may be replaced here too, but
    * only after the same checks as the table-list upload (and it is stored as UTF-8).
    */
   async uploadFile(taskId: string, tempFile: string, originalName: string, overwriteMode: OverwriteMode) {
     try {
-      await this.assertTaskExists(taskId);
+      await this.tasks.requireTask(taskId);
       this.assertUploadFileName(originalName);
       const isTableList = originalName === TABLE_LIST_NAME;
       const size = (await fs.stat(tempFile)).size;
@@ -298,7 +168,7 @@ export class FileService {
       }
       if (size === 0) throw new ValidationError('文件为空', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'] });
       const tableListText = isTableList
-        ? (await this.readTextUpload(tempFile, {
+        ? (await readTextUpload(tempFile, {
             limit: this.limits.tableListBytes,
             tooLarge: tableListTooLargeMessage(this.limits.tableListBytes),
             empty: '文件为空',
@@ -306,7 +176,7 @@ export class FileService {
         : null;
       if (tableListText !== null) checkTableListText(tableListText);
 
-      const realDir = await this.ensureTaskDir(taskId);
+      const realDir = await this.dataRoot.ensureTaskDir(taskId);
       const target = path.join(realDir, originalName);
       const existing = await fs.lstat(target).catch(() => null);
       if (existing && !existing.isFile()) {
@@ -360,33 +230,4 @@ export class FileService {
       await fs.rm(tempFile, { force: true });
     }
   }
-
-  /** The task dir's real path when it exists inside the data root; null otherwise. */
-  private realTaskDir(taskDir: string): Promise<string | null> {
-    return realDirInside(this.dataRoot.dir, taskDir);
-  }
-
-  /** Creates the task dir if a task row exists without one; its real path, fenced to the root. */
-  private async ensureTaskDir(taskId: string): Promise<string> {
-    return this.dataRoot.ensureTaskDir(taskId);
-  }
-
-  private async readTextUpload(
-    tempFile: string,
-    rules: { limit: number; tooLarge: string; empty: string },
-  ): Promise<{ text: string; encoding: TextEncodingName }> {
-    const size = (await fs.stat(tempFile)).size;
-    if (size > rules.limit) throw new PayloadTooLargeError(rules.tooLarge);
-    if (size === 0) throw new ValidationError(rules.empty, ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'] });
-    const decoded = decodeText(await fs.readFile(tempFile));
-    if (!decoded) {
-      throw new ValidationError('文件编码错误，请确保文件为UTF-8或GBK格式', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'] });
-    }
-    return decoded;
-  }
 }
-
-function invalidTables(message: string, details?: unknown): ValidationError {
-  return new ValidationError(message, ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['tables'], details });
-}
-

@@ -3,10 +3,9 @@ import path from 'node:path';
 import { redactSecrets } from '../db/connection-string.js';
 import { APPEND_NO_FOLLOW } from '../lib/atomic-file.js';
 import { localDateTime } from '../lib/time.js';
+import { TASK_LOG_NAME } from './task-dir.js';
 
 export type TaskLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-
-export const TASK_LOG_NAME = 'data_pipeline.log';
 
 /**
  * Appends to `<task dir>/data_pipeline.log` in the original's simple format,

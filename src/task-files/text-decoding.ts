@@ -1,4 +1,5 @@
-import { ERROR_TYPES, ValidationError } from '../errors.js';
+import fs from 'node:fs/promises';
+import { ERROR_TYPES, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { localDateTime } from '../lib/time.js';
 import { parseTableList } from './table-list.js';
 
@@ -89,4 +90,22 @@ export function checkTableListText(text: string): string[] {
   }
   if (parsed.tables.length === 0) throw invalidFile('表清单文件不包含有效的表名');
   return parsed.tables;
+}
+
+/**
+ * Reads an uploaded text file (a temp file the caller deletes): 413 `tooLarge` past `limit` bytes,
+ * 400 `empty` when empty, 400 when it is neither UTF-8 nor GBK.
+ */
+export async function readTextUpload(
+  tempFile: string,
+  rules: { limit: number; tooLarge: string; empty: string },
+): Promise<DecodedText> {
+  const size = (await fs.stat(tempFile)).size;
+  if (size > rules.limit) throw new PayloadTooLargeError(rules.tooLarge);
+  if (size === 0) throw new ValidationError(rules.empty, ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'] });
+  const decoded = decodeText(await fs.readFile(tempFile));
+  if (!decoded) {
+    throw new ValidationError('文件编码错误，请确保文件为UTF-8或GBK格式', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'] });
+  }
+  return decoded;
 }

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  LogLineParser,
-  PageSelector,
-  TailBuffer,
-  compareLogSortKeys,
-  deriveStep,
-  logEntryMatcher,
-  paginate,
-  parseLogLine,
-  parseLogLines,
-  parseLogTime,
-  sortLogEntries,
-  type LogEntry,
-} from './task-log-parser.js';
+import { logEntryMatcher, parseLogTime } from './log-entry-matcher.js';
+import { PageSelector, TailBuffer, paginate } from './page-selector.js';
+import { compareLogSortKeys, sortLogEntries } from './sort-log-entries.js';
+import { LogLineParser, deriveStep, parseLogLine, parseLogLines, type LogEntry } from './task-log-parser.js';
 
 async function parseAll(text: string): Promise<LogEntry[]> {
   const out: LogEntry[] = [];

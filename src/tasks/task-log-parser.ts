@@ -1,12 +1,8 @@
-import { STEP_NAMES, type StepName } from '../pipeline/step-context.js';
+import { isStepName, STEP_NAMES, type StepName } from './task-states.js';
 
 /** Python logging levels in order of severity; CRITICAL only appears in files of the original. */
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const LOG_SORT_FIELDS = ['timestamp', 'level', 'logger', 'step', 'line_number'] as const;
-export type LogSortField = (typeof LOG_SORT_FIELDS)[number];
-export type SortOrder = 'asc' | 'desc';
 
 export interface LogEntry {
   /** `YYYY-MM-DD HH:MM:SS` (server-local, as written). */
@@ -19,8 +15,6 @@ export interface LogEntry {
   /** 1-based physical line where the entry starts. */
   line_number: number;
 }
-
-const SEVERITY: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
 
 // Python's asctime may carry `,mmm`; the entry keeps whole seconds either way.
 const HEAD = String.raw`^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:[,.]\d+)? \[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\] `;
@@ -42,10 +36,6 @@ const STEP_OF_LOGGER_CLASS: Record<string, StepName> = {
 };
 
 const LEADING_STEP = /^\[([a-z_]+)\]/;
-
-function isStepName(value: string): value is StepName {
-  return (STEP_NAMES as readonly string[]).includes(value);
-}
 
 /**
  * The step an entry belongs to: a leading `[<step>]` in the message (the runner's convention), else
@@ -126,196 +116,4 @@ export async function* parseLogLines(lines: AsyncIterable<string> | Iterable<str
   }
   const last = parser.end();
   if (last) yield last;
-}
-
-// ---- time bounds -------------------------------------------------------------------------------
-
-const TIME_INPUT = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$/;
-
-export interface ParsedTime {
-  /** Milliseconds of the naive date-time read as UTC: only used to compare with entries. */
-  ms: number;
-  dateOnly: boolean;
-}
-
-/**
- * Reads a filter time: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DDTHH:MM:SS[.ffffff]` (the
- * formats the original accepted). Null when malformed or not a calendar date.
- */
-export function parseLogTime(input: string): ParsedTime | null {
-  const m = TIME_INPUT.exec(input.trim());
-  if (!m) return null;
-  const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1, 7).map((part) => (part === undefined ? undefined : Number(part)));
-  const ms = Date.UTC(y!, mo! - 1, d!, h, mi, s) + Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
-  const check = new Date(ms);
-  const valid =
-    check.getUTCFullYear() === y &&
-    check.getUTCMonth() === mo! - 1 &&
-    check.getUTCDate() === d &&
-    check.getUTCHours() === h &&
-    check.getUTCMinutes() === mi &&
-    check.getUTCSeconds() === s;
-  return valid ? { ms, dateOnly: m[4] === undefined } : null;
-}
-
-/** An entry's `YYYY-MM-DD HH:MM:SS` on the same scale as {@link parseLogTime}. */
-export function entryTimeMs(timestamp: string): number {
-  return Date.UTC(
-    Number(timestamp.slice(0, 4)),
-    Number(timestamp.slice(5, 7)) - 1,
-    Number(timestamp.slice(8, 10)),
-    Number(timestamp.slice(11, 13)),
-    Number(timestamp.slice(14, 16)),
-    Number(timestamp.slice(17, 19)),
-  );
-}
-
-const DAY_MS = 86_400_000;
-
-// ---- filters -----------------------------------------------------------------------------------
-
-export interface LogFilter {
-  level?: LogLevel;
-  /** Inclusive; a date alone means that day's 00:00:00. */
-  startTime?: ParsedTime;
-  /** Inclusive; a date alone includes the whole day. */
-  endTime?: ParsedTime;
-  /** Case-insensitive substring of the message. */
-  keyword?: string;
-  loggerName?: string;
-  stepName?: string;
-}
-
-/** Compiles a filter into a predicate (all conditions AND-ed). */
-export function logEntryMatcher(filter: LogFilter): (entry: LogEntry) => boolean {
-  const fromMs = filter.startTime?.ms;
-  const beforeMs = filter.endTime ? filter.endTime.ms + (filter.endTime.dateOnly ? DAY_MS : 1) : undefined;
-  const keyword = filter.keyword?.toLowerCase();
-  return (entry) => {
-    if (filter.level !== undefined && entry.level !== filter.level) return false;
-    if (filter.loggerName !== undefined && entry.logger !== filter.loggerName) return false;
-    if (filter.stepName !== undefined && entry.step !== filter.stepName) return false;
-    if (fromMs !== undefined || beforeMs !== undefined) {
-      const ms = entryTimeMs(entry.timestamp);
-      if (fromMs !== undefined && ms < fromMs) return false;
-      if (beforeMs !== undefined && ms >= beforeMs) return false;
-    }
-    return keyword === undefined || entry.message.toLowerCase().includes(keyword);
-  };
-}
-
-// ---- sorting -----------------------------------------------------------------------------------
-
-/** What sorting needs of an entry: its sort key and its line (the tie-break). */
-export interface LogSortKey {
-  key: number | string;
-  line: number;
-}
-
-export function logSortKey(entry: LogEntry, sortBy: LogSortField): LogSortKey {
-  switch (sortBy) {
-    case 'timestamp':
-      // Fixed-width `YYYY-MM-DD HH:MM:SS`: string order is time order.
-      return { key: entry.timestamp, line: entry.line_number };
-    case 'level':
-      return { key: SEVERITY[entry.level], line: entry.line_number };
-    case 'logger':
-      return { key: entry.logger, line: entry.line_number };
-    case 'step':
-      // Step names sort alphabetically in pipeline order; entries without a step come first.
-      return { key: entry.step ?? '', line: entry.line_number };
-    case 'line_number':
-      return { key: entry.line_number, line: entry.line_number };
-  }
-}
-
-/**
- * Ascending is stable (equal keys stay in file order); descending is its exact reverse, so
- * `timestamp desc` lists a second's entries newest first, like the file read backwards.
- */
-export function compareLogSortKeys(order: SortOrder): (a: LogSortKey, b: LogSortKey) => number {
-  const sign = order === 'asc' ? 1 : -1;
-  return (a, b) => {
-    const byKey = a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-    return sign * (byKey || a.line - b.line);
-  };
-}
-
-export function sortLogEntries(entries: readonly LogEntry[], sortBy: LogSortField, order: SortOrder): LogEntry[] {
-  const compare = compareLogSortKeys(order);
-  return entries
-    .map((entry) => ({ entry, sortKey: logSortKey(entry, sortBy) }))
-    .sort((a, b) => compare(a.sortKey, b.sortKey))
-    .map(({ entry }) => entry);
-}
-
-// ---- pagination --------------------------------------------------------------------------------
-
-export interface Pagination {
-  page: number;
-  page_size: number;
-  total: number;
-  total_pages: number;
-  has_next: boolean;
-  has_prev: boolean;
-}
-
-export function paginate(total: number, page: number, pageSize: number): Pagination {
-  const totalPages = Math.ceil(total / pageSize);
-  return { page, page_size: pageSize, total, total_pages: totalPages, has_next: page < totalPages, has_prev: page > 1 };
-}
-
-/**
- * Picks the items at ranks `[offset, offset + size)` of a stream in sort order without holding the
- * stream: it keeps at most 2 × (offset + size) items, sorting and cutting back to offset + size
- * whenever the buffer fills (O(n log k) overall).
- */
-export class PageSelector<T> {
-  private buffer: T[] = [];
-  private readonly keep: number;
-
-  constructor(
-    private readonly compare: (a: T, b: T) => number,
-    private readonly offset: number,
-    private readonly size: number,
-  ) {
-    this.keep = offset + size;
-  }
-
-  push(item: T): void {
-    this.buffer.push(item);
-    if (this.buffer.length >= 2 * this.keep) this.trim();
-  }
-
-  /** The selected page, in sort order. */
-  page(): T[] {
-    this.trim();
-    return this.buffer.slice(this.offset, this.offset + this.size);
-  }
-
-  private trim(): void {
-    this.buffer.sort(this.compare);
-    this.buffer.length = Math.min(this.buffer.length, this.keep);
-  }
-}
-
-/** Keeps the last `capacity` items pushed, in push order. */
-export class TailBuffer<T> {
-  private readonly items: T[] = [];
-  private start = 0;
-
-  constructor(private readonly capacity: number) {}
-
-  push(item: T): void {
-    if (this.items.length < this.capacity) {
-      this.items.push(item);
-      return;
-    }
-    this.items[this.start] = item;
-    this.start = (this.start + 1) % this.capacity;
-  }
-
-  toArray(): T[] {
-    return [...this.items.slice(this.start), ...this.items.slice(0, this.start)];
-  }
 }

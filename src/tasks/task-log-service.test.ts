@@ -3,10 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
-import { TASK_LOG_NAME } from '../task-files/task-log.js';
+import { TASK_LOG_NAME } from '../task-files/task-dir.js';
 import { DataRoot } from '../lib/data-root.js';
+import type { TaskRow } from '../db/sql/tasks.sql.js';
+import { TaskLookup } from '../task-files/task-lookup.js';
 import { LogService, type LogQuery } from './task-log-service.js';
-import { LOG_LEVELS, LOG_SORT_FIELDS, parseLogLines, sortLogEntries, type LogEntry } from './task-log-parser.js';
+import { LOG_SORT_FIELDS, sortLogEntries } from './sort-log-entries.js';
+import { LOG_LEVELS, parseLogLines, type LogEntry } from './task-log-parser.js';
 
 const LOGGERS = ['TaskDir_task_1', 'data_pipeline.SchemaWorkflowOrchestrator', 'TaskDir_task_1.qa_generation'];
 const STEPS = ['', '[ddl_generation] ', '[sql_validation] '];
@@ -42,7 +45,7 @@ describe('LogService', () => {
   beforeAll(async () => {
     cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-log-service-'));
     dataRoot = new DataRoot('./data_pipeline/training_data', cwd);
-    service = new LogService(dataRoot, { exists: async (id) => tasks.has(id) });
+    service = new LogService(dataRoot, new TaskLookup(dataRoot, async (id) => (tasks.has(id) ? ({ task_id: id } as TaskRow) : undefined)));
     const text = randomLog(400);
     write('task_random', text);
     allEntries = [];

@@ -2,28 +2,15 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { ERROR_TYPES, NotFoundError } from '../errors.js';
 import { formatSize } from '../lib/format-size.js';
 import { localIsoTimestamp } from '../lib/time.js';
-import { TASK_LOG_NAME } from '../task-files/task-log.js';
+import { TASK_LOG_NAME } from '../task-files/task-dir.js';
 import type { DataRoot } from '../lib/data-root.js';
 import type { TaskLookup } from '../task-files/task-lookup.js';
-import {
-  PageSelector,
-  TailBuffer,
-  compareLogSortKeys,
-  logEntryMatcher,
-  logSortKey,
-  paginate,
-  parseLogLines,
-  type LogEntry,
-  type LogLevel,
-  type LogSortField,
-  type LogSortKey,
-  type Pagination,
-  type ParsedTime,
-  type SortOrder,
-} from './task-log-parser.js';
+import { logEntryMatcher, type ParsedTime } from './log-entry-matcher.js';
+import { PageSelector, TailBuffer, paginate, type Pagination } from './page-selector.js';
+import { compareLogSortKeys, logSortKey, type LogSortField, type LogSortKey, type SortOrder } from './sort-log-entries.js';
+import { parseLogLines, type LogEntry, type LogLevel } from './task-log-parser.js';
 
 export interface LogTailOptions {
   /** Last entries to return, 1..1000. */
@@ -166,11 +153,8 @@ export class LogService {
 
   /** 404 for an unknown task (after the id's format check), else the path of its log. */
   private async logPath(taskId: string): Promise<string> {
-    const taskDir = this.dataRoot.taskDir(taskId);
-    if (!(await this.tasks.exists(taskId))) {
-      throw new NotFoundError(`任务不存在: ${taskId}`, ERROR_TYPES.TASK_NOT_FOUND);
-    }
-    return path.join(taskDir, TASK_LOG_NAME);
+    await this.tasks.requireTask(taskId);
+    return path.join(this.dataRoot.taskDir(taskId), TASK_LOG_NAME);
   }
 
   /**

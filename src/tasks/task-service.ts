@@ -4,28 +4,26 @@ import path from 'node:path';
 import { databaseNameOf, redactConnectionString } from '../db/connection-string.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { query, withTransaction, type Pool } from '../db/pool.js';
-import { insertJob, isLiveJob, JOB_STATES, notifyCancel, notifyJobs, requestCancel, selectJob, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
-import { JOB_KINDS } from '../jobs/job-kinds.js';
+import { insertJob, isLiveJob, JOB_KINDS, JOB_STATES, notifyCancel, notifyJobs, requestCancel, selectJob, selectLiveJob, type JobRow } from '../db/sql/jobs.sql.js';
 import {
   countTasks,
   insertTask,
   listTasks,
   selectSteps,
-  selectTask,
   settleAbandonedTask,
-  STEP_ORDER,
   type StepRow,
   type TaskFilters,
   type TaskRow,
   type TaskSortField,
 } from '../db/sql/tasks.sql.js';
-import { ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ERROR_TYPES, ValidationError } from '../errors.js';
 import { isInside } from '../lib/path-inside.js';
 import { fileTimestamp, localIsoTimestamp } from '../lib/time.js';
 import { TABLE_LIST_NAME } from '../task-files/task-dir.js';
-import { parseTableList } from '../task-files/table-list.js';
+import { parseTableList, tableListTooLargeMessage } from '../task-files/table-list.js';
 import type { DataRoot } from '../lib/data-root.js';
 import type { TaskLookup } from '../task-files/task-lookup.js';
+import { isStepName, STEP_NAMES } from './task-states.js';
 import { taskDetail, taskListItem } from './task-view.js';
 
 export interface CreateTaskInput {
@@ -52,7 +50,7 @@ export interface ExecuteInput {
 
 const DEFAULT_BUSINESS_CONTEXT = '数据库管理系统';
 
-/** How long a cancel reply waits for an execution running in this process to record its end. */
+/** How long a cancel reply waits for a job running in this process to record its end. */
 const CANCEL_WAIT_MS = 10_000;
 
 /** What the task service needs of the job runner of its process. */
@@ -64,18 +62,16 @@ export interface JobControl {
 }
 
 /** Tasks: create, read, list/query, execute (enqueue), cancel. Deletion lives in TaskDeletion. */
-export class TaskService implements TaskLookup {
+export class TaskService {
   constructor(
     private readonly pool: Pool,
     private readonly databases: DatabaseRegistry,
     private readonly dataRoot: DataRoot,
+    private readonly lookup: TaskLookup,
     private readonly jobs: JobControl,
+    private readonly limits: { tableListBytes: number },
     private readonly cwd: string = process.cwd(),
   ) {}
-
-  async exists(taskId: string): Promise<boolean> {
-    return (await query(this.pool, selectTask(taskId))).length > 0;
-  }
 
   async create(input: CreateTaskInput) {
     // Connection checks first (format, ALLOWED_DB_HOSTS): a bad one is a 400 before anything is written.
@@ -100,7 +96,7 @@ export class TaskService implements TaskLookup {
       const taskDir = this.dataRoot.taskDir(taskId);
       const [row] = await query<{ task_id: string; created_at: Date }>(
         this.pool,
-        insertTask({ taskId, taskName: input.task_name ?? null, parameters, outputDirectory: this.dataRoot.relativeToCwd(taskDir), dbName, dbConnection: input.db_connection ?? null }),
+        insertTask({ taskId, taskName: input.task_name ?? null, parameters, outputDirectory: this.dataRoot.relativeToCwd(taskDir), dbName, dbConnection: input.db_connection ?? null }, STEP_NAMES),
       );
       if (!row) continue;
       const realDir = await this.dataRoot.ensureTaskDir(taskId);
@@ -116,8 +112,8 @@ export class TaskService implements TaskLookup {
   }
 
   async get(taskId: string) {
-    const task = await this.requireTask(taskId);
-    const steps = await query<StepRow>(this.pool, selectSteps([taskId]));
+    const task = await this.lookup.requireTask(taskId);
+    const steps = await query<StepRow>(this.pool, selectSteps([taskId], STEP_NAMES));
     const [job] = await query<JobRow>(this.pool, selectLiveJob(taskId));
     return taskDetail(task, steps, job ?? null);
   }
@@ -125,7 +121,7 @@ export class TaskService implements TaskLookup {
   async list(filters: TaskFilters, sort: TaskSortField, order: 'asc' | 'desc', limit: number, offset: number) {
     const [count] = await query<{ n: number }>(this.pool, countTasks(filters));
     const tasks = await query<TaskRow>(this.pool, listTasks(filters, sort, order, limit, offset));
-    const steps = await query<StepRow>(this.pool, selectSteps(tasks.map((t) => t.task_id)));
+    const steps = await query<StepRow>(this.pool, selectSteps(tasks.map((t) => t.task_id), STEP_NAMES));
     return {
       total: count!.n,
       tasks: tasks.map((t) => taskListItem(t, steps.filter((s) => s.task_id === t.task_id))),
@@ -140,10 +136,10 @@ export class TaskService implements TaskLookup {
     if (mode === 'step' && !input.step_name) {
       throw new ValidationError('步骤执行模式需要指定step_name', ERROR_TYPES.MISSING_STEP_NAME, { missingParams: ['step_name'] });
     }
-    if (mode === 'step' && !(STEP_ORDER as readonly string[]).includes(input.step_name!)) {
-      throw new ValidationError(`无效的步骤名称: ${input.step_name}，支持: ${STEP_ORDER.join(', ')}`, ERROR_TYPES.INVALID_STEP_NAME, { invalidParams: ['step_name'] });
+    if (mode === 'step' && !isStepName(input.step_name!)) {
+      throw new ValidationError(`无效的步骤名称: ${input.step_name}，支持: ${STEP_NAMES.join(', ')}`, ERROR_TYPES.INVALID_STEP_NAME, { invalidParams: ['step_name'] });
     }
-    const task = await this.requireTask(taskId);
+    const task = await this.lookup.requireTask(taskId);
     // The real task directory (a link out of the data root → 400): nothing is executed through it.
     const realDir = await this.dataRoot.realTaskDir(taskId);
     const listFile = realDir === null ? null : await this.dataRoot.realInside(path.join(realDir, TABLE_LIST_NAME), 'table_list.txt');
@@ -190,12 +186,12 @@ export class TaskService implements TaskLookup {
   }
 
   /**
-   * Cancel: a queued execution is cancelled at once; a running one is aborted now (in this process
+   * Cancel: a queued job is cancelled at once; a running one is aborted now (in this process
    * directly, in another through NOTIFY; the heartbeat is the fallback) and, when it runs here, the
-   * reply waits for its end and says how it ended. An execution that had already ended is a 409.
+   * reply waits for its end and says how it ended. A job that had already ended is a 409.
    */
   async cancel(taskId: string) {
-    await this.requireTask(taskId);
+    await this.lookup.requireTask(taskId);
     const job = await withTransaction(this.pool, async (client) => {
       const [row] = await query<JobRow & { cancelled_now: boolean }>(client, requestCancel(taskId));
       // A queued job never started: its task is settled here, with the job, in one transaction.
@@ -224,13 +220,6 @@ export class TaskService implements TaskLookup {
     });
   }
 
-  async requireTask(taskId: string): Promise<TaskRow> {
-    this.dataRoot.assertTaskId(taskId);
-    const [task] = await query<TaskRow>(this.pool, selectTask(taskId));
-    if (!task) throw new NotFoundError(`任务不存在: ${taskId}`, ERROR_TYPES.TASK_NOT_FOUND);
-    return task;
-  }
-
   /** SPEC §5: a regular `.txt` file inside the working directory or the data root. */
   private async checkTableListFile(file: string): Promise<string> {
     const invalid = (why: string) =>
@@ -244,7 +233,7 @@ export class TaskService implements TaskLookup {
     }
     const stat = await fs.stat(real);
     if (!stat.isFile()) throw invalid('不是普通文件');
-    if (stat.size > 2 * 1024 * 1024) throw invalid('文件大小超过限制: 2MB');
+    if (stat.size > this.limits.tableListBytes) throw invalid(tableListTooLargeMessage(this.limits.tableListBytes));
     if (parseTableList(await fs.readFile(real, 'utf8')).tables.length === 0) throw invalid('表清单文件不包含有效的表名');
     return real;
   }

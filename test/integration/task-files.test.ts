@@ -12,8 +12,12 @@ import { RouteRegistry } from '../../src/http/route-registry.js';
 import { registerFileRoutes } from '../../src/routes/files.js';
 import { BackupCatalog } from '../../src/backups/backup-catalog.js';
 import { DataRoot } from '../../src/lib/data-root.js';
-import { DEFAULT_FILE_LIMITS, FileService } from '../../src/task-files/task-file-service.js';
-import type { TaskLookup } from '../../src/task-files/task-lookup.js';
+import { loadConfig } from '../../src/config.js';
+import type { TaskRow } from '../../src/db/sql/tasks.sql.js';
+import { TableListService } from '../../src/task-files/table-list-service.js';
+import { FileService } from '../../src/task-files/task-file-service.js';
+import { TaskLookup } from '../../src/task-files/task-lookup.js';
+import { STEP_NAMES } from '../../src/tasks/task-states.js';
 import { FIXTURE_BACKUPS, FIXTURES_DIR } from '../helpers/app.js';
 
 const TASK = 'task_20250721_213627';
@@ -108,10 +112,14 @@ describe('task files: list, download, table list, uploads', () => {
     fs.symlinkSync(path.join(cwd, 'outside_dir'), path.join(dataRoot.dir, 'task_linked_out'));
 
     const known = new Set([TASK, EMPTY_TASK, SYMLINK_TASK, 'task_linked_out']);
-    const tasks: TaskLookup = { exists: async (id) => known.has(id) };
-    const files = new FileService(dataRoot, tasks, new BackupCatalog(dataRoot), DEFAULT_FILE_LIMITS);
+    const taskLookup = new TaskLookup(dataRoot, async (id) => (known.has(id) ? ({ task_id: id } as TaskRow) : undefined));
+    // The configured defaults (TABLE_LIST_MAX_BYTES, UPLOAD_MAX_BYTES), the limits these tests pin.
+    const { uploads } = loadConfig({});
+    const limits = { tableListBytes: uploads.tableListBytes, uploadBytes: uploads.maxBytes };
+    const files = new FileService(dataRoot, taskLookup, new BackupCatalog(dataRoot), limits, STEP_NAMES);
+    const tableLists = new TableListService(dataRoot, taskLookup, limits);
     const registry = new RouteRegistry();
-    registerFileRoutes(registry, { files }, { uploadTempDir, ...DEFAULT_FILE_LIMITS });
+    registerFileRoutes(registry, { files, tableLists, taskLookup }, { uploadTempDir, ...limits });
     const router = express.Router();
     registry.mount(router);
     app = express();

@@ -7,9 +7,12 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createErrorHandler } from '../../src/http/error-handler.js';
 import { RouteRegistry } from '../../src/http/route-registry.js';
-import { TASK_LOG_NAME, TaskLog } from '../../src/task-files/task-log.js';
+import { TASK_LOG_NAME } from '../../src/task-files/task-dir.js';
+import { TaskLog } from '../../src/task-files/task-log.js';
 import { registerLogRoutes } from '../../src/routes/logs.js';
 import { DataRoot } from '../../src/lib/data-root.js';
+import type { TaskRow } from '../../src/db/sql/tasks.sql.js';
+import { TaskLookup } from '../../src/task-files/task-lookup.js';
 import { LogService } from '../../src/tasks/task-log-service.js';
 
 const TASK = 'task_20250702_174000';
@@ -85,7 +88,7 @@ describe('task log routes', () => {
     dataRoot = new DataRoot('./data_pipeline/training_data', cwd);
     const tasks = new Set([TASK, NO_LOG, BIG]);
     const registry = new RouteRegistry();
-    registerLogRoutes(registry, { logs: new LogService(dataRoot, { exists: async (id) => tasks.has(id) }) });
+    registerLogRoutes(registry, { logs: new LogService(dataRoot, new TaskLookup(dataRoot, async (id) => (tasks.has(id) ? ({ task_id: id } as TaskRow) : undefined))) });
     const router = express.Router();
     registry.mount(router);
     app = express();

@@ -193,6 +193,22 @@ describe('tasks through HTTP on the demo database', () => {
     await request(t.app).post(TASKS).send({ table_list_file: '/etc/hostname' }).expect(400);
   });
 
+  it('a server-side table_list_file over TABLE_LIST_MAX_BYTES is refused with the upload limit\'s text', async () => {
+    const limited = await createTestApp(db.url, { TABLE_LIST_MAX_BYTES: String(1.5 * 1024 * 1024) }, { cwd: t.cwd });
+    try {
+      fs.writeFileSync(path.join(t.cwd, 'big-tables.txt'), 'bss_company\n'.repeat(140_000));
+      const refused = await request(limited.app).post(TASKS).send({ table_list_file: 'big-tables.txt' }).expect(400);
+      expect(refused.body.data).toMatchObject({
+        response: '参数 table_list_file 无效: 文件大小超过限制: 1.5MB',
+        invalid_params: ['table_list_file'],
+      });
+      // Under the default limit (2 MiB) the same file is accepted.
+      await request(t.app).post(TASKS).send({ table_list_file: 'big-tables.txt' }).expect(201);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('list and query: global total, real statuses, pagination and sorting', async () => {
     const list = await request(t.app).get(TASKS).query({ limit: 2 }).expect(200);
     expect(list.body.data.tasks).toHaveLength(2);

@@ -202,6 +202,8 @@ describe('security options: API_TOKEN, CORS_ORIGINS, ALLOWED_DB_HOSTS', () => {
     await request(t.app).get(LIST).set('Authorization', 'Bearer tok-123').expect(200);
     await request(t.app).get('/api/v0/health').expect(200);
     await request(t.app).get('/api/v0/openapi.json').expect(200);
+    await request(t.app).get('/api/v0/docs').expect(200);
+    await request(t.app).get('/api/v0/docs/init.js').expect(200);
   });
 
   it('answers CORS preflights for the configured origin only', async () => {

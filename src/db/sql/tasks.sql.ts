@@ -1,8 +1,6 @@
 import type { SqlQuery } from '../pool.js';
 import { leaseHeld, type JobLease } from './jobs.sql.js';
 
-export const STEP_ORDER = ['ddl_generation', 'qa_generation', 'sql_validation', 'training_load'] as const;
-
 export interface TaskRow {
   task_id: string;
   task_name: string | null;
@@ -33,15 +31,21 @@ export interface StepRow {
   error_message: string | null;
 }
 
-/** Inserts the task and its four pending steps; returns nothing when the id is taken (caller retries with a suffix). */
-export function insertTask(task: {
-  taskId: string;
-  taskName: string | null;
-  parameters: Record<string, unknown>;
-  outputDirectory: string;
-  dbName: string;
-  dbConnection: string | null;
-}): SqlQuery {
+/**
+ * Inserts the task and one pending row per step of `steps` (the caller's step list: SQL builders know
+ * no domain); returns nothing when the id is taken (caller retries with a suffix).
+ */
+export function insertTask(
+  task: {
+    taskId: string;
+    taskName: string | null;
+    parameters: Record<string, unknown>;
+    outputDirectory: string;
+    dbName: string;
+    dbConnection: string | null;
+  },
+  steps: readonly string[],
+): SqlQuery {
   return {
     text: /* SQL */ `
       WITH task AS (
@@ -54,7 +58,7 @@ export function insertTask(task: {
         SELECT task.task_id, s.name, 'pending' FROM task, unnest($7::text[]) AS s(name)
       )
       SELECT task_id, created_at FROM task`,
-    values: [task.taskId, task.taskName, task.parameters, task.outputDirectory, task.dbName, task.dbConnection, STEP_ORDER],
+    values: [task.taskId, task.taskName, task.parameters, task.outputDirectory, task.dbName, task.dbConnection, steps],
   };
 }
 
@@ -62,14 +66,18 @@ export function selectTask(taskId: string): SqlQuery {
   return { text: /* SQL */ `SELECT * FROM data_pipeline_tasks WHERE task_id = $1`, values: [taskId] };
 }
 
-export function selectSteps(taskIds: readonly string[]): SqlQuery {
+/**
+ * The step rows of `taskIds`, each task's rows in `stepOrder` (the caller's step list). Without it
+ * the rows of a task come in no particular order: enough for callers that only aggregate them.
+ */
+export function selectSteps(taskIds: readonly string[], stepOrder: readonly string[] = []): SqlQuery {
   return {
     text: /* SQL */ `
       SELECT task_id, step_name, step_status, execution_id, started_at, completed_at, error_message
         FROM data_pipeline_task_steps
        WHERE task_id = ANY($1::text[])
        ORDER BY task_id, array_position($2::text[], step_name::text)`,
-    values: [taskIds, STEP_ORDER],
+    values: [taskIds, stepOrder],
   };
 }
 
@@ -129,7 +137,7 @@ export function listTasks(filters: TaskFilters, sort: TaskSortField, order: 'asc
 }
 
 /*
- * The writes of a running execution below take its JobLease and return a row only when it is
+ * The writes of a running job below take its JobLease and return a row only when it is
  * still held: no row back means another worker's recovery took the job over.
  */
 
@@ -199,9 +207,9 @@ export function markDirectoryDeleted(taskId: string): SqlQuery {
 }
 
 /**
- * An execution ended without settling its task (crash, restart, shutdown, cancel of a queued job,
+ * A job ended without settling its task (crash, restart, shutdown, cancel of a queued job,
  * an error outside any step): the running step and the task take `status` (failed|cancelled) with
- * the reason. Tasks already settled are left alone. A worker settling its own execution passes its
+ * the reason. Tasks already settled are left alone. A worker settling its own job passes its
  * lease (and settles before it ends the job); recovery and the cancel of a queued job, which end
  * the job themselves, pass none.
  */

@@ -8,7 +8,6 @@ import {
   settleAbandonedTask,
   selectTask,
   setTaskResult,
-  STEP_ORDER,
   updateStep,
   updateTaskStatus,
   type StepRow,
@@ -16,16 +15,18 @@ import {
 } from '../../db/sql/tasks.sql.js';
 import { fileTimestamp, localIsoTimestamp } from '../../lib/time.js';
 import type { Pipeline } from '../../pipeline/create-pipeline.js';
-import type { StepName, StepProgress } from '../../pipeline/step-context.js';
-import { writeJson } from '../../task-files/task-dir.js';
+import type { StepProgress } from '../../pipeline/step-context.js';
+import { STEP_NAMES, type StepName } from '../../tasks/task-states.js';
+import { writeJson } from '../../lib/atomic-file.js';
 import { TaskLog } from '../../task-files/task-log.js';
+import { TASK_CONFIG_NAME, TASK_RESULT_NAME } from '../../task-files/task-dir.js';
 import type { DataRoot } from '../../lib/data-root.js';
 import type { VectorBackupService } from '../../backups/backup-service.js';
 import { NotFoundError } from '../../errors.js';
 import { moveArtifactsToFileBak } from '../../task-files/previous-run-archive.js';
 import { abortReason, CANCELLED_MESSAGE, CancelledError, LeaseLostError } from '../job-errors.js';
 import type { JobFailure, JobHandler, JobRunContext } from '../job-handler.js';
-import { JOB_KINDS } from '../job-kinds.js';
+import { JOB_KINDS } from '../../db/sql/jobs.sql.js';
 
 
 export interface ExecutionOptions {
@@ -71,7 +72,7 @@ export class TaskExecution implements JobHandler {
     const options = job.options as ExecutionOptions;
     const params = task.parameters;
     const complete = job.execution_mode === 'complete';
-    const steps: StepName[] = complete ? [...STEP_ORDER] : [job.step_name as StepName];
+    const steps: StepName[] = complete ? [...STEP_NAMES] : [job.step_name as StepName];
     // The rows first: a lease already lost stops here, before any file of the task is touched.
     for (const step of steps) await write(updateStep(task.task_id, step, 'pending', {}, lease));
     await write(markTaskStarted(task.task_id, lease));
@@ -82,7 +83,7 @@ export class TaskExecution implements JobHandler {
     const taskDir = await this.dataRoot.ensureTaskDir(task.task_id);
     const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
     const backupDir = complete ? await moveArtifactsToFileBak(taskDir) : null;
-    await writeJson(path.join(taskDir, 'task_config.json'), {
+    await writeJson(path.join(taskDir, TASK_CONFIG_NAME), {
       task_id: task.task_id,
       created_at: task.created_at,
       parameters: params,
@@ -152,7 +153,7 @@ export class TaskExecution implements JobHandler {
     await write(setTaskResult(task.task_id, { artifacts, last_execution_id: job.job_id }, lease));
     if (complete) {
       assertHolding(signal);
-      await writeJson(path.join(taskDir, 'task_result.json'), {
+      await writeJson(path.join(taskDir, TASK_RESULT_NAME), {
         success: failure === null,
         workflow_state: {
           execution_id: job.job_id,

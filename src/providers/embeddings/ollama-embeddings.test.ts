@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOpenAiServer } from '../../../test/helpers/fake-openai-server.js';
-import { EmbeddingError, type EmbeddingSettings } from '../types.js';
+import type { EmbeddingSettings } from '../../config.js';
+import { EmbeddingError } from '../types.js';
 import { OllamaEmbeddings } from './ollama-embeddings.js';
 
 const logger = pino({ level: 'silent' });

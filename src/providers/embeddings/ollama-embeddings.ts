@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../logger.js';
 import { plainBaseUrl } from '../plain-base-url.js';
 import { redactUrl } from '../redact-url.js';
-import { EmbeddingError, type EmbeddingProvider, type EmbedOptions, type EmbeddingSettings } from '../types.js';
+import type { EmbeddingSettings } from '../../config.js';
+import { EmbeddingError, type EmbeddingProvider, type EmbedOptions } from '../types.js';
 import { checkedUnitVector, chunk, nonBlankIndices, zeroVector } from './normalize-vector.js';
 
 export interface OllamaEmbeddingsOptions {

@@ -2,7 +2,8 @@ import { APIConnectionTimeoutError, APIError, BadRequestError, UnprocessableEnti
 import type { Logger } from '../../logger.js';
 import { createOpenAiClient } from '../create-openai-client.js';
 import { redactUrl } from '../redact-url.js';
-import { EmbeddingError, type EmbeddingProvider, type EmbedOptions, type EmbeddingSettings } from '../types.js';
+import type { EmbeddingSettings } from '../../config.js';
+import { EmbeddingError, type EmbeddingProvider, type EmbedOptions } from '../types.js';
 import { checkedUnitVector, chunk, nonBlankIndices, zeroVector } from './normalize-vector.js';
 
 export interface OpenAiCompatibleEmbeddingSettings extends EmbeddingSettings {

@@ -1,8 +1,9 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../config.js';
+import type { LlmSettings } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import { chatCompletion, FakeOpenAiServer } from '../../../test/helpers/fake-openai-server.js';
-import { LlmError, type LlmSettings } from '../types.js';
+import { LlmError } from '../types.js';
 import { OpenAiCompatibleLlm } from './openai-compatible-llm.js';
 
 const logger = pino({ level: 'silent' });

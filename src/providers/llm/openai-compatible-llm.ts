@@ -2,7 +2,8 @@ import { APIConnectionTimeoutError, APIError, type OpenAI } from 'openai';
 import type { Logger } from '../../logger.js';
 import { createOpenAiClient } from '../create-openai-client.js';
 import { redactUrl } from '../redact-url.js';
-import { LlmError, type ChatMessage, type ChatOptions, type LlmProvider, type LlmSettings } from '../types.js';
+import type { LlmSettings } from '../../config.js';
+import { LlmError, type ChatMessage, type ChatOptions, type LlmProvider } from '../types.js';
 import { extractJson } from './extract-json.js';
 import { stripThinking } from './strip-thinking.js';
 

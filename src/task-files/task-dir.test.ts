@@ -7,7 +7,7 @@ import {
   backupNameOf,
   extensionOf,
   parseDownloadName,
-} from './file-names.js';
+} from './task-dir.js';
 
 describe('parseDownloadName', () => {
   it.each([
