@@ -41,7 +41,7 @@ describe('the build runs on its own: node dist/main.js with no src/', () => {
 
     // A database nothing has migrated (real PostgreSQL), or the server's own fresh PGlite directory.
     db = embeddedTestMode() ? undefined : await createTestDatabase({ fromTemplate: false });
-    const env = db
+    const env: Record<string, string> = db
       ? { DATABASE_URL: db.url, VECTOR_DATABASE_URL: db.url, BUSINESS_DATABASE_URL: db.url }
       : { DATABASE_URL: '', VECTOR_DATABASE_URL: '', BUSINESS_DATABASE_URL: '', EMBEDDED_DATA_DIR: path.join(app, 'data/pglite'), EMBEDDED_SEED_DEMO: 'false' };
     server = await startServer(
