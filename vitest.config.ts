@@ -29,7 +29,7 @@ export default defineConfig(async () => {
   }
   const projects: TestProjectInlineConfiguration[] = [
     {
-      test: { name: 'unit', include: ['src/**/*.test.ts'], environment: 'node', sequence: { groupOrder: 0 } },
+      test: { name: 'unit', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'], environment: 'node', sequence: { groupOrder: 0 } },
     },
     {
       test: {

@@ -1,12 +1,8 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { withCancelOnAbort } from '../db/cancel-on-abort.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
-import { copyOut } from '../db/copy.js';
-import { copyTableOutInBatches } from '../db/embedded/embedded-copy.js';
 import { query, withTransaction, type PoolClient } from '../db/pool.js';
 import {
-  copyTableToCsv,
   countRows,
   lockVectorTablesForRead,
   lockVectorTablesShared,
@@ -76,9 +72,8 @@ export class VectorBackupService {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
     using database = this.databases.vectorDatabase(request.dbConnection);
-    const { pool, callerParam } = database;
-    // The embedded database runs a COPY in one blocking call: it is read in bounded batches instead.
-    const embedded = this.databases.isEmbedded(pool);
+    // Network COPY, or the embedded database's bounded batches: the channel picks.
+    const { pool, copy, callerParam } = database;
     // Real paths checked at use: a task directory or vector_bak/ linked outside the root is refused
     // here, before a file is created (mkdir -p would follow the link and write three files out).
     const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
@@ -92,7 +87,7 @@ export class VectorBackupService {
     try {
       await withTransaction(
         pool,
-        async (client) => withCancelOnAbort(pool, client, this.databases.isEmbedded(pool) ? undefined : request.signal, async () => {
+        async (client) => copy.withCancelOnAbort(client, request.signal, async () => {
           await this.lockTables(client, truncate);
           const columns = await readVectorTableColumns(client);
           const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
@@ -104,9 +99,7 @@ export class VectorBackupService {
             tmpFiles.push(tmp);
             const copyColumns = copyableColumns(columns.get(table)!);
             const stages = [createChunkBatcher(), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
-            const rows = embedded
-              ? await copyTableOutInBatches(client, table, copyColumns, stages, { signal: request.signal })
-              : await copyOut(client, copyTableToCsv(table, copyColumns), stages, { signal: request.signal });
+            const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal });
             const size = (await fsp.stat(tmp)).size;
             tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted) };
           }

@@ -1,33 +1,14 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { withCancelOnAbort } from '../db/cancel-on-abort.js';
-import { copyIn } from '../db/copy.js';
+import type { CopyChannel } from '../db/copy.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
-import { createEmbeddedCopySink } from '../db/embedded/embedded-copy.js';
-import type { EmbeddedPostgres } from '../db/embedded/embedded-postgres.js';
 import { query, withTransaction, type PoolClient } from '../db/pool.js';
-import {
-  copyTableFromBlob,
-  copyTableFromCsv,
-  releaseSavepoint,
-  rollbackToSavepoint,
-  savepoint,
-  setLocalLockTimeout,
-  tryVectorWriterLock,
-} from '../db/sql/vector-tables.sql.js';
+import { setLocalLockTimeout, tryVectorWriterLock } from '../db/sql/vector-tables.sql.js';
 import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
-import {
-  createCsvParser,
-  createCsvWriter,
-  mapRecords,
-  openCsvFile,
-  readCsvHead,
-  type CsvField,
-} from '../streams/csv-rows.js';
+import { openCsvFile, readCsvHead } from '../streams/csv-rows.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './set-naming.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from '../lib/data-root.js';
@@ -110,12 +91,11 @@ export class VectorRestoreService {
     }
     // Every parameter is checked before the file system is touched.
     using database = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
-    const { pool, callerParam } = database;
+    const { pool, copy, callerParam } = database;
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);
 
-    const embedded = this.databases.isEmbedded(pool) ? this.databases.embedded : null;
     const truncate = request.truncateBeforeRestore === true;
     const result: RestoreResult = {
       restore_performed: false,
@@ -132,9 +112,7 @@ export class VectorRestoreService {
     };
     let current: PreparedTable | undefined;
     try {
-      // The embedded database is one session: nothing can hold a lock against it, nothing to cancel.
-      const cancelSignal = embedded ? undefined : request.signal;
-      await withTransaction(pool, async (client) => withCancelOnAbort(pool, client, cancelSignal, async () => {
+      await withTransaction(pool, async (client) => copy.withCancelOnAbort(client, request.signal, async () => {
         await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
         const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
         if (!lock?.locked) throw writerBusy();
@@ -147,7 +125,7 @@ export class VectorRestoreService {
         for (const item of plans) {
           current = item;
           const tableStarted = performance.now();
-          const rows = await this.loadTable(client, item, item.plan, columns.get(item.table)!, request.signal, embedded);
+          const rows = await this.loadTable(copy, client, item, item.plan, columns.get(item.table)!, request.signal);
           result.restore_results[item.table] = {
             success: true,
             source_file: path.basename(item.file),
@@ -222,45 +200,34 @@ export class VectorRestoreService {
   }
 
   /**
-   * Raw bytes into COPY when the plan allows it; if that fails on a malformed value (a Python
-   * literal past the sniffed rows), the table is rolled back to its savepoint and loaded again
-   * through the parsing path. Either way the work stays inside the one transaction.
+   * Raw bytes into COPY when the plan allows it, retried through the parsing path from a savepoint
+   * when COPY rejects a value of a JSON column (a Python literal past the sniffed rows). The
+   * channel picks how the rows travel (the embedded database always parses); either way the work
+   * stays inside the one transaction.
    */
   private async loadTable(
+    copy: CopyChannel,
     client: PoolClient,
     item: PreparedTable,
     plan: TableLoadPlan,
     target: readonly TableColumn[],
     signal: AbortSignal | undefined,
-    embedded: EmbeddedPostgres | null,
   ): Promise<{ count: number; path: LoadPath }> {
-    if (embedded) {
-      // COPY FROM STDIN over the embedded socket kills its backend: parse, fix and load in-process
-      // chunks inside this client's transaction instead.
-      const sink = createEmbeddedCopySink(embedded, copyTableFromBlob(item.table, plan.columns));
-      await pipeline(openCsvFile(item.file), createCsvParser(), mapRecords((r, i) => (i === 0 ? r : plan.slowTransform(r))), sink, { signal });
-      return { count: sink.loaded(), path: 'embedded_chunks' };
-    }
-    const sql = copyTableFromCsv(item.table, plan.columns);
-    if (plan.transform) {
-      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.transform), { signal });
-      return { count, path: plan.reason };
-    }
-    const mark = `restore_${item.table}`;
-    await client.query(savepoint(mark).text);
-    try {
-      const count = await copyIn(client, sql, openCsvFile(item.file), [], { signal });
-      await client.query(releaseSavepoint(mark).text);
-      return { count, path: 'raw' };
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      const jsonColumns = target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb');
-      if (!(code === '22P02' && jsonColumns)) throw err;
-      await client.query(rollbackToSavepoint(mark).text);
-      this.logger.warn({ component: 'vector-restore', table: item.table }, 'raw COPY rejected a value; retrying with JSON fix-ups');
-      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.slowTransform), { signal });
-      return { count, path: 'python_literal_metadata' };
-    }
+    const loaded = await copy.copyTableIn(
+      client,
+      {
+        table: item.table,
+        columns: plan.columns,
+        open: () => openCsvFile(item.file),
+        transform: plan.slowTransform,
+        raw: plan.transform === null,
+        retryParsed: target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb'),
+        onRetry: () => this.logger.warn({ component: 'vector-restore', table: item.table }, 'raw COPY rejected a value; retrying with JSON fix-ups'),
+      },
+      { signal },
+    );
+    const loadPath = loaded.path === 'parsed' ? plan.reason : loaded.path === 'raw_rejected_parsed' ? 'python_literal_metadata' : loaded.path;
+    return { count: loaded.rows, path: loadPath };
   }
 
   private restoreError(
@@ -289,9 +256,3 @@ export class VectorRestoreService {
     return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) }, callerParam);
   }
 }
-
-/** parse → fix each data row (the header becomes the target column list) → CSV for COPY. */
-function parsingStages(columns: string[], transform: (record: CsvField[]) => CsvField[]): NodeJS.ReadWriteStream[] {
-  return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
-}
-

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { ERROR_TYPES, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { databaseNameOf, hostOf, isPostgresUrl, redactConnectionString } from './connection-string.js';
+import { copyChannel, type CopyChannel } from './copy.js';
 import type { EmbeddedPostgres } from './embedded/embedded-postgres.js';
 import { endpointOf, isLoopbackHost } from './loopback-address.js';
 import { createPool, type Pool } from './pool.js';
@@ -25,6 +26,8 @@ export interface ResolvedDatabase extends Disposable {
    * the server's own configured database: a refused connection is then the caller's 400, not a 503.
    */
   callerParam: string | undefined;
+  /** Its COPY (network or embedded: the registry knows which pool is the embedded one). */
+  copy: CopyChannel;
   /** Returns the lease; idempotent. */
   release(): void;
 }
@@ -97,6 +100,7 @@ export class DatabaseRegistry {
       pool,
       label: redactConnectionString(connectionString),
       database: databaseNameOf(connectionString),
+      copy: copyChannel(pool, this.isEmbedded(pool) ? this.embedded : null),
       release,
       [Symbol.dispose]: release,
       callerParam: rolePool ? undefined : paramName,

@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 import { withTransaction, type Pool } from './pool.js';
 
-// Resolves to src/db/migrations from both src/db (tsx) and dist/db (compiled): the .sql files are
-// read from the source tree so the build never has to copy them.
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../src/db/migrations/', import.meta.url));
+// Beside this module: src/db/migrations under tsx, dist/db/migrations in the build (copied there
+// by scripts/copy-build-assets.mjs), so the compiled server needs no source tree.
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /** Arbitrary but fixed key: every server process sharing the database serialises on it. */
 const MIGRATION_LOCK_KEY = 8_084_001;

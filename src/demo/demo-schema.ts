@@ -197,11 +197,6 @@ export function qualifiedName(table: DemoTable): string {
   return qualified(table.name);
 }
 
-/** The columns of `table` beyond the fixture DDL, with what they are for. */
-export function addedColumns(table: DemoTable): (DemoColumn & { addition: DemoColumnAddition })[] {
-  return table.columns.filter((c): c is DemoColumn & { addition: DemoColumnAddition } => c.addition !== undefined);
-}
-
 function columnDefinition(column: DemoColumn): string {
   return `${quoteIdent(column.name)} ${column.type}${column.notNull ? ' NOT NULL' : ''}`;
 }
@@ -227,9 +222,4 @@ export function backfillStatement(table: DemoTable, column: DemoColumn): string 
   if (!column.addition) throw new Error(`${table.name}.${column.name} is a fixture column, not one the demo adds`);
   const name = quoteIdent(column.name);
   return `UPDATE ${qualifiedName(table)} AS t SET ${name} = ${column.addition.backfill} WHERE t.${name} IS NULL`;
-}
-
-/** The whole schema as one script without comments (they need the server to quote them, see demo-seed.sql.ts). */
-export function demoSchemaDdl(): string {
-  return DEMO_TABLES.map((t) => `${createTableStatement(t)};`).join('\n\n');
 }

@@ -55,10 +55,6 @@ export function splitStatements(sql: string): string[] {
   return statements;
 }
 
-export function countStatements(sql: string): number {
-  return splitStatements(sql).length;
-}
-
 /** scan.l `dolqdelim`: `$` (ident_start ident_cont*)? `$`, where ident_cont has no `$`. */
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;

@@ -38,9 +38,13 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `src/main.ts` as a real server process (as `npm start` would), waiting for /health. */
-export async function startServer(cwd: string, env: Record<string, string>, options: { startupTimeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function startServer(
+  cwd: string,
+  env: Record<string, string>,
+  options: { startupTimeoutMs?: number; command?: { command: string; args: string[] } } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const { command, args } = serverCommand();
+  const { command, args } = options.command ?? serverCommand();
   const child = spawn(command, args, {
     cwd,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...(embeddedTestMode() ? { DB_POOL_MAX: '1' } : {}), ...env },

@@ -1,12 +1,12 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { to as copyTo } from 'pg-copy-streams';
-import { csvLine, type CsvField } from '../../streams/csv-rows.js';
-import type { CopyOptions } from '../copy.js';
+import { createCsvParser, csvLine, mapRecords, type CsvField } from '../../streams/csv-rows.js';
+import type { CopyChannel, CopyOptions, CopyStage } from '../copy-channel.js';
 import type { EmbeddedPostgres } from './embedded-postgres.js';
 import { query, type PoolClient } from '../pool.js';
 import { copyBatchToCsv, listPrimaryKeyColumns, selectBatchLastKey } from '../sql/embedded-copy.sql.js';
-import { copyTableToCsv } from '../sql/vector-tables.sql.js';
+import { copyTableFromBlob, copyTableToCsv } from '../sql/vector-tables.sql.js';
 
 /** Chunk size of the in-process loads: each one blocks the event loop while PGlite runs it. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -15,7 +15,26 @@ const CHUNK_BYTES = 1024 * 1024;
 const FIRST_BATCH_ROWS = 64;
 const MAX_BATCH_ROWS = 50_000;
 
-type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream | Readable | Writable;
+/**
+ * The embedded database's COPY (picked by db/copy.ts): tables are read in bounded batches and
+ * loaded in in-process chunks, both inside the caller's transaction on its socket client.
+ */
+export function embeddedCopyChannel(embedded: EmbeddedPostgres): CopyChannel {
+  return {
+    copyTableOut: (client, table, columns, stages, options) => copyTableOutInBatches(client, table, columns, stages, options),
+    async copyTableIn(_client, load, options = {}) {
+      // COPY FROM STDIN over the embedded socket kills its backend: every file is parsed, fixed and
+      // loaded in chunks in-process, which run inside the socket client's open transaction.
+      const sink = createEmbeddedCopySink(embedded, copyTableFromBlob(load.table, load.columns));
+      const fix = (record: CsvField[], index: number) => (index === 0 ? record : load.transform(record));
+      await pipeline(load.open(), createCsvParser(), mapRecords(fix), sink, { signal: options.signal });
+      return { rows: sink.loaded(), path: 'embedded_chunks' };
+    },
+    // One session: nothing can hold a lock against it, and a second connection to cancel from
+    // would share (and break) the session's one connection.
+    withCancelOnAbort: (_client, _signal, fn) => fn(),
+  };
+}
 
 /**
  * The embedded database's `copyOut` of a whole table, as CSV with a header. PGlite runs a
@@ -30,7 +49,7 @@ export async function copyTableOutInBatches(
   client: PoolClient,
   table: string,
   columns: readonly string[],
-  stages: Stage[],
+  stages: CopyStage[],
   options: CopyOptions & { batchBytes?: number; onBatch?: (rows: number) => void } = {},
 ): Promise<number> {
   const key = (await query<{ column_name: string }>(client, listPrimaryKeyColumns(table))).map((r) => r.column_name);
