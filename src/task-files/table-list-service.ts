@@ -46,17 +46,9 @@ export class TableListService {
         empty: '文件为空，请选择有效的表清单文件',
       });
       const tables = checkTableListText(text);
-      const realDir = await this.dataRoot.ensureTaskDir(taskId);
-      const file = path.join(realDir, TABLE_LIST_NAME);
-      await writeFileAtomic(file, text);
-      const stat = await fs.stat(file);
+      const { stat, ...stored } = await this.store(taskId, text);
       return {
-        task_id: taskId,
-        filename: TABLE_LIST_NAME,
-        file_name: TABLE_LIST_NAME,
-        file_path: this.dataRoot.relativeToCwd(path.join(this.dataRoot.taskDir(taskId), TABLE_LIST_NAME)),
-        file_size: stat.size,
-        file_size_formatted: formatSize(stat.size),
+        ...stored,
         upload_time: localIsoTimestamp(stat.mtime),
         original_filename: originalName,
         source_encoding: encoding,
@@ -127,22 +119,30 @@ export class TableListService {
     if (parsed.tables.length < 1) throw invalidTables('表名数量不能少于 1 个');
     if (parsed.tables.length > MAX_TABLES) throw invalidTables(`表名数量不能超过 ${MAX_TABLES} 个`);
 
-    const realDir = await this.dataRoot.ensureTaskDir(taskId);
-    const file = path.join(realDir, TABLE_LIST_NAME);
-    await writeFileAtomic(file, renderTableList(parsed.tables));
-    const stat = await fs.stat(file);
+    const { stat, ...stored } = await this.store(taskId, renderTableList(parsed.tables));
     return {
-      task_id: taskId,
-      filename: TABLE_LIST_NAME,
-      file_name: TABLE_LIST_NAME,
-      file_path: this.dataRoot.relativeToCwd(path.join(this.dataRoot.taskDir(taskId), TABLE_LIST_NAME)),
+      ...stored,
       table_count: parsed.tables.length,
       unique_table_count: parsed.tables.length,
       original_count: names.length,
       tables: parsed.tables,
+      created_time: localIsoTimestamp(stat.mtime),
+    };
+  }
+
+  /** Writes `table_list.txt` (atomically, in the real task directory) and the reply fields both routes share. */
+  private async store(taskId: string, text: string) {
+    const file = path.join(await this.dataRoot.ensureTaskDir(taskId), TABLE_LIST_NAME);
+    await writeFileAtomic(file, text);
+    const stat = await fs.stat(file);
+    return {
+      stat,
+      task_id: taskId,
+      filename: TABLE_LIST_NAME,
+      file_name: TABLE_LIST_NAME,
+      file_path: this.dataRoot.relativeToCwd(path.join(this.dataRoot.taskDir(taskId), TABLE_LIST_NAME)),
       file_size: stat.size,
       file_size_formatted: formatSize(stat.size),
-      created_time: localIsoTimestamp(stat.mtime),
     };
   }
 }
