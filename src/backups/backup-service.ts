@@ -10,7 +10,8 @@ import {
   truncateTables,
   tryVectorWriterLock,
 } from '../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, InternalError, LockTimeoutError, NotFoundError, connectionFailureError } from '../errors.js';
+import { fromPgError } from '../error-map.js';
+import { AppError, ConflictError, ERROR_TYPES, InternalError, NotFoundError } from '../errors.js';
 import { openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestamp, secondsSince } from '../lib/time.js';
@@ -152,13 +153,13 @@ export class VectorBackupService {
 
   private backupError(err: unknown, tables: BackupResult['tables_backed_up'], callerParam: string | undefined): AppError {
     if (err instanceof AppError) return err;
-    const code = (err as { code?: string }).code;
-    if (code === '55P03') return new LockTimeoutError(undefined, { cause: err });
     const data = { tables_backed_up: tables, errors: ['部分表备份失败'], backup_performed: false };
-    // SPEC §3: unreachable → 503; a caller's connection string refused → 400 naming it.
-    const connection = connectionFailureError(err, callerParam);
-    if (connection) return Object.assign(connection, { data: { ...data, ...connection.data } });
-    return new InternalError(`Vector表备份失败: ${(err as Error).message}`, ERROR_TYPES.VECTOR_BACKUP_FAILED, { cause: err, data });
+    const message = `Vector表备份失败: ${(err as Error).message}`;
+    // SPEC §3 by SQLSTATE/errno: unreachable → 503, a caller's connection string refused → 400, lock_timeout → 409.
+    return (
+      fromPgError(err, { message, errorType: ERROR_TYPES.VECTOR_BACKUP_FAILED, data, callerParam }) ??
+      new InternalError(message, ERROR_TYPES.VECTOR_BACKUP_FAILED, { cause: err, data })
+    );
   }
 }
 

@@ -1,19 +1,11 @@
-import {
-  AppError,
-  ConflictError,
-  ERROR_TYPES,
-  InternalError,
-  LockTimeoutError,
-  NotFoundError,
-  UnprocessableError,
-  connectionFailureError,
-  statusForPgError,
-} from '../errors.js';
+import { fromPgError } from '../error-map.js';
+import { AppError, ERROR_TYPES, InternalError, NotFoundError, UnprocessableError } from '../errors.js';
 import { PythonLiteralError } from './python-literal-parser.js';
 
 /**
  * The AppError of a restore that failed on something other than an AppError: by SQLSTATE or
- * errno, never by message text. `data` (the rolled-back result) goes into the reply as it is.
+ * errno (the one map in error-map.ts), never by message text. `data` (the rolled-back result)
+ * goes into the reply as it is.
  */
 export function restoreFailure(
   err: unknown,
@@ -24,20 +16,15 @@ export function restoreFailure(
   const detail = describeError(err);
   const message = `Vector表恢复失败，所有更改已回滚: ${current ? `${current.table}: ` : ''}${detail}`;
   const options = { cause: err, data, details: detail };
-  const code = (err as { code?: unknown }).code;
-  // SPEC §3: unreachable → 503; a caller's connection string refused → 400 naming it.
-  const connection = connectionFailureError(err, callerParam);
-  if (connection) return Object.assign(connection, { data: { ...data, ...connection.data } });
-  // lock_timeout: a reader (or a backup) held the tables longer than LOCK_TIMEOUT_MS.
-  if (code === '55P03') return new LockTimeoutError(undefined, options);
   // The set was deleted or moved after its files were checked.
-  if (code === 'ENOENT' && current) {
+  if ((err as { code?: unknown }).code === 'ENOENT' && current) {
     return new NotFoundError(`备份文件在恢复过程中被删除或移动: ${current.file}`, ERROR_TYPES.FILE_NOT_FOUND, options);
   }
-  const status = statusForPgError(err);
-  if (status === 409) return new ConflictError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
-  if (status === 422 || isCsvError(err)) return new UnprocessableError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
-  return new InternalError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
+  if (isCsvError(err)) return new UnprocessableError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options);
+  return (
+    fromPgError(err, { message, errorType: ERROR_TYPES.VECTOR_RESTORE_FAILED, data, details: detail, callerParam }) ??
+    new InternalError(message, ERROR_TYPES.VECTOR_RESTORE_FAILED, options)
+  );
 }
 
 /** The server's message plus where in the file it happened (`COPY t, line 57, column x`). */

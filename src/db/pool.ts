@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CONNECT_PHASE } from '../errors.js';
+import { CONNECT_PHASE } from '../error-map.js';
 import type { Logger } from '../logger.js';
 import { redactConnectionString } from './connection-string.js';
 import './types.js';

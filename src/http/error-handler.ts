@@ -8,9 +8,8 @@ import {
   PayloadTooLargeError,
   UpstreamError,
   ValidationError,
-  clientPathError,
-  connectionFailureError,
 } from '../errors.js';
+import { clientPathError, fromPgError } from '../error-map.js';
 import type { Logger } from '../logger.js';
 import { EmbeddingError, LlmError } from '../providers/types.js';
 import { errorBody } from './envelope.js';
@@ -49,10 +48,10 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof LlmError || err instanceof EmbeddingError) {
     return new UpstreamError(`模型服务调用失败: ${err.message}`, ERROR_TYPES.MODEL_PROVIDER_ERROR, { cause: err });
   }
-  // Failures that reach here were not claimed by a service for a caller's connection string: the
+  // Database errors no service claimed, by SQLSTATE (error-map.ts). Connection failures here are the
   // server's own databases, where even an authentication failure is an operator problem (503).
-  const connection = connectionFailureError(err);
-  if (connection) return connection;
+  const database = fromPgError(err);
+  if (database) return database;
   const badPath = clientPathError(err);
   if (badPath) return badPath;
   return new InternalError('系统内部错误，请稍后重试或查看服务日志', ERROR_TYPES.INTERNAL_ERROR, { cause: err });

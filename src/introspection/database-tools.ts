@@ -1,6 +1,6 @@
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import type { Pool } from '../db/pool.js';
-import { connectionFailureError } from '../errors.js';
+import { connectionFailureError } from '../error-map.js';
 import type { TableCommenter } from './table-commenter.js';
 import { renderDdl, renderMarkdown } from './table-docs.js';
 import type { TableInspector } from './table-inspector.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONNECT_PHASE, clientPathError, connectionFailureError, connectionFailureKind } from './errors.js';
+import { CONNECT_PHASE, clientPathError, connectionFailureError, connectionFailureKind, fromPgError } from './error-map.js';
 
 const pgError = (code: string, connecting = false) => {
   const err = Object.assign(new Error(`pg ${code}`), { code });
@@ -41,5 +41,31 @@ describe('the SQLSTATE/errno → HTTP map of connection failures (SPEC §3)', ()
   it('ENAMETOOLONG from the file system is a 400', () => {
     expect(clientPathError(Object.assign(new Error('x'), { code: 'ENAMETOOLONG' }))).toMatchObject({ status: 400 });
     expect(clientPathError(Object.assign(new Error('x'), { code: 'EIO' }))).toBeNull();
+  });
+});
+
+describe('fromPgError: the one SQLSTATE map', () => {
+  it('maps by SQLSTATE, keeping the service message, error type and data', () => {
+    const context = { message: 'Vector表恢复失败', errorType: 'VECTOR_RESTORE_FAILED' as const, data: { rows: 0 } };
+    expect(fromPgError(pgError('23505'), context)).toMatchObject({ status: 409, errorType: 'VECTOR_RESTORE_FAILED', message: 'Vector表恢复失败', data: { rows: 0 } });
+    expect(fromPgError(pgError('22P02'), context)).toMatchObject({ status: 422, errorType: 'VECTOR_RESTORE_FAILED' });
+    expect(fromPgError(pgError('42P01'))).toMatchObject({ status: 404, errorType: 'RESOURCE_NOT_FOUND' });
+    expect(fromPgError(pgError('57014'))).toMatchObject({ status: 503 });
+    expect(fromPgError(pgError('55P03'), context)).toMatchObject({ status: 409, errorType: 'LOCK_TIMEOUT', data: { rows: 0 } });
+    expect(fromPgError(pgError('XX000'))).toMatchObject({ status: 500, errorType: 'INTERNAL_ERROR' });
+  });
+
+  it('connection failures: the caller’s connection string is a 400 naming it, with the service data kept', () => {
+    expect(fromPgError(pgError('3D000'), { callerParam: 'pg_conn', data: { rows: 0 } })).toMatchObject({
+      status: 400,
+      invalidParams: ['pg_conn'],
+      data: { rows: 0 },
+    });
+    expect(fromPgError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toMatchObject({ status: 503, errorType: 'DATABASE_CONNECTION_ERROR' });
+  });
+
+  it('leaves what it does not know to the caller', () => {
+    expect(fromPgError(new Error('boom'))).toBeNull();
+    expect(fromPgError(Object.assign(new Error('x'), { code: 'CSV_RECORD_INCONSISTENT_COLUMNS' }))).toBeNull();
   });
 });
