@@ -8,7 +8,7 @@ import type { TableCommenter } from '../introspection/table-commenter.js';
 import { renderDdl, renderMarkdown } from '../introspection/table-docs.js';
 import type { TableInspector } from '../introspection/table-inspector.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import { FILENAME_MAPPING_NAME, METADATA_DETAIL_NAME, stepResultFile, TABLE_LIST_NAME } from '../task-files/task-dir.js';
+import { ddlFileName, FILENAME_MAPPING_NAME, METADATA_DETAIL_NAME, stepResultFile, TABLE_DOC_SUFFIX, TABLE_LIST_NAME, tableDocFileName } from '../task-files/task-dir.js';
 import { parseTableList, tableFileBase } from '../task-files/table-list.js';
 
 export interface DdlGenerationResult {
@@ -67,9 +67,9 @@ export class DdlGenerationStep {
         const description = await this.inspector.describeTable(ctx.business.pool, schema, table);
         const comments = await this.commenter.comment(description, ctx.businessContext, ctx.signal);
         const base = tableFileBase(`${schema}.${table}`);
-        await writeFileAtomic(path.join(ctx.taskDir, `${base}.ddl`), `${renderDdl(description, comments)}\n`);
-        await writeFileAtomic(path.join(ctx.taskDir, `${base}_detail.md`), `${renderMarkdown(description, comments)}\n`);
-        ctx.log.info(`表 ${schema}.${table} 处理成功 -> ${base}.ddl, ${base}_detail.md`);
+        await writeFileAtomic(path.join(ctx.taskDir, ddlFileName(base)), `${renderDdl(description, comments)}\n`);
+        await writeFileAtomic(path.join(ctx.taskDir, tableDocFileName(base)), `${renderMarkdown(description, comments)}\n`);
+        ctx.log.info(`表 ${schema}.${table} 处理成功 -> ${ddlFileName(base)}, ${tableDocFileName(base)}`);
         return { name: `${schema}.${table}`, base, error: null };
       } catch (err) {
         checkAborted(ctx.signal);
@@ -85,7 +85,7 @@ export class DdlGenerationStep {
       '# 文件名映射报告',
       '# 格式: 原始表名 -> 实际文件名',
       '',
-      ...succeeded.map((o) => `${o.name} -> ${o.base}.ddl, ${o.base}_detail.md`).sort(),
+      ...succeeded.map((o) => `${o.name} -> ${ddlFileName(o.base)}, ${tableDocFileName(o.base)}`).sort(),
     ].join('\n');
     await writeFileAtomic(path.join(ctx.taskDir, FILENAME_MAPPING_NAME), `${mapping}\n`);
 
@@ -108,5 +108,5 @@ export class DdlGenerationStep {
 
 /** The `<base>_detail.md` files of a task, sorted, excluding the QA step's own `metadata_detail.md`. */
 export async function tableDocFiles(taskDir: string): Promise<string[]> {
-  return (await fs.readdir(taskDir)).filter((f) => f.endsWith('_detail.md') && f !== METADATA_DETAIL_NAME).sort();
+  return (await fs.readdir(taskDir)).filter((f) => f.endsWith(TABLE_DOC_SUFFIX) && f !== METADATA_DETAIL_NAME).sort();
 }

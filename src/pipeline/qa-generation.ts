@@ -22,6 +22,8 @@ import {
   PAIR_FILE_SUFFIX,
   pairFileName,
   stepResultFile,
+  ddlFileName,
+  tableDocFileName,
 } from '../task-files/task-dir.js';
 import { tableFileBase } from '../task-files/table-list.js';
 
@@ -109,7 +111,7 @@ export class QaGenerationStep {
     const names = new Set(await fs.readdir(ctx.taskDir));
     const missing = tables.filter((t) => {
       const base = tableFileBase(t.includes('.') ? t : `public.${t}`);
-      return !names.has(`${base}.ddl`) || !names.has(`${base}_detail.md`);
+      return !names.has(ddlFileName(base)) || !names.has(tableDocFileName(base));
     });
     if (missing.length > 0) {
       throw new StepFailedError(`文件验证失败: 缺失 ${missing.length} 张表的DDL/MD文件 (${missing.join(', ')})，请先执行 ddl_generation`);

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PAIR_FILE_PATTERN } from '../task-files/task-dir.js';
+import { DDL_SUFFIX, PAIR_FILE_PATTERN } from '../task-files/task-dir.js';
 import { splitStatements } from './sql-statements.js';
 
 export type TrainingKind = 'ddl' | 'documentation' | 'sql';
@@ -27,7 +27,7 @@ export async function collectTrainingItems(taskDir: string): Promise<TrainingIte
   const items: TrainingItem[] = [];
   for (const name of names) {
     const text = () => fs.readFile(path.join(taskDir, name), 'utf8');
-    if (name.endsWith('.ddl')) {
+    if (name.endsWith(DDL_SUFFIX)) {
       // Leading `-- 中文名` comments belong to the statement that follows them.
       for (const block of splitStatements(await text())) {
         items.push({ kind: 'ddl', file: name, document: block });

@@ -22,6 +22,16 @@ export const TASK_RESULT_NAME = 'task_result.json';
 
 /** ddl_generation: which table went to which `<base>.ddl` / `<base>_detail.md`. */
 export const FILENAME_MAPPING_NAME = 'filename_mapping.txt';
+
+/** Step 1's two files per table: `<base>.ddl` (runnable DDL) and `<base>_detail.md` (its documentation). */
+export const DDL_SUFFIX = '.ddl';
+export const TABLE_DOC_SUFFIX = '_detail.md';
+export function ddlFileName(base: string): string {
+  return `${base}${DDL_SUFFIX}`;
+}
+export function tableDocFileName(base: string): string {
+  return `${base}${TABLE_DOC_SUFFIX}`;
+}
 /** qa_generation's theme metadata: as SQL, as a document, and the query-decision prompt. */
 export const METADATA_SQL_NAME = 'metadata.txt';
 export const METADATA_DETAIL_NAME = 'metadata_detail.md';
