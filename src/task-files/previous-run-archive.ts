@@ -8,7 +8,7 @@ import { PREVIOUS_RUN_INFO_NAME, previousRunDirName, TABLE_LIST_NAME, TASK_LOG_N
  * (reference §4.3), so the run starts clean and nothing of the previous one is lost. The table
  * list and the log stay; directories (vector_bak/, older file_bak_*) are left in place.
  */
-export async function moveArtifactsToFileBak(taskDir: string): Promise<string | null> {
+export async function archivePreviousRun(taskDir: string): Promise<string | null> {
   const entries = await fs.readdir(taskDir, { withFileTypes: true });
   const files = entries.filter((e) => e.isFile() && e.name !== TABLE_LIST_NAME && e.name !== TASK_LOG_NAME).map((e) => e.name);
   if (files.length === 0) return null;

@@ -23,7 +23,7 @@ import { TASK_CONFIG_NAME, TASK_RESULT_NAME } from '../../task-files/task-dir.js
 import type { DataRoot } from '../../lib/data-root.js';
 import type { VectorBackupService } from '../../backups/backup-service.js';
 import { NotFoundError } from '../../errors.js';
-import { moveArtifactsToFileBak } from '../../task-files/previous-run-archive.js';
+import { archivePreviousRun } from '../../task-files/previous-run-archive.js';
 import { abortReason, CANCELLED_MESSAGE, CancelledError, LeaseLostError } from '../job-errors.js';
 import type { JobFailure, JobHandler, JobRunContext } from '../job-handler.js';
 import { JOB_KINDS } from '../../db/sql/jobs.sql.js';
@@ -82,7 +82,7 @@ export class TaskExecution implements JobHandler {
     // that is a symlink elsewhere fails the execution instead of having its step files written there.
     const taskDir = await this.dataRoot.ensureTaskDir(task.task_id);
     const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
-    const backupDir = complete ? await moveArtifactsToFileBak(taskDir) : null;
+    const archiveDir = complete ? await archivePreviousRun(taskDir) : null;
     await writeJson(path.join(taskDir, TASK_CONFIG_NAME), {
       task_id: task.task_id,
       created_at: task.created_at,
@@ -92,7 +92,7 @@ export class TaskExecution implements JobHandler {
     });
     log.info(`任务目录日志初始化完成 - 任务ID: ${task.task_id}`);
     log.info(`任务参数: ${JSON.stringify(params)}`);
-    if (backupDir) log.info(`已将上次运行的文件移动到 ${backupDir}/`);
+    if (archiveDir) log.info(`已将上次运行的文件移动到 ${archiveDir}/`);
     log.info(complete ? '完整工作流任务开始执行' : `单步执行开始: ${job.step_name}`);
 
     // A lease on a request pool (the task's own db_connection): never closed under this run.
