@@ -20,21 +20,15 @@ import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
-import {
-  createCsvParser,
-  createCsvWriter,
-  mapRecords,
-  openCsvFile,
-  readCsvHead,
-  type CsvField,
-} from '../streams/csv-rows.js';
+import { createCsvParser, mapRecords, readCsvHead } from '../streams/csv-rows.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './set-naming.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from '../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
-import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
+import { parsingStages, planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import { truncateInTransaction, writerBusy, type TruncateResult } from './backup-service.js';
 import { ensureVectorTables, type TableColumn } from './langchain-tables.js';
+import { attachChecksums, checksumCause, openBackupFile } from './restore-checksum.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -79,6 +73,8 @@ interface PreparedTable {
   header: string[];
   sample: (string | null)[][];
   size: number;
+  /** From the set's manifest: checked while the file loads (legacy sets: none). */
+  sha256?: string;
 }
 
 export interface VectorRestoreSettings {
@@ -158,7 +154,7 @@ export class VectorRestoreService {
         }
       }));
     } catch (err) {
-      throw this.restoreError(err, result, current, started, callerParam);
+      throw this.restoreError(await checksumCause(err, current), result, current, started, callerParam);
     }
     result.restore_performed = true;
     result.truncate_performed = truncate;
@@ -187,19 +183,20 @@ export class VectorRestoreService {
   }
 
   private async prepareFiles(dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
-    const found = await Promise.all(tables.map(async (table) => [table, await this.catalog.findFile(dir, table, timestamp)] as const));
-    const missing = found.filter(([, file]) => file === null).map(([table]) => `${table}_${timestamp}.csv`);
+    const found = await Promise.all(tables.map(async (table) => ({ table, file: await this.catalog.findFile(dir, table, timestamp) })));
+    const missing = found.filter(({ file }) => file === null).map(({ table }) => `${table}_${timestamp}.csv`);
     if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
+    const checked = await attachChecksums(dir, timestamp, found as { table: VectorTable; file: string }[]);
     return Promise.all(
-      found.map(async ([table, file]) => {
-        const head = await readCsvHead(file!, SNIFF_ROWS).catch((err: Error) => {
-          throw new UnprocessableError(`备份文件 ${path.basename(file!)} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+      checked.map(async (item) => {
+        const name = path.basename(item.file);
+        // A file that cannot even be sniffed is reported as corrupt when its checksum says so.
+        const head = await readCsvHead(item.file, SNIFF_ROWS).catch(async (err: Error) => {
+          throw await checksumCause(new UnprocessableError(`备份文件 ${name} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED), item);
         });
-        if (head.header.length === 0) {
-          throw new UnprocessableError(`备份文件 ${path.basename(file!)} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
-        }
-        const size = (await fsp.stat(file!)).size;
-        return { table, file: file!, header: head.header, sample: head.rows, size };
+        if (head.header.length === 0) throw new UnprocessableError(`备份文件 ${name} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+        const size = (await fsp.stat(item.file)).size;
+        return { ...item, header: head.header, sample: head.rows, size };
       }),
     );
   }
@@ -237,18 +234,18 @@ export class VectorRestoreService {
       // COPY FROM STDIN over the embedded socket kills its backend: parse, fix and load in-process
       // chunks inside this client's transaction instead.
       const sink = createEmbeddedCopySink(embedded, copyTableFromBlob(item.table, plan.columns));
-      await pipeline(openCsvFile(item.file), createCsvParser(), mapRecords((r, i) => (i === 0 ? r : plan.slowTransform(r))), sink, { signal });
+      await pipeline(openBackupFile(item), createCsvParser(), mapRecords((r, i) => (i === 0 ? r : plan.slowTransform(r))), sink, { signal });
       return { count: sink.loaded(), path: 'embedded_chunks' };
     }
     const sql = copyTableFromCsv(item.table, plan.columns);
     if (plan.transform) {
-      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.transform), { signal });
+      const count = await copyIn(client, sql, openBackupFile(item), parsingStages(plan.columns, plan.transform), { signal });
       return { count, path: plan.reason };
     }
     const mark = `restore_${item.table}`;
     await client.query(savepoint(mark).text);
     try {
-      const count = await copyIn(client, sql, openCsvFile(item.file), [], { signal });
+      const count = await copyIn(client, sql, openBackupFile(item), [], { signal });
       await client.query(releaseSavepoint(mark).text);
       return { count, path: 'raw' };
     } catch (err) {
@@ -257,7 +254,7 @@ export class VectorRestoreService {
       if (!(code === '22P02' && jsonColumns)) throw err;
       await client.query(rollbackToSavepoint(mark).text);
       this.logger.warn({ component: 'vector-restore', table: item.table }, 'raw COPY rejected a value; retrying with JSON fix-ups');
-      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.slowTransform), { signal });
+      const count = await copyIn(client, sql, openBackupFile(item), parsingStages(plan.columns, plan.slowTransform), { signal });
       return { count, path: 'python_literal_metadata' };
     }
   }
@@ -287,10 +284,5 @@ export class VectorRestoreService {
     }
     return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) }, callerParam);
   }
-}
-
-/** parse → fix each data row (the header becomes the target column list) → CSV for COPY. */
-function parsingStages(columns: string[], transform: (record: CsvField[]) => CsvField[]): NodeJS.ReadWriteStream[] {
-  return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
 }
 
