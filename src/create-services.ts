@@ -18,12 +18,18 @@ import { TaskDeletion } from './tasks/task-deletion.js';
 import { TaskService } from './tasks/task-service.js';
 import { VectorBackupService } from './backups/backup-service.js';
 import { VectorRestoreService } from './backups/restore-service.js';
+import { BackupEstimator } from './backups/backup-estimate.js';
+import { BackupRetention } from './backups/retention.js';
+import { BackupVerifier } from './backups/backup-verifier.js';
 
 export interface Services {
   dataRoot: DataRoot;
   backupCatalog: BackupCatalog;
   vectorBackup: VectorBackupService;
   vectorRestore: VectorRestoreService;
+  backupEstimator: BackupEstimator;
+  backupVerifier: BackupVerifier;
+  backupRetention: BackupRetention;
   health: HealthService;
   databaseTools: DatabaseToolsService;
   pipeline: Pipeline;
@@ -64,6 +70,9 @@ export function createServices(
     backupCatalog,
     vectorBackup,
     vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }),
+    backupEstimator: new BackupEstimator(dataRoot, databases),
+    backupVerifier: new BackupVerifier(dataRoot, backupCatalog),
+    backupRetention: new BackupRetention(dataRoot),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),

@@ -83,6 +83,15 @@ export async function applyKeepLast(dir: string, keepLast: number, open: OpenFil
   return deleteSets(dir, selectExpired(stamps, { keepLast }), open);
 }
 
+/** The stamps `keep_last` would delete once one more set exists (a dry run's answer). */
+export async function applyKeepLastPreview(dir: string, keepLast: number): Promise<string[]> {
+  const stamps = await listSetStamps(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  return selectExpired(['<new>', ...stamps], { keepLast }).filter((s) => s !== '<new>');
+}
+
 /**
  * The sets to delete, from stamps sorted newest first: those outside the newest `keepLast` (when
  * given) and older than `olderThanDays` (when given). Age is the stamp in the set's name (local
