@@ -122,7 +122,8 @@ export class VectorBackupService {
     if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
     const dir = await this.dataRoot.ensureDir(backupDirOf(parentDir), request.taskId !== undefined ? 'task_id' : undefined, this.open);
     const { stamp, release } = await reserveTimestamp(dir);
-    const set = new BackupSetRecorder({ dir, timestamp: stamp, compression: request.compression, label: request.label, databaseLabel: database.label, open: this.open });
+    const { compression, label } = request;
+    const set = new BackupSetRecorder({ dir, timestamp: stamp, compression, label, databaseLabel: database.label, open: this.open });
 
     const tables: BackupResult['tables_backed_up'] = {};
     const truncateResults: BackupResult['truncate_results'] = {};
@@ -146,7 +147,8 @@ export class VectorBackupService {
               ? await copyTableOutInBatches(client, table, copyColumns, stages, { signal: request.signal })
               : await copyOut(client, copyTableToCsv(table, copyColumns), stages, { signal: request.signal });
             const size = (await fsp.stat(tmp)).size;
-            tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted), ...set.recordTable(table, rows, columns.get(table)!) };
+            const recorded = set.recordTable(table, rows, columns.get(table)!);
+            tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted), ...recorded };
           }
           await set.readSnapshotFacts(client, columns);
           // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
