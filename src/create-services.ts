@@ -21,12 +21,18 @@ import { TaskService } from './tasks/task-service.js';
 import { STEP_NAMES } from './tasks/task-states.js';
 import { VectorBackupService } from './backups/backup-service.js';
 import { VectorRestoreService } from './backups/restore-service.js';
+import { BackupEstimator } from './backups/backup-estimate.js';
+import { BackupRetention } from './backups/retention.js';
+import { BackupVerifier } from './backups/backup-verifier.js';
 
 export interface Services {
   dataRoot: DataRoot;
   backupCatalog: BackupCatalog;
   vectorBackup: VectorBackupService;
   vectorRestore: VectorRestoreService;
+  backupEstimator: BackupEstimator;
+  backupVerifier: BackupVerifier;
+  backupRetention: BackupRetention;
   health: HealthService;
   databaseTools: DatabaseToolsService;
   pipeline: Pipeline;
@@ -71,6 +77,9 @@ export function createServices(
     backupCatalog,
     vectorBackup,
     vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }),
+    backupEstimator: new BackupEstimator(dataRoot, databases),
+    backupVerifier: new BackupVerifier(dataRoot, backupCatalog),
+    backupRetention: new BackupRetention(dataRoot),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),

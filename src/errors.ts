@@ -38,6 +38,8 @@ export const ERROR_TYPES = {
   JOB_NOT_RUNNING: 'JOB_NOT_RUNNING',
   /** The server is still starting (port bound, database or migrations not ready yet). */
   SERVICE_STARTING: 'SERVICE_STARTING',
+  /** A backup file's SHA-256 differs from its set's manifest (422): the file is corrupt or was changed. */
+  BACKUP_CHECKSUM_MISMATCH: 'BACKUP_CHECKSUM_MISMATCH',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];

@@ -10,8 +10,9 @@ import {
   type VectorTable,
 } from './set-naming.js';
 import type { DataRoot } from '../lib/data-root.js';
+import { manifestSummary, type ManifestSummary } from './manifest-summary.js';
 
-export interface BackupSetEntry {
+export interface BackupSetEntry extends ManifestSummary {
   timestamp: string;
   collection_file: string;
   embedding_file: string;
@@ -131,6 +132,7 @@ export class BackupCatalog {
         backup_date: fileTimestampToDateTime(stamp),
         has_log: hasLog,
         log_file: hasLog ? BACKUP_LOG_NAME : null,
+        ...(await manifestSummary(dir, stamp, files.langchain_pg_embedding)),
       });
     }
     return sets;

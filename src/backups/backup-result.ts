@@ -1,3 +1,5 @@
+import type { Compression } from './backup-manifest.js';
+import type { PrunedSet } from './retention.js';
 import type { VectorTable } from './set-naming.js';
 
 // What a backup reports (the original's response fields). Its own module: the backup service
@@ -10,6 +12,8 @@ export interface TableBackupResult {
   file_size: string;
   backup_file: string;
   duration: number;
+  bytes?: number;
+  sha256?: string;
 }
 
 export interface TruncateResult {
@@ -28,4 +32,9 @@ export interface BackupResult {
   backup_directory?: string;
   backup_timestamp?: string;
   duration: number;
+  manifest_file?: string | null;
+  compression?: Compression;
+  label?: string | null;
+  /** Sets deleted by `keep_last` after this backup succeeded. */
+  pruned_sets?: PrunedSet[];
 }

@@ -30,6 +30,9 @@ import {
 } from './set-naming.js';
 import type { DataRoot } from '../lib/data-root.js';
 import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
+import type { Compression } from './backup-manifest.js';
+import { BackupSetRecorder } from './backup-set-recorder.js';
+import { applyKeepLast, type PrunedSet } from './retention.js';
 
 export interface BackupRequest {
   taskId?: string;
@@ -37,6 +40,10 @@ export interface BackupRequest {
   backupVectorTables?: boolean;
   truncateVectorTables?: boolean;
   signal?: AbortSignal;
+  /** Manifest and retention (SPEC §7): `.csv.gz` files, a label, keep the newest N sets of the location. */
+  compression?: Compression;
+  label?: string;
+  keepLast?: number;
 }
 
 export interface VectorBackupSettings {
@@ -81,6 +88,8 @@ export class VectorBackupService {
     if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
     const dir = await this.dataRoot.ensureDir(backupDirOf(parentDir), request.taskId !== undefined ? 'task_id' : undefined, this.open);
     const { stamp, release } = await reserveTimestamp(dir);
+    const { compression, label } = request;
+    const set = new BackupSetRecorder({ dir, timestamp: stamp, compression, label, databaseLabel: database.label, open: this.open });
 
     const tables: BackupResult['tables_backed_up'] = {};
     const truncateResults: BackupResult['truncate_results'] = {};
@@ -95,23 +104,28 @@ export class VectorBackupService {
           if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
           for (const table of VECTOR_TABLES) {
             const tableStarted = performance.now();
-            const name = backupFileName(table, stamp);
+            const name = set.fileName(table);
             const tmp = path.join(dir, `${name}.tmp`);
             tmpFiles.push(tmp);
             const copyColumns = copyableColumns(columns.get(table)!);
-            const stages = [createChunkBatcher(), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
+            const stages = [createChunkBatcher(), ...set.stages(table), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
             const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal });
             const size = (await fsp.stat(tmp)).size;
-            tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted) };
+            const recorded = set.recordTable(table, rows, columns.get(table)!);
+            tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted), ...recorded };
           }
+          await set.readSnapshotFacts(client, columns);
           // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
           await publishFiles(dir, tmpFiles, this.open);
+          // The manifest last, as the set's commit marker; before the TRUNCATE, which it must cover.
+          await set.commit();
           if (truncate) Object.assign(truncateResults, await truncateInTransaction(client, TRUNCATED_BY_BACKUP));
         }),
         truncate ? { isolation: 'REPEATABLE READ' } : { isolation: 'REPEATABLE READ', readOnly: true },
       );
     } catch (err) {
       await Promise.all(tmpFiles.map((f) => fsp.rm(f, { force: true })));
+      await set.discardUncommitted();
       throw this.backupError(err, tables, callerParam);
     } finally {
       await release();
@@ -126,8 +140,10 @@ export class VectorBackupService {
       backup_directory: this.dataRoot.relativeToCwd(dir),
       backup_timestamp: stamp,
       duration: secondsSince(started),
+      ...set.summary(),
     };
     await appendBackupLog(dir, request.taskId ?? 'global', result);
+    if (request.keepLast !== undefined) result.pruned_sets = await applyKeepLast(dir, request.keepLast, this.open);
     this.logger.info({ component: 'vector-backup', dir: result.backup_directory, stamp, truncate }, 'vector tables backed up');
     return result;
   }

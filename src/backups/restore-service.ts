@@ -8,7 +8,7 @@ import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
-import { openCsvFile, readCsvHead } from '../streams/csv-rows.js';
+import { readCsvHead } from '../streams/csv-rows.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './set-naming.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from '../lib/data-root.js';
@@ -17,6 +17,7 @@ import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import type { TruncateResult } from './backup-result.js';
 import { truncateInTransaction, writerBusy } from './backup-service.js';
 import { ensureVectorTables, type TableColumn } from './langchain-tables.js';
+import { attachChecksums, checksumCause, openBackupFile } from './restore-checksum.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -61,6 +62,8 @@ interface PreparedTable {
   header: string[];
   sample: (string | null)[][];
   size: number;
+  /** From the set's manifest: checked while the file loads (legacy sets: none). */
+  sha256?: string;
 }
 
 export interface VectorRestoreSettings {
@@ -137,7 +140,7 @@ export class VectorRestoreService {
         }
       }));
     } catch (err) {
-      throw this.restoreError(err, result, current, started, callerParam);
+      throw this.restoreError(await checksumCause(err, current), result, current, started, callerParam);
     }
     result.restore_performed = true;
     result.truncate_performed = truncate;
@@ -166,19 +169,20 @@ export class VectorRestoreService {
   }
 
   private async prepareFiles(dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
-    const found = await Promise.all(tables.map(async (table) => [table, await this.catalog.findFile(dir, table, timestamp)] as const));
-    const missing = found.filter(([, file]) => file === null).map(([table]) => `${table}_${timestamp}.csv`);
+    const found = await Promise.all(tables.map(async (table) => ({ table, file: await this.catalog.findFile(dir, table, timestamp) })));
+    const missing = found.filter(({ file }) => file === null).map(({ table }) => `${table}_${timestamp}.csv`);
     if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
+    const checked = await attachChecksums(dir, timestamp, found as { table: VectorTable; file: string }[]);
     return Promise.all(
-      found.map(async ([table, file]) => {
-        const head = await readCsvHead(file!, SNIFF_ROWS).catch((err: Error) => {
-          throw new UnprocessableError(`备份文件 ${path.basename(file!)} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+      checked.map(async (item) => {
+        const name = path.basename(item.file);
+        // A file that cannot even be sniffed is reported as corrupt when its checksum says so.
+        const head = await readCsvHead(item.file, SNIFF_ROWS).catch(async (err: Error) => {
+          throw await checksumCause(new UnprocessableError(`备份文件 ${name} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED), item);
         });
-        if (head.header.length === 0) {
-          throw new UnprocessableError(`备份文件 ${path.basename(file!)} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
-        }
-        const size = (await fsp.stat(file!)).size;
-        return { table, file: file!, header: head.header, sample: head.rows, size };
+        if (head.header.length === 0) throw new UnprocessableError(`备份文件 ${name} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+        const size = (await fsp.stat(item.file)).size;
+        return { ...item, header: head.header, sample: head.rows, size };
       }),
     );
   }
@@ -218,7 +222,7 @@ export class VectorRestoreService {
       {
         table: item.table,
         columns: plan.columns,
-        open: () => openCsvFile(item.file),
+        open: () => openBackupFile(item),
         transform: plan.slowTransform,
         raw: plan.transform === null,
         retryParsed: target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb'),

@@ -43,3 +43,20 @@ export function parseBackupFileName(name: string): { table: VectorTable; timesta
 export function backupDirOf(parentDir: string): string {
   return path.join(parentDir, BACKUP_DIR_NAME);
 }
+
+/** The manifest of a set: written last, it is the set's commit marker (SPEC §7). */
+const MANIFEST_FILE_PATTERN = /^backup_manifest_(\d{8}_\d{6})\.json$/;
+
+export function manifestFileName(timestamp: string): string {
+  return `backup_manifest_${timestamp}.json`;
+}
+
+export function parseManifestFileName(name: string): { timestamp: string } | null {
+  const m = MANIFEST_FILE_PATTERN.exec(name);
+  return m ? { timestamp: m[1]! } : null;
+}
+
+/** The stamp of any file of a set (data file or manifest), or null for other files (the log, temp files). */
+export function setTimestampOf(name: string): string | null {
+  return parseBackupFileName(name)?.timestamp ?? parseManifestFileName(name)?.timestamp ?? null;
+}

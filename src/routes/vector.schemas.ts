@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { queryBoolean, taskIdSchema } from './common.schemas.js';
 
 const bodyBoolean = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
+const positiveInt = (name: string) =>
+  z.number({ error: `参数 ${name} 必须是整数` }).int(`参数 ${name} 必须是整数`).min(1, `参数 ${name} 必须 ≥ 1`);
+const backupPath = () =>
+  z.string({ error: '参数 backup_path 必须是字符串' }).min(1)
+    .describe('备份目录，相对服务工作目录，如 ./data_pipeline/training_data/vector_bak；必须位于数据目录之内');
+const backupTimestamp = () =>
+  z.string({ error: '参数 timestamp 必须是字符串' }).regex(/^\d{8}_\d{6}$/, '无效的timestamp格式，应为YYYYMMDD_HHMMSS')
+    .describe('备份集时间戳 YYYYMMDD_HHMMSS');
 const connectionString = (name: string) =>
   z.string({ error: `参数 ${name} 必须是字符串 (postgresql://user:password@host:port/dbname)` }).min(1);
 
@@ -12,6 +20,12 @@ export const VectorBackupBody = z.object({
   backup_vector_tables: bodyBoolean('backup_vector_tables').optional().describe('默认 true'),
   truncate_vector_tables: bodyBoolean('truncate_vector_tables').optional()
     .describe('备份成功后清空 langchain_pg_embedding（隐含备份）'),
+  compression: z.enum(['none', 'gzip'], { error: '参数 compression 必须是 none 或 gzip' }).optional()
+    .describe('gzip 时写 .csv.gz 文件，默认 none'),
+  label: z.string({ error: '参数 label 必须是字符串' }).max(200, '参数 label 不能超过 200 个字符').optional()
+    .describe('备份集标签，写入清单并在列表中显示（≤ 200 字符）'),
+  dry_run: bodyBoolean('dry_run').optional().describe('true 时不写任何文件，只返回每张表与每个集合的行数/字节估算'),
+  keep_last: positiveInt('keep_last').optional().describe('备份成功后，同一位置只保留最新的 N 个备份集'),
 });
 
 export const VectorRestoreListQuery = z.object({
@@ -34,4 +48,27 @@ export const VectorRestoreBody = z
   .refine((b) => !(b.pg_conn && b.db_connection && b.pg_conn !== b.db_connection), {
     message: '参数 pg_conn 与 db_connection 不能同时指定不同的值',
     path: ['pg_conn'],
+  });
+
+/** One backup set: verify and delete. */
+export const BackupSetBody = z.object({ backup_path: backupPath(), timestamp: backupTimestamp() });
+
+export const BackupPruneBody = z
+  .object({
+    backup_path: backupPath().optional(),
+    task_id: taskIdSchema.optional().describe('该任务的 vector_bak/；backup_path 与 task_id 都省略时为全局 vector_bak/'),
+    keep_last: positiveInt('keep_last').optional().describe('保留最新的 N 个备份集'),
+    older_than_days: z.number({ error: '参数 older_than_days 必须是数字' }).min(0, '参数 older_than_days 不能为负数').optional()
+      .describe('只删除早于 N 天的备份集（按备份集名称中的时间戳）'),
+  })
+  .refine((b) => !(b.backup_path !== undefined && b.task_id !== undefined), {
+    message: '参数 backup_path 与 task_id 只能指定一个',
+    path: ['backup_path'],
+  })
+  .superRefine((b, ctx) => {
+    // Both reported as missing (the route's prefix says one of them is enough).
+    if (b.keep_last !== undefined || b.older_than_days !== undefined) return;
+    for (const name of ['keep_last', 'older_than_days']) {
+      ctx.addIssue({ code: 'custom', message: '参数 keep_last 与 older_than_days 至少需要指定一个', path: [name] });
+    }
   });

@@ -2,6 +2,7 @@ import { clientGoneSignal } from '../http/client-gone.js';
 import { sendSuccess } from '../http/envelope.js';
 import type { RouteRegistry } from '../http/route-registry.js';
 import type { Services } from '../create-services.js';
+import { registerBackupSetRoutes } from './backup-sets.js';
 import { VectorBackupBody, VectorRestoreBody, VectorRestoreListQuery } from './vector.schemas.js';
 
 export function registerVectorRoutes(routes: RouteRegistry, services: Services): void {
@@ -11,16 +12,27 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     tag: 'vector',
     summary: '备份 langchain_pg_collection / langchain_pg_embedding 到 CSV',
     body: VectorBackupBody,
-    success: { status: 200, description: 'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration' },
+    success: {
+      status: 200,
+      description: 'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, compression, label, pruned_sets; dry_run: tables, collections, total_rows, total_bytes, would_truncate, would_prune',
+    },
     errors: [400, 404, 409, 500, 503],
     handler: async ({ body, res }) => {
-      const result = await services.vectorBackup.backup({
+      const request = {
         taskId: body.task_id,
         dbConnection: body.db_connection,
         backupVectorTables: body.backup_vector_tables,
         truncateVectorTables: body.truncate_vector_tables,
+        compression: body.compression,
+        label: body.label,
+        keepLast: body.keep_last,
         signal: clientGoneSignal(res),
-      });
+      };
+      if (body.dry_run === true) {
+        sendSuccess(res, 200, 'Vector表备份预演完成 (dry_run，未写入任何文件)', { ...(await services.backupEstimator.estimate(request)) });
+        return;
+      }
+      const result = await services.vectorBackup.backup(request);
       sendSuccess(res, 200, result.backup_performed ? 'Vector表备份完成' : '未执行备份 (backup_vector_tables=false)', { ...result });
     },
   });
@@ -64,5 +76,6 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
       sendSuccess(res, 200, 'Vector表恢复完成', { ...result });
     },
   });
-}
 
+  registerBackupSetRoutes(routes, services);
+}

@@ -125,6 +125,15 @@ describe('vector routes: documented errors and the data-root fence', () => {
           backup_date: '2025-07-22 01:03:18',
           has_log: true,
           log_file: 'vector_backup_log.txt',
+          // SPEC §7: the manifest fields; the original's sets have none (legacy).
+          has_manifest: false,
+          legacy: true,
+          format: 'csv',
+          compression: 'none',
+          label: null,
+          rows: null,
+          collections: null,
+          source_database: null,
         },
       ],
     });

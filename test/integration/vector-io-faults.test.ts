@@ -105,7 +105,11 @@ describe('vector backup and restore under I/O faults', () => {
       `datasync ${files[0]}.tmp`,
       `datasync ${files[1]}.tmp`,
       `sync ${taskId}/vector_bak [${files.join(' ')}] truncated=false`,
+      // The manifest last (its temp file synced, renamed, the directory synced), still before the TRUNCATE.
+      expect.stringMatching(new RegExp(`^datasync \\.backup_manifest_${stamp}\\.json\\.[0-9a-f-]+\\.tmp$`)),
+      `sync ${taskId}/vector_bak [${files.join(' ')}] truncated=false`,
     ]);
+    expect(fs.existsSync(path.join(backupDir, `backup_manifest_${stamp}.json`))).toBe(true);
     expect(result.truncate_performed).toBe(true);
     expect((await vectorSnapshot(db)).embeddings).toBe(0);
     expect(readCsvObjects(path.join(backupDir, files[1]!))).toHaveLength(62);

@@ -1,0 +1,106 @@
+import { query, withTransaction } from '../db/pool.js';
+import type { DatabaseRegistry } from '../db/database-registry.js';
+import { countRowsPerCollection, selectTableEstimates } from '../db/sql/backup-manifest.sql.js';
+import { countRows } from '../db/sql/vector-tables.sql.js';
+import { connectionFailureError } from '../error-map.js';
+import { AppError, NotFoundError } from '../errors.js';
+import type { DataRoot } from '../lib/data-root.js';
+import type { Compression } from './backup-manifest.js';
+import type { BackupRequest } from './backup-service.js';
+import { readVectorTableColumns } from './langchain-tables.js';
+import { applyKeepLastPreview } from './retention.js';
+import { backupDirOf, backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './set-naming.js';
+
+export interface TableEstimate {
+  file: string;
+  rows: number;
+  /** True when `rows` is the planner's estimate (pg_class.reltuples); false when it was counted. */
+  rows_estimated: boolean;
+  /** On-disk size of the table with TOAST and indexes (pg_total_relation_size): the order of the file size. */
+  bytes: number;
+}
+
+export interface BackupDryRunResult {
+  dry_run: true;
+  backup_performed: false;
+  truncate_performed: false;
+  backup_directory: string;
+  compression: Compression;
+  label: string | null;
+  tables: Partial<Record<VectorTable, TableEstimate>>;
+  collections: { uuid: string; name: string; rows: number; bytes: number }[];
+  total_rows: number;
+  total_bytes: number;
+  would_truncate: VectorTable[];
+  /** Sets that `keep_last` would delete once the new set exists. */
+  would_prune: string[];
+}
+
+/**
+ * `dry_run` of a backup: what it would write, from planner estimates, without writing anything
+ * (no directory, no file, no lock marker). Rows per collection are counted (one grouped scan of
+ * the embeddings) in one read-only snapshot; a table never analysed (reltuples -1) is counted too.
+ */
+export class BackupEstimator {
+  constructor(
+    private readonly dataRoot: DataRoot,
+    private readonly databases: DatabaseRegistry,
+  ) {}
+
+  async estimate(request: BackupRequest): Promise<BackupDryRunResult> {
+    using database = this.databases.vectorDatabase(request.dbConnection);
+    const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
+    if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
+    const dir = backupDirOf(parentDir);
+    const gzip = request.compression === 'gzip';
+    const facts = await withTransaction(
+      database.pool,
+      async (client) => {
+        const columns = await readVectorTableColumns(client);
+        const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
+        if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
+        const estimates = await query<{ table_name: VectorTable; reltuples: number; bytes: number }>(client, selectTableEstimates(VECTOR_TABLES));
+        const tables: Partial<Record<VectorTable, TableEstimate>> = {};
+        for (const table of VECTOR_TABLES) {
+          const row = estimates.find((e) => e.table_name === table)!;
+          const estimated = row.reltuples >= 0;
+          const rows = estimated ? Math.round(row.reltuples) : (await query<{ n: number }>(client, countRows(table)))[0]!.n;
+          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip), rows, rows_estimated: estimated, bytes: Number(row.bytes) };
+        }
+        const has = (table: VectorTable, name: string) => columns.get(table)!.some((c) => c.name === name);
+        const counted = has('langchain_pg_collection', 'uuid') && has('langchain_pg_embedding', 'collection_id')
+          ? await query<{ uuid: string; name: string; rows: number }>(client, countRowsPerCollection())
+          : [];
+        const embeddings = tables.langchain_pg_embedding!;
+        const bytesPerRow = embeddings.rows > 0 ? embeddings.bytes / embeddings.rows : 0;
+        const collections = counted.map((c) => ({ uuid: c.uuid, name: c.name, rows: Number(c.rows), bytes: Math.round(Number(c.rows) * bytesPerRow) }));
+        return { tables, collections };
+      },
+      { isolation: 'REPEATABLE READ', readOnly: true },
+    ).catch((err: unknown) => {
+      if (err instanceof AppError) throw err;
+      throw connectionFailureError(err, database.callerParam) ?? err;
+    });
+    const all = Object.values(facts.tables);
+    return {
+      dry_run: true,
+      backup_performed: false,
+      truncate_performed: false,
+      backup_directory: this.dataRoot.relativeToCwd(dir),
+      compression: request.compression ?? 'none',
+      label: request.label ?? null,
+      ...facts,
+      total_rows: all.reduce((n, t) => n + t.rows, 0),
+      total_bytes: all.reduce((n, t) => n + t.bytes, 0),
+      would_truncate: request.truncateVectorTables === true ? [...TRUNCATED_BY_BACKUP] : [],
+      would_prune: await this.prunePreview(dir, request.keepLast),
+    };
+  }
+
+  private async prunePreview(dir: string, keepLast: number | undefined): Promise<string[]> {
+    if (keepLast === undefined) return [];
+    // A vector_bak/ linked out of the root is refused (400), never listed.
+    const real = await this.dataRoot.realInside(dir, 'task_id');
+    return real === null ? [] : applyKeepLastPreview(real, keepLast);
+  }
+}

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline, type Readable, Writable } from 'node:stream';
+import { pipeline as pipelinePromise } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { AppError, ERROR_TYPES, UnprocessableError } from '../errors.js';
+import { createSha256Tap } from '../streams/sha256-tap.js';
+import { readManifest } from './backup-manifest.js';
+
+/** A restore's file with the checksum its manifest promises (none for a legacy set). */
+export interface ChecksummedFile {
+  table: string;
+  file: string;
+  sha256?: string;
+}
+
+/**
+ * Attaches the manifest's SHA-256 to each file a restore will load. A set with a manifest vouches
+ * for its files: a file the manifest does not name (e.g. a `.csv` dropped beside a gzip set) is
+ * refused before anything is loaded. A legacy set (no manifest) loads unchecked, as before.
+ */
+export async function attachChecksums<T extends ChecksummedFile>(dir: string, timestamp: string, files: T[]): Promise<T[]> {
+  const manifest = await readManifest(dir, timestamp);
+  if (manifest === null) return files;
+  return files.map((f) => {
+    const entry = manifest.tables.find((t) => t.table === f.table && t.file === path.basename(f.file));
+    if (!entry) throw checksumMismatch(path.basename(f.file), null, null);
+    return { ...f, sha256: entry.sha256 };
+  });
+}
+
+/**
+ * Opens a backup file for loading, hashing its bytes (the compressed ones for `.gz`, as the
+ * manifest records them) on the same read that feeds COPY. With an expected checksum, the stream
+ * fails at its end on a mismatch, before the COPY sees a clean end: the load is cancelled and the
+ * restore's transaction rolls back. The stages are joined with pipeline() (see openCsvFile).
+ */
+export function openBackupFile(item: ChecksummedFile): Readable {
+  const raw = fs.createReadStream(item.file, { highWaterMark: 256 * 1024 });
+  const name = path.basename(item.file);
+  const tap = createSha256Tap(
+    item.sha256 === undefined ? {} : { expected: item.sha256, mismatch: (actual) => checksumMismatch(name, item.sha256!, actual) },
+  );
+  const done = () => undefined;
+  return item.file.endsWith('.gz') ? pipeline(raw, tap, createGunzip(), done) : pipeline(raw, tap, done);
+}
+
+/**
+ * When a load from a checksummed file fails for another reason first (a flipped byte that breaks
+ * the CSV or the gzip stream fails before the end, where the hash is compared), the real cause is
+ * the corrupt file: the file is hashed once more (failure path only) and, if it differs from the
+ * manifest, the mismatch is reported instead of the parse error it caused.
+ */
+export async function checksumCause(err: unknown, current: ChecksummedFile | undefined): Promise<unknown> {
+  if (current?.sha256 === undefined || (err instanceof AppError && err.errorType === ERROR_TYPES.BACKUP_CHECKSUM_MISMATCH)) return err;
+  const actual = await sha256OfFile(current.file).catch(() => null);
+  if (actual === null || actual === current.sha256) return err;
+  return checksumMismatch(path.basename(current.file), current.sha256, actual, err);
+}
+
+export async function sha256OfFile(file: string): Promise<string> {
+  const tap = createSha256Tap();
+  await pipelinePromise(fs.createReadStream(file), tap, new Writable({ write: (_c, _e, cb) => cb() }));
+  return tap.sha256()!;
+}
+
+export function checksumMismatch(file: string, expected: string | null, actual: string | null, cause?: unknown): UnprocessableError {
+  const why = expected === null ? '备份清单中没有该文件' : `SHA-256 与备份清单不一致 (清单 ${expected}，实际 ${actual})`;
+  return new UnprocessableError(`备份文件校验失败: ${file} ${why}，所有更改已回滚`, ERROR_TYPES.BACKUP_CHECKSUM_MISMATCH, {
+    cause,
+    details: { file, expected_sha256: expected, actual_sha256: actual },
+    data: { checksum_file: file },
+  });
+}

@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
+import { readCsvObjects } from '../helpers/csv.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { vectorSnapshot } from '../helpers/vector-db.js';
+
+const API = '/api/v0/data_pipeline/vector';
+const ROOT = './data_pipeline/training_data';
+const GLOBAL_PATH = `${ROOT}/vector_bak`;
+const FIXTURE_TASK = { backup_path: `${ROOT}/task_20250721_213627/vector_bak`, timestamp: '20250721_215758' };
+const FIXTURE_GLOBAL = { backup_path: GLOBAL_PATH, timestamp: '20250722_010318' };
+const TABLES = ['langchain_pg_collection', 'langchain_pg_embedding'] as const;
+
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+interface Manifest {
+  format_version: number;
+  created_at: string;
+  label: string | null;
+  source: Record<string, string | null>;
+  format: string;
+  compression: string;
+  tables: { table: string; file: string; columns: { name: string; type: string }[]; rows: number; bytes: number; sha256: string; vector_dimension: number | null; indexes: string[] }[];
+  collections: { uuid: string; name: string; rows: number }[];
+}
+
+describe('backup sets: manifest, checksums, verify, delete, retention', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  const post = (route: string, body: object) => request(t.app).post(`${API}${route}`).send(body);
+  const backup = async (body: object = {}) => (await post('/backup', body).expect(200)).body.data as Record<string, any>;
+  const manifestOf = (dir: string, stamp: string) => JSON.parse(fs.readFileSync(path.join(dir, `backup_manifest_${stamp}.json`), 'utf8')) as Manifest;
+  const globalDir = () => path.join(t.dataRoot, 'vector_bak');
+
+  /** A set with an older stamp, copied from `stamp` (manifest file names follow), as an aged set would look. */
+  function cloneSet(fromDir: string, stamp: string, toDir: string, newStamp: string, withManifest = true): void {
+    fs.mkdirSync(toDir, { recursive: true });
+    for (const name of fs.readdirSync(fromDir).filter((n) => n.includes(`_${stamp}.`))) {
+      const target = path.join(toDir, name.replace(stamp, newStamp));
+      if (name.startsWith('backup_manifest_')) {
+        if (withManifest) fs.writeFileSync(target, fs.readFileSync(path.join(fromDir, name), 'utf8').replaceAll(stamp, newStamp));
+      } else {
+        fs.copyFileSync(path.join(fromDir, name), target);
+      }
+    }
+  }
+  const stampsIn = (dir: string) =>
+    [...new Set(fs.readdirSync(dir).flatMap((n) => /_(\d{8}_\d{6})\.(csv|csv\.gz|json)$/.exec(n)?.[1] ?? []))].sort();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await createTestApp(db.url);
+    copyFixtureBackups(t.dataRoot);
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+  beforeEach(async () => {
+    // 4 collections, 58 embeddings of 1024 dimensions.
+    await post('/restore', { ...FIXTURE_TASK, truncate_before_restore: true }).expect(200);
+  });
+
+  it('writes a manifest whose checksums, sizes and rows are those of the files, and lists it', async () => {
+    const data = await backup({ label: 'nightly 夜间' });
+    const stamp = data.backup_timestamp as string;
+    expect(data).toMatchObject({ manifest_file: `backup_manifest_${stamp}.json`, compression: 'none', label: 'nightly 夜间' });
+    const manifest = manifestOf(globalDir(), stamp);
+    expect(manifest).toMatchObject({ format_version: 1, label: 'nightly 夜间', format: 'csv', compression: 'none' });
+    expect(Object.keys(manifest.source).sort()).toEqual(['database', 'host', 'pgvector_version', 'server_version']);
+    expect(manifest.source.database).toBe(db.name);
+    expect(manifest.source.pgvector_version).toMatch(/^\d+\.\d+/);
+    expect(JSON.stringify(manifest)).not.toMatch(/postgres(ql)?:\/\//);
+    expect(manifest.tables.map((e) => e.table)).toEqual([...TABLES]);
+    for (const entry of manifest.tables) {
+      const file = path.join(globalDir(), entry.file);
+      expect(entry.sha256).toBe(sha256(file));
+      expect(entry.bytes).toBe(fs.statSync(file).size);
+      expect(entry.rows).toBe(readCsvObjects(file).length);
+      expect(entry.columns.map((c) => c.name)).toEqual(Object.keys(readCsvObjects(file)[0]!));
+      expect(entry.indexes.some((d) => /CREATE UNIQUE INDEX .*_pkey/.test(d))).toBe(true);
+    }
+    const embedding = manifest.tables[1]!;
+    expect(embedding).toMatchObject({ rows: 58, vector_dimension: 1024 });
+    expect(embedding.columns.find((c) => c.name === 'embedding')?.type).toMatch(/^vector/);
+    expect(manifest.collections).toHaveLength(4);
+    const [perCollection] = await db.query<{ rows: string }>('SELECT json_object_agg(c.name, (SELECT count(*) FROM langchain_pg_embedding e WHERE e.collection_id = c.uuid)) AS rows FROM langchain_pg_collection c');
+    expect(Object.fromEntries(manifest.collections.map((c) => [c.name, c.rows]))).toEqual(perCollection!.rows);
+
+    const list = (await request(t.app).get(`${API}/restore/list?global_only=true`).expect(200)).body.data;
+    const sets = list.backup_locations[0].backups as Record<string, unknown>[];
+    expect(sets.find((s) => s.timestamp === stamp)).toMatchObject({
+      timestamp: stamp,
+      collection_file: `langchain_pg_collection_${stamp}.csv`,
+      embedding_file: `langchain_pg_embedding_${stamp}.csv`,
+      has_log: true,
+      has_manifest: true,
+      format: 'csv',
+      compression: 'none',
+      label: 'nightly 夜间',
+      rows: { langchain_pg_collection: 4, langchain_pg_embedding: 58 },
+      collections: manifest.collections,
+      source_database: db.name,
+    });
+    // The original's set: no manifest, listed with every field it had before.
+    expect(sets.find((s) => s.timestamp === FIXTURE_GLOBAL.timestamp)).toMatchObject({
+      collection_size: expect.any(String),
+      backup_date: '2025-07-22 01:03:18',
+      has_manifest: false,
+      legacy: true,
+      compression: 'none',
+      label: null,
+      rows: null,
+      source_database: null,
+    });
+  });
+
+  it('a flipped byte: verify names the file, restore answers 422 BACKUP_CHECKSUM_MISMATCH and changes nothing', async () => {
+    const stamp = (await backup()).backup_timestamp as string;
+    const set = { backup_path: GLOBAL_PATH, timestamp: stamp };
+    const intact = (await post('/verify', set).expect(200)).body.data;
+    expect(intact).toMatchObject({ valid: true, has_manifest: true });
+    expect(intact.files.map((f: { ok: boolean }) => f.ok)).toEqual([true, true]);
+    expect(intact.files[1]).toMatchObject({ rows_expected: 58, rows_found: 58 });
+
+    // One digit of a vector changes: still valid CSV and a valid vector, so only the checksum can tell.
+    const file = path.join(globalDir(), `langchain_pg_embedding_${stamp}.csv`);
+    const bytes = fs.readFileSync(file);
+    const at = bytes.indexOf('[0.') + 3;
+    bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
+    fs.writeFileSync(file, bytes);
+
+    const verified = (await post('/verify', set).expect(200)).body.data;
+    expect(verified.valid).toBe(false);
+    const bad = verified.files.find((f: { file: string }) => f.file === `langchain_pg_embedding_${stamp}.csv`);
+    expect(bad).toMatchObject({ ok: false, rows_found: 58, actual_sha256: sha256(file) });
+    expect(bad.actual_sha256).not.toBe(bad.expected_sha256);
+    expect(verified.files.find((f: { file: string }) => f.file.startsWith('langchain_pg_collection')).ok).toBe(true);
+
+    await db.query(`UPDATE langchain_pg_embedding SET document = 'changed since the backup' WHERE id IN (SELECT id FROM langchain_pg_embedding ORDER BY id LIMIT 3)`);
+    const before = await vectorSnapshot(db);
+    const res = await post('/restore', { ...set, truncate_before_restore: true });
+    expect(res.status).toBe(422);
+    expect(res.body.data).toMatchObject({ error_type: 'BACKUP_CHECKSUM_MISMATCH', rolled_back: true, restore_performed: false });
+    expect(res.body.message).toBe('备份文件校验失败');
+    expect(res.body.data.response).toContain(`langchain_pg_embedding_${stamp}.csv`);
+    expect(await vectorSnapshot(db)).toEqual(before);
+
+    // A flip that breaks the CSV itself (an opening quote gone) is reported as the corrupt file it is.
+    const broken = fs.readFileSync(file);
+    broken[broken.indexOf('"[')] = 0x20;
+    fs.writeFileSync(file, broken);
+    const again = await post('/restore', { ...set, truncate_before_restore: true });
+    expect(again.status).toBe(422);
+    expect(again.body.data.error_type).toBe('BACKUP_CHECKSUM_MISMATCH');
+    expect(await vectorSnapshot(db)).toEqual(before);
+  });
+
+  it('gzip: .csv.gz files recorded in the manifest, listed, verified and restored', async () => {
+    const before = await vectorSnapshot(db);
+    const data = await backup({ compression: 'gzip', task_id: 'task_20250721_202929' });
+    const stamp = data.backup_timestamp as string;
+    const dir = path.join(t.dataRoot, 'task_20250721_202929/vector_bak');
+    expect(data.tables_backed_up.langchain_pg_embedding.backup_file).toBe(`langchain_pg_embedding_${stamp}.csv.gz`);
+    const manifest = manifestOf(dir, stamp);
+    expect(manifest.compression).toBe('gzip');
+    for (const entry of manifest.tables) {
+      expect(entry.file).toBe(`${entry.table}_${stamp}.csv.gz`);
+      expect(entry.sha256).toBe(sha256(path.join(dir, entry.file)));
+    }
+    expect(gunzipSync(fs.readFileSync(path.join(dir, manifest.tables[1]!.file))).toString().split('\n')[0]).toContain('embedding');
+    const list = (await request(t.app).get(`${API}/restore/list?task_id=task_20250721_202929`).expect(200)).body.data;
+    expect(list.backup_locations[0].backups.find((s: { timestamp: string }) => s.timestamp === stamp)).toMatchObject({ compression: 'gzip', has_manifest: true });
+    const set = { backup_path: `${ROOT}/task_20250721_202929/vector_bak`, timestamp: stamp };
+    expect((await post('/verify', set).expect(200)).body.data.valid).toBe(true);
+
+    await db.query('TRUNCATE langchain_pg_collection, langchain_pg_embedding');
+    const restored = await post('/restore', { ...set, truncate_before_restore: true }).expect(200);
+    expect(restored.body.data.restore_results.langchain_pg_embedding.rows_restored).toBe(58);
+    expect(await vectorSnapshot(db)).toEqual(before);
+  });
+
+  it('dry_run writes nothing and estimates rows and bytes per table and collection', async () => {
+    fs.mkdirSync(path.join(t.dataRoot, 'task_dry_run'));
+    const listing = () => fs.readdirSync(t.dataRoot, { recursive: true }).map(String).sort();
+    const filesBefore = listing();
+    const data = (await post('/backup', { dry_run: true, task_id: 'task_dry_run', compression: 'gzip', keep_last: 1 }).expect(200)).body.data;
+    expect(listing()).toEqual(filesBefore);
+    expect(data).toMatchObject({ dry_run: true, backup_performed: false, compression: 'gzip', backup_directory: `${ROOT}/task_dry_run/vector_bak`, would_prune: [] });
+    expect(data.tables.langchain_pg_embedding.file).toMatch(/\.csv\.gz$/);
+    expect(data.tables.langchain_pg_embedding.rows).toBeGreaterThan(0);
+    expect(data.tables.langchain_pg_embedding.bytes).toBeGreaterThan(0);
+    expect(data.collections).toHaveLength(4);
+    expect(data.collections.reduce((n: number, c: { rows: number }) => n + c.rows, 0)).toBe(58);
+  });
+
+  it('deletes a set (data files and manifest, not the log); 404 when it does not exist', async () => {
+    const stamp = (await backup()).backup_timestamp as string;
+    const set = { backup_path: GLOBAL_PATH, timestamp: stamp };
+    const res = await request(t.app).delete(`${API}/backups`).send(set).expect(200);
+    expect(res.body.data.deleted_files.sort()).toEqual(
+      [`backup_manifest_${stamp}.json`, `langchain_pg_collection_${stamp}.csv`, `langchain_pg_embedding_${stamp}.csv`].sort(),
+    );
+    expect(fs.readdirSync(globalDir()).filter((n) => n.includes(stamp))).toEqual([]);
+    expect(fs.existsSync(path.join(globalDir(), 'vector_backup_log.txt'))).toBe(true);
+    await request(t.app).delete(`${API}/backups`).send(set).expect(404);
+    await post('/verify', set).expect(404);
+  });
+
+  it('keep_last on a backup keeps the newest sets of its location, legacy sets counted', async () => {
+    fs.mkdirSync(path.join(t.dataRoot, 'task_keep'));
+    const first = (await backup({ task_id: 'task_keep' })).backup_timestamp as string;
+    const dir = path.join(t.dataRoot, 'task_keep/vector_bak');
+    cloneSet(dir, first, dir, '20240101_000000');
+    cloneSet(dir, first, dir, '20230101_000000', false);
+    const data = await backup({ task_id: 'task_keep', keep_last: 2 });
+    expect(data.pruned_sets.map((s: { timestamp: string }) => s.timestamp)).toEqual(['20240101_000000', '20230101_000000']);
+    expect(stampsIn(dir)).toEqual([first, data.backup_timestamp].sort());
+  });
+
+  it('prune by keep_last, by older_than_days, both, per task, per backup_path and global', async () => {
+    const dir = path.join(t.dataRoot, 'task_prune/vector_bak');
+    const fresh = (await backup({ task_id: 'task_20250721_213627' })).backup_timestamp as string;
+    const source = path.join(t.dataRoot, 'task_20250721_213627/vector_bak');
+    fs.mkdirSync(path.join(t.dataRoot, 'task_prune'));
+    cloneSet(source, fresh, dir, fresh);
+    cloneSet(source, fresh, dir, '20240301_000000');
+    cloneSet(source, fresh, dir, '20240201_000000');
+    cloneSet(source, FIXTURE_TASK.timestamp, dir, '20200101_000000', false);
+
+    // Old (by the stamp in the name) but within the newest 3: kept; the legacy set is outside.
+    let res = (await post('/backups/prune', { task_id: 'task_prune', keep_last: 3, older_than_days: 30 }).expect(200)).body.data;
+    expect(res.deleted.map((s: { timestamp: string }) => s.timestamp)).toEqual(['20200101_000000']);
+    expect(res.kept).toEqual([fresh, '20240301_000000', '20240201_000000']);
+    res = (await post('/backups/prune', { backup_path: `${ROOT}/task_prune/vector_bak`, older_than_days: 30 }).expect(200)).body.data;
+    expect(res.deleted.map((s: { timestamp: string }) => s.timestamp)).toEqual(['20240301_000000', '20240201_000000']);
+    expect(stampsIn(dir)).toEqual([fresh]);
+
+    cloneSet(source, fresh, dir, '20240401_000000');
+    res = (await post('/backups/prune', { task_id: 'task_prune', keep_last: 1 }).expect(200)).body.data;
+    expect(res.deleted.map((s: { timestamp: string }) => s.timestamp)).toEqual(['20240401_000000']);
+    expect(stampsIn(dir)).toEqual([fresh]);
+
+    // Neither backup_path nor task_id: the global vector_bak/ only.
+    cloneSet(globalDir(), FIXTURE_GLOBAL.timestamp, globalDir(), '20190101_000000');
+    res = (await post('/backups/prune', { older_than_days: 365 * 3 }).expect(200)).body.data;
+    expect(res.backup_path).toBe(GLOBAL_PATH);
+    expect(res.deleted.map((s: { timestamp: string }) => s.timestamp)).toContain('20190101_000000');
+    expect(stampsIn(dir)).toEqual([fresh]);
+  });
+
+  it('verify of a legacy set: has_manifest false, valid null, per file whether it parses and its rows', async () => {
+    const data = (await post('/verify', FIXTURE_GLOBAL).expect(200)).body.data;
+    expect(data).toMatchObject({ has_manifest: false, valid: null });
+    expect(data.files).toEqual([
+      expect.objectContaining({ file: 'langchain_pg_collection_20250722_010318.csv', parses: true, ok: true, rows_found: 4, expected_sha256: null }),
+      expect.objectContaining({ file: 'langchain_pg_embedding_20250722_010318.csv', parses: true, ok: true, rows_found: 62, expected_sha256: null }),
+    ]);
+  });
+
+  it('bad input is a 400 naming the parameter', async () => {
+    const missing = await post('/verify', {}).expect(400);
+    expect(missing.body.data.missing_params).toEqual(['backup_path', 'timestamp']);
+    expect((await post('/verify', { ...FIXTURE_GLOBAL, timestamp: '2025' }).expect(400)).body.data.invalid_params).toEqual(['timestamp']);
+    expect((await post('/verify', { ...FIXTURE_GLOBAL, backup_path: '../../etc' }).expect(400)).body.data.invalid_params).toEqual(['backup_path']);
+    await post('/verify', { ...FIXTURE_GLOBAL, timestamp: '20000101_000000' }).expect(404);
+    await post('/verify', { backup_path: `${ROOT}/no_such_dir`, timestamp: '20000101_000000' }).expect(404);
+    expect((await request(t.app).delete(`${API}/backups`).send({ backup_path: GLOBAL_PATH }).expect(400)).body.data.missing_params).toEqual(['timestamp']);
+
+    expect((await post('/backup', { keep_last: 0 }).expect(400)).body.data.invalid_params).toEqual(['keep_last']);
+    expect((await post('/backup', { keep_last: 1.5 }).expect(400)).body.data.invalid_params).toEqual(['keep_last']);
+    expect((await post('/backup', { label: 'x'.repeat(201) }).expect(400)).body.data.invalid_params).toEqual(['label']);
+    expect((await post('/backup', { compression: 'zip' }).expect(400)).body.data.invalid_params).toEqual(['compression']);
+    expect((await post('/backup', { dry_run: 'yes' }).expect(400)).body.data.invalid_params).toEqual(['dry_run']);
+
+    const neither = await post('/backups/prune', { task_id: 'task_20250721_213627' }).expect(400);
+    expect(neither.body.data.missing_params).toEqual(['keep_last', 'older_than_days']);
+    expect((await post('/backups/prune', { keep_last: 0 }).expect(400)).body.data.invalid_params).toEqual(['keep_last']);
+    expect((await post('/backups/prune', { older_than_days: -1 }).expect(400)).body.data.invalid_params).toEqual(['older_than_days']);
+    const both = await post('/backups/prune', { keep_last: 1, task_id: 'task_20250721_213627', backup_path: GLOBAL_PATH }).expect(400);
+    expect(both.body.data.invalid_params).toEqual(['backup_path']);
+    await post('/backups/prune', { keep_last: 1, task_id: 'task_no_such_task' }).expect(404);
+    expect(fs.readdirSync(globalDir()).some((n) => n.includes(FIXTURE_GLOBAL.timestamp))).toBe(true);
+  });
+
+  it('the new routes are in the OpenAPI document', async () => {
+    const doc = (await request(t.app).get('/api/v0/openapi.json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths[`${API}/verify`] ?? {})).toContain('post');
+    expect(Object.keys(doc.paths[`${API}/backups`] ?? {})).toContain('delete');
+    expect(Object.keys(doc.paths[`${API}/backups/prune`] ?? {})).toContain('post');
+  });
+});
