@@ -2,6 +2,9 @@ import type { Config } from './config.js';
 import type { DatabaseRegistry } from './db/database-registry.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { TaskExecution } from './jobs/handlers/task-execution.js';
+import { VectorBackupJob } from './jobs/handlers/backup-job.js';
+import { VectorRestoreJob } from './jobs/handlers/restore-job.js';
+import { VectorJobService } from './jobs/vector-job-service.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
 import type { Providers } from './providers/create-providers.js';
@@ -24,6 +27,8 @@ export interface Services {
   backupCatalog: BackupCatalog;
   vectorBackup: VectorBackupService;
   vectorRestore: VectorRestoreService;
+  /** Async backup / restore (/ verify) jobs: enqueue, status, progress, cancel. */
+  vectorJobs: VectorJobService;
   health: HealthService;
   databaseTools: DatabaseToolsService;
   pipeline: Pipeline;
@@ -35,6 +40,9 @@ export interface Services {
   /** Built here, started by main.ts (or a test) once the server listens. */
   jobRunner: JobRunner;
 }
+
+/** SPEC §7: a running job's progress reaches its row at least this often while it changes, ms. */
+const JOB_PROGRESS_MS = 250;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
@@ -49,13 +57,16 @@ export function createServices(
   const inspector = new TableInspector();
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
+  const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
-  const jobRunner = new JobRunner(databases.app, [execution], logger, {
+  const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore)];
+  const jobRunner = new JobRunner(databases.app, handlers, logger, {
     workerId: config.worker.id,
     concurrency: config.worker.concurrency,
     pollIntervalMs: config.worker.pollIntervalMs,
     heartbeatMs: config.worker.heartbeatMs,
     staleSeconds: config.worker.staleSeconds,
+    progressMs: JOB_PROGRESS_MS,
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
   });
   const tasks = new TaskService(databases.app, databases, dataRoot, jobRunner, cwd);
@@ -63,7 +74,8 @@ export function createServices(
     dataRoot,
     backupCatalog,
     vectorBackup,
-    vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }),
+    vectorRestore,
+    vectorJobs: new VectorJobService(databases.app, jobRunner),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),

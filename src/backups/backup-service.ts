@@ -31,6 +31,7 @@ import {
 } from './set-naming.js';
 import type { DataRoot } from '../lib/data-root.js';
 import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
+import { estimateBackupTotals, type TransferProgress } from './job-progress.js';
 
 export interface BackupRequest {
   taskId?: string;
@@ -38,6 +39,8 @@ export interface BackupRequest {
   backupVectorTables?: boolean;
   truncateVectorTables?: boolean;
   signal?: AbortSignal;
+  /** Async jobs: totals, a counting stage per table and phase changes (SPEC §7 progress). */
+  progress?: TransferProgress;
 }
 
 export interface TableBackupResult {
@@ -121,19 +124,22 @@ export class VectorBackupService {
           const columns = await readVectorTableColumns(client);
           const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
           if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
+          if (request.progress) await estimateBackupTotals(client, request.progress, VECTOR_TABLES);
           for (const table of VECTOR_TABLES) {
             const tableStarted = performance.now();
             const name = backupFileName(table, stamp);
             const tmp = path.join(dir, `${name}.tmp`);
             tmpFiles.push(tmp);
             const copyColumns = copyableColumns(columns.get(table)!);
-            const stages = [createChunkBatcher(), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
+            const counter = request.progress ? [request.progress.counter(table)] : [];
+            const stages = [createChunkBatcher(), ...counter, createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
             const rows = embedded
               ? await copyTableOutInBatches(client, table, copyColumns, stages, { signal: request.signal })
               : await copyOut(client, copyTableToCsv(table, copyColumns), stages, { signal: request.signal });
             const size = (await fsp.stat(tmp)).size;
             tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted) };
           }
+          request.progress?.phase('commit');
           // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
           await publishFiles(dir, tmpFiles, this.open);
           if (truncate) Object.assign(truncateResults, await truncateInTransaction(client, TRUNCATED_BY_BACKUP));

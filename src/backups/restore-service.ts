@@ -20,21 +20,15 @@ import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
-import {
-  createCsvParser,
-  createCsvWriter,
-  mapRecords,
-  openCsvFile,
-  readCsvHead,
-  type CsvField,
-} from '../streams/csv-rows.js';
+import { createCsvParser, mapRecords, openCsvFile, readCsvHead } from '../streams/csv-rows.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './set-naming.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { isDirectory, type DataRoot } from '../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
-import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
+import { parsingStages, planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import { truncateInTransaction, writerBusy, type TruncateResult } from './backup-service.js';
 import { ensureVectorTables, type TableColumn } from './langchain-tables.js';
+import type { TransferProgress } from './job-progress.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -48,6 +42,8 @@ export interface RestoreRequest {
   dbConnectionParam?: string;
   truncateBeforeRestore?: boolean;
   signal?: AbortSignal;
+  /** Async jobs: totals from the file sizes, a counting stage per table and phase changes (SPEC §7). */
+  progress?: TransferProgress;
 }
 
 export interface TableRestoreResult {
@@ -113,6 +109,7 @@ export class VectorRestoreService {
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);
+    request.progress?.expect(prepared.map((p) => ({ table: p.table, bytes: p.size })));
 
     const embedded = this.databases.isEmbedded(pool) ? this.databases.embedded : null;
     const truncate = request.truncateBeforeRestore === true;
@@ -146,7 +143,7 @@ export class VectorRestoreService {
         for (const item of plans) {
           current = item;
           const tableStarted = performance.now();
-          const rows = await this.loadTable(client, item, item.plan, columns.get(item.table)!, request.signal, embedded);
+          const rows = await this.loadTable(client, item, item.plan, columns.get(item.table)!, request.signal, embedded, request.progress);
           result.restore_results[item.table] = {
             success: true,
             source_file: path.basename(item.file),
@@ -156,6 +153,7 @@ export class VectorRestoreService {
             load_path: rows.path,
           };
         }
+        request.progress?.phase('commit');
       }));
     } catch (err) {
       throw this.restoreError(err, result, current, started, callerParam);
@@ -232,33 +230,37 @@ export class VectorRestoreService {
     target: readonly TableColumn[],
     signal: AbortSignal | undefined,
     embedded: EmbeddedPostgres | null,
+    progress: TransferProgress | undefined,
   ): Promise<{ count: number; path: LoadPath }> {
+    // Counts the file's bytes and rows as read; a new counter per attempt (a retry starts over).
+    const count = (): NodeJS.ReadWriteStream[] => (progress ? [progress.counter(item.table)] : []);
     if (embedded) {
       // COPY FROM STDIN over the embedded socket kills its backend: parse, fix and load in-process
       // chunks inside this client's transaction instead.
       const sink = createEmbeddedCopySink(embedded, copyTableFromBlob(item.table, plan.columns));
-      await pipeline(openCsvFile(item.file), createCsvParser(), mapRecords((r, i) => (i === 0 ? r : plan.slowTransform(r))), sink, { signal });
+      const stages = [...count(), createCsvParser(), mapRecords((r, i) => (i === 0 ? r : plan.slowTransform(r))), sink];
+      await pipeline([openCsvFile(item.file), ...stages] as NodeJS.ReadableStream[], { signal });
       return { count: sink.loaded(), path: 'embedded_chunks' };
     }
     const sql = copyTableFromCsv(item.table, plan.columns);
     if (plan.transform) {
-      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.transform), { signal });
-      return { count, path: plan.reason };
+      const rows = await copyIn(client, sql, openCsvFile(item.file), [...count(), ...parsingStages(plan.columns, plan.transform)], { signal });
+      return { count: rows, path: plan.reason };
     }
     const mark = `restore_${item.table}`;
     await client.query(savepoint(mark).text);
     try {
-      const count = await copyIn(client, sql, openCsvFile(item.file), [], { signal });
+      const rows = await copyIn(client, sql, openCsvFile(item.file), count(), { signal });
       await client.query(releaseSavepoint(mark).text);
-      return { count, path: 'raw' };
+      return { count: rows, path: 'raw' };
     } catch (err) {
       const code = (err as { code?: string }).code;
       const jsonColumns = target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb');
       if (!(code === '22P02' && jsonColumns)) throw err;
       await client.query(rollbackToSavepoint(mark).text);
       this.logger.warn({ component: 'vector-restore', table: item.table }, 'raw COPY rejected a value; retrying with JSON fix-ups');
-      const count = await copyIn(client, sql, openCsvFile(item.file), parsingStages(plan.columns, plan.slowTransform), { signal });
-      return { count, path: 'python_literal_metadata' };
+      const rows = await copyIn(client, sql, openCsvFile(item.file), [...count(), ...parsingStages(plan.columns, plan.slowTransform)], { signal });
+      return { count: rows, path: 'python_literal_metadata' };
     }
   }
 
@@ -287,10 +289,5 @@ export class VectorRestoreService {
     }
     return restoreFailure(err, data, current && { table: current.table, file: path.basename(current.file) }, callerParam);
   }
-}
-
-/** parse → fix each data row (the header becomes the target column list) → CSV for COPY. */
-function parsingStages(columns: string[], transform: (record: CsvField[]) => CsvField[]): NodeJS.ReadWriteStream[] {
-  return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
 }
 

@@ -12,6 +12,7 @@ export const VectorBackupBody = z.object({
   backup_vector_tables: bodyBoolean('backup_vector_tables').optional().describe('默认 true'),
   truncate_vector_tables: bodyBoolean('truncate_vector_tables').optional()
     .describe('备份成功后清空 langchain_pg_embedding（隐含备份）'),
+  async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
 });
 
 export const VectorRestoreListQuery = z.object({
@@ -30,6 +31,7 @@ export const VectorRestoreBody = z
     pg_conn: connectionString('pg_conn').optional().describe('目标数据库（与 db_connection 同义）'),
     db_connection: connectionString('db_connection').optional().describe('目标数据库，默认 VECTOR_DATABASE_URL'),
     truncate_before_restore: bodyBoolean('truncate_before_restore').optional().describe('恢复前清空目标表，默认 false'),
+    async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
   })
   .refine((b) => !(b.pg_conn && b.db_connection && b.pg_conn !== b.db_connection), {
     message: '参数 pg_conn 与 db_connection 不能同时指定不同的值',
