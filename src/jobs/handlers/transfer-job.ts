@@ -5,18 +5,18 @@ import type { JobRunContext } from '../job-handler.js';
 export const PROGRESS_TICK_MS = 250;
 
 /**
- * Runs one backup, restore or verify with a TransferProgress wired to the runner: a phase change is
- * reported at once, counts and rates every PROGRESS_TICK_MS (the runner writes them to the row
- * within as long; readers in this process see them at once). On success the progress ends at 100.
+ * Runs one backup, restore or verify with a TransferProgress wired to the runner: every change is
+ * reported (a phase change urgently: the runner writes it at once, other changes within its
+ * progressMs), and rates are refreshed every PROGRESS_TICK_MS. On success the progress ends at 100.
  */
 export async function runWithProgress<T extends object>(
   context: Pick<JobRunContext, 'report'>,
   initialPhase: ProgressPhase,
   work: (progress: TransferProgress) => Promise<T>,
 ): Promise<T> {
-  const progress: TransferProgress = new TransferProgress(initialPhase, (urgent) => {
-    if (urgent) context.report(progress.snapshot(), { urgent: true });
-  });
+  // Every change goes to the runner (cheap: it only keeps the latest and throttles the writes), so
+  // readers in this process see the counts as they are; the ticker refreshes rates during a stall.
+  const progress: TransferProgress = new TransferProgress(initialPhase, (urgent) => context.report(progress.snapshot(), { urgent }));
   context.report(progress.snapshot(), { urgent: true });
   const ticker = setInterval(() => context.report(progress.snapshot()), PROGRESS_TICK_MS);
   try {

@@ -1,0 +1,314 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Express } from 'express';
+import type pg from 'pg';
+import { pino } from 'pino';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { VectorBackupService } from '../../src/backups/backup-service.js';
+import { VectorBackupJob } from '../../src/jobs/handlers/backup-job.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
+import { VectorJobService } from '../../src/jobs/vector-job-service.js';
+import type { OpenFile } from '../../src/lib/durable-dir.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createTestDatabase, embeddedByUrl, type TestDatabase } from '../helpers/db.js';
+import { embeddedTestMode } from '../helpers/test-database-url.js';
+import { deferred, lockWaiters, openSession, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
+
+const silent = pino({ level: 'silent' });
+const JOBS = '/api/v0/data_pipeline/vector/jobs';
+const GLOBAL_BAK = './data_pipeline/training_data/vector_bak';
+const ENDED = ['succeeded', 'failed', 'cancelled'];
+const ROWS = 3000;
+const COLLECTION = 'f4e11877-44e7-4741-b511-fa0e2e399395';
+
+/** 3,000 rows × 64 dims (a multi-chunk COPY), documents with quoted newlines and commas. */
+async function seedVectors(db: TestDatabase): Promise<void> {
+  await db.query(`
+    CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
+    CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
+      embedding VECTOR, document VARCHAR, cmetadata JSONB);
+    INSERT INTO langchain_pg_collection VALUES ('${COLLECTION}', 'sql', NULL), ('0e5a7c8e-8d3b-4a43-9d6b-1b1f1b1f1b1f', 'ddl', '{"a": 1}');
+    INSERT INTO langchain_pg_embedding
+    SELECT 'row-' || g, '${COLLECTION}', v.vec::vector, E'doc ' || g || E'\\nsecond line, "quoted"', jsonb_build_object('n', g)
+      FROM generate_series(1, ${ROWS}) AS g,
+           LATERAL (SELECT array_agg(random())::real[] AS vec FROM generate_series(1, 64) WHERE g > 0) AS v`);
+}
+
+type Job = { job_id: string; kind: string; status: string; request: Record<string, unknown>; result: any; error: string | null; progress: any };
+
+/** Polls the job until it ends; returns every percent seen (null progress counts as 0) and the last view. */
+async function pollToEnd(app: Express, jobId: string): Promise<{ job: Job; percents: number[]; statuses: string[] }> {
+  const percents: number[] = [];
+  const statuses: string[] = [];
+  const job = await waitFor(`job ${jobId} to end`, async () => {
+    const res = await request(app).get(`${JOBS}/${jobId}`).expect(200);
+    const view = res.body.data as Job;
+    percents.push(view.progress?.percent ?? 0);
+    statuses.push(view.status);
+    return ENDED.includes(view.status) ? view : null;
+  }, 120_000);
+  return { job, percents, statuses };
+}
+
+const monotone = (values: number[]) => values.every((v, i) => i === 0 || v >= values[i - 1]!);
+
+/** Reads an SSE reply to its end as text (supertest would not buffer text/event-stream by itself). */
+function readText(res: any, cb: (err: Error | null, body: string) => void): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => (text += chunk));
+  res.on('end', () => cb(null, text));
+}
+
+function parseEvents(text: string): Array<{ event: string; data: any }> {
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('event: '))
+    .map((block) => ({
+      event: /^event: (.*)$/m.exec(block)![1]!,
+      data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!),
+    }));
+}
+
+describe('vector jobs: async backup and restore, progress, events, cancel', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let stamp: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedVectors(db);
+    t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50' });
+    await t.services.jobRunner.start();
+  });
+  afterAll(async () => {
+    await t.services.jobRunner.stop(5000);
+    await t.close();
+    await db.drop();
+  });
+
+  it('async backup: 202 with a status_url; percent never goes backwards and ends at 100 with every row counted', async () => {
+    const accepted = await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({ async: true }).expect(202);
+    expect(accepted.body.code).toBe(202);
+    const jobId = accepted.body.data.job_id as string;
+    expect(accepted.body.data.status_url).toBe(`${JOBS}/${jobId}`);
+    const { job, percents } = await pollToEnd(t.app, jobId);
+    expect(job).toMatchObject({ kind: 'backup', status: 'succeeded', error: null });
+    expect(monotone(percents)).toBe(true);
+    expect(job.progress).toMatchObject({ phase: 'done', percent: 100, rows_done: ROWS + 2, rows_total: ROWS + 2 });
+    expect(job.result.tables_backed_up.langchain_pg_embedding.row_count).toBe(ROWS);
+    stamp = job.result.backup_timestamp;
+    const file = path.join(t.dataRoot, 'vector_bak', `langchain_pg_embedding_${stamp}.csv`);
+    // Bytes exactly as written; rows by the quote-aware count (every document holds a newline).
+    expect(job.progress.tables.langchain_pg_embedding).toMatchObject({ rows_done: ROWS, bytes_done: fs.statSync(file).size, percent: 100 });
+  });
+
+  it('async restore: rows match, the tables are as before, and the request never shows the password', async () => {
+    const before = await vectorSnapshot(db);
+    const withPassword = new URL(db.url);
+    withPassword.password = 's3cret-pw';
+    const accepted = await request(t.app)
+      .post('/api/v0/data_pipeline/vector/restore')
+      .send({ backup_path: GLOBAL_BAK, timestamp: stamp, truncate_before_restore: true, db_connection: withPassword.toString(), async: true })
+      .expect(202);
+    const { job, percents } = await pollToEnd(t.app, accepted.body.data.job_id);
+    expect(job).toMatchObject({ kind: 'restore', status: 'succeeded' });
+    expect(monotone(percents)).toBe(true);
+    const file = path.join(t.dataRoot, 'vector_bak', `langchain_pg_embedding_${stamp}.csv`);
+    expect(job.progress).toMatchObject({ phase: 'done', percent: 100 });
+    expect(job.progress.tables.langchain_pg_embedding).toMatchObject({ rows_done: ROWS, bytes_done: fs.statSync(file).size, bytes_total: fs.statSync(file).size });
+    expect(job.result.restore_results.langchain_pg_embedding.rows_restored).toBe(ROWS);
+    expect(await vectorSnapshot(db)).toEqual(before);
+
+    expect(job.request.db_connection).toContain('***');
+    const listed = await request(t.app).get(JOBS).query({ kind: 'restore' }).expect(200);
+    for (const body of [JSON.stringify(job), JSON.stringify(listed.body)]) expect(body).not.toContain('s3cret-pw');
+    expect(listed.body.data.jobs.map((j: Job) => j.job_id)).toContain(job.job_id);
+  });
+
+  it('events: progress as Server-Sent Events until the job ends, then an end event', async () => {
+    const accepted = await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({ async: true }).expect(202);
+    const res = await request(t.app).get(`${JOBS}/${accepted.body.data.job_id}/events`).buffer(true).parse(readText).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const events = parseEvents(res.body as string);
+    expect(events.filter((e) => e.event === 'progress').length).toBeGreaterThanOrEqual(1);
+    expect(events.filter((e) => e.event === 'end')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'succeeded', progress: { percent: 100 } } });
+    expect(monotone(events.map((e) => e.data.progress?.percent ?? 0))).toBe(true);
+  });
+
+  it('cancel mid-restore: the COPY stops, everything rolls back, the job ends cancelled', async () => {
+    const before = await vectorSnapshot(db);
+    const hold = await holdRestore(db);
+    try {
+      const accepted = await request(t.app)
+        .post('/api/v0/data_pipeline/vector/restore')
+        .send({ backup_path: GLOBAL_BAK, timestamp: stamp, truncate_before_restore: true, async: true })
+        .expect(202);
+      const jobId = accepted.body.data.job_id as string;
+      await hold.reached;
+      const cancelling = request(t.app).post(`${JOBS}/${jobId}/cancel`).then((r) => r);
+      // The abort must be taken up before the hold lets go, or the restore could simply finish.
+      await waitFor('the cancel to be taken up', async () => t.services.jobRunner.localJob(jobId)?.cancelling);
+      await hold.release();
+      const cancelled = await cancelling;
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.data.status).toBe('cancelled');
+      const { job } = await pollToEnd(t.app, jobId);
+      expect(job.status).toBe('cancelled');
+    } finally {
+      await hold.release();
+    }
+    expect(await vectorSnapshot(db)).toEqual(before);
+  });
+
+  it('unknown job id → 404 JOB_NOT_FOUND; cancel of a finished job → 409 JOB_NOT_RUNNING; a queued job is cancelled at once', async () => {
+    for (const res of [
+      await request(t.app).get(`${JOBS}/no_such_job_1`),
+      await request(t.app).post(`${JOBS}/no_such_job_1/cancel`),
+      await request(t.app).get(`${JOBS}/no_such_job_1/events`),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.body.data.error_type).toBe('JOB_NOT_FOUND');
+    }
+    const [finished] = (await request(t.app).get(JOBS).query({ kind: 'backup', status: 'succeeded', limit: 1 }).expect(200)).body.data.jobs;
+    const again = await request(t.app).post(`${JOBS}/${finished.job_id}/cancel`).expect(409);
+    expect(again.body.error.type).toBe('JOB_NOT_RUNNING');
+
+    // No server runs verify jobs yet: one stays queued until cancelled.
+    const queued = await t.services.vectorJobs.enqueue('verify', { backup_path: GLOBAL_BAK, timestamp: stamp });
+    expect(queued.status).toBe('queued');
+    const cancelled = await request(t.app).post(`${JOBS}/${queued.job_id}/cancel`).expect(200);
+    expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled' });
+  });
+
+  it('bad input is a 400 naming the parameter', async () => {
+    const cases: Array<[request.Test, string]> = [
+      [request(t.app).post('/api/v0/data_pipeline/vector/backup').send({ async: 'yes' }), 'async'],
+      [request(t.app).post('/api/v0/data_pipeline/vector/restore').send({ backup_path: GLOBAL_BAK, timestamp: stamp, async: 1 }), 'async'],
+      [request(t.app).get(JOBS).query({ status: 'done' }), 'status'],
+      [request(t.app).get(JOBS).query({ kind: 'copy' }), 'kind'],
+      [request(t.app).get(JOBS).query({ limit: 0 }), 'limit'],
+      [request(t.app).get(JOBS).query({ limit: 'many' }), 'limit'],
+    ];
+    for (const [req, param] of cases) {
+      const res = await req;
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain(param);
+    }
+  });
+});
+
+/**
+ * Holds a restore mid-COPY of the embeddings. On a server: a row trigger waits for an advisory
+ * lock a second session holds. Embedded (one session, no lock can block it): the first in-process
+ * chunk is loaded, then the next waits for the release.
+ */
+async function holdRestore(db: TestDatabase): Promise<{ reached: Promise<unknown>; release(): Promise<void> }> {
+  if (embeddedTestMode()) {
+    const embedded = embeddedByUrl.get(db.url)!;
+    const original = embedded.copyFromBlob.bind(embedded);
+    const reached = deferred();
+    const resume = deferred();
+    embedded.copyFromBlob = async (sql, csv) => {
+      const rows = await original(sql, csv);
+      if (sql.includes('langchain_pg_embedding')) {
+        reached.resolve();
+        await resume.promise;
+      }
+      return rows;
+    };
+    return {
+      reached: reached.promise,
+      release: async () => {
+        embedded.copyFromBlob = original;
+        resume.resolve();
+      },
+    };
+  }
+  await db.query(`
+    CREATE FUNCTION test_restore_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.id = 'row-1500' THEN PERFORM pg_advisory_xact_lock_shared(4343); END IF; RETURN NEW; END $$;
+    CREATE TRIGGER test_restore_hold BEFORE INSERT ON langchain_pg_embedding FOR EACH ROW EXECUTE FUNCTION test_restore_hold()`);
+  const gate: pg.Client = await openSession(db);
+  await gate.query('SELECT pg_advisory_lock(4343)');
+  let released = false;
+  return {
+    reached: waitFor('the restore to wait at the hold', async () => (await lockWaiters(db, 'advisory')).length > 0),
+    release: async () => {
+      if (released) return;
+      released = true;
+      await gate.query('SELECT pg_advisory_unlock(4343)');
+      await gate.end();
+      await db.query('DROP TRIGGER test_restore_hold ON langchain_pg_embedding; DROP FUNCTION test_restore_hold()');
+    },
+  };
+}
+
+describe('vector jobs: a running backup is read from memory and cancelled without leaving files', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedVectors(db);
+    t = await createTestApp(db.url);
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  it('status and progress come from memory while the backup holds its transaction; cancel removes the .tmp files', async () => {
+    // The backup pauses inside the embeddings' file write: snapshot taken, transaction open (in
+    // embedded mode on the only connection, so a status read that went to the database would hang).
+    const reached = deferred();
+    const resume = deferred();
+    const open: OpenFile = async (file, flags) => {
+      const handle = await fsp.open(file, flags);
+      if (path.basename(file).startsWith('langchain_pg_embedding_')) {
+        const writev = handle.writev.bind(handle);
+        handle.writev = (async (buffers: NodeJS.ArrayBufferView[], position?: number) => {
+          reached.resolve();
+          await resume.promise;
+          return writev(buffers, position);
+        }) as typeof handle.writev;
+      }
+      return handle;
+    };
+    const backups = new VectorBackupService(t.services.dataRoot, t.databases, silent, { lockTimeoutMs: 10_000 }, open);
+    const runner = new JobRunner(t.databases.app, [new VectorBackupJob(backups)], silent, {
+      workerId: 'vector-jobs-test', concurrency: 1, pollIntervalMs: 50, heartbeatMs: 1000, staleSeconds: 60, progressMs: 250, listenUrl: null,
+    });
+    const vectorJobs = new VectorJobService(t.databases.app, runner);
+    const app = createApp({ config: t.config, services: { ...t.services, jobRunner: runner, vectorJobs }, logger: silent });
+    await runner.start();
+    try {
+      const accepted = await request(app).post('/api/v0/data_pipeline/vector/backup').send({ async: true }).expect(202);
+      const jobId = accepted.body.data.job_id as string;
+      await reached.promise;
+      const running = await request(app).get(`${JOBS}/${jobId}`).expect(200);
+      expect(running.body.data).toMatchObject({ status: 'running', progress: { phase: 'copy' } });
+      expect(running.body.data.progress.tables.langchain_pg_collection).toMatchObject({ rows_done: 2, percent: 100 });
+      expect(running.body.data.progress.percent).toBeLessThan(100);
+
+      const cancelling = request(app).post(`${JOBS}/${jobId}/cancel`).then((r) => r);
+      await waitFor('the cancel to be taken up', async () => runner.localJob(jobId)?.cancelling);
+      resume.resolve();
+      const cancelled = await cancelling;
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.data.status).toBe('cancelled');
+
+      const listing = await request(app).get('/api/v0/data_pipeline/vector/restore/list').expect(200);
+      expect(listing.body.data.summary.total_backup_sets).toBe(0);
+      const left = fs.readdirSync(path.join(t.dataRoot, 'vector_bak'));
+      expect(left.filter((f) => f.endsWith('.tmp') || f.endsWith('.csv') || f.endsWith('.lock'))).toEqual([]);
+    } finally {
+      resume.resolve();
+      await runner.stop(5000);
+    }
+  });
+});
