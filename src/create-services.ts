@@ -67,6 +67,7 @@ export function createServices(
     heartbeatMs: config.worker.heartbeatMs,
     staleSeconds: config.worker.staleSeconds,
     progressMs: JOB_PROGRESS_MS,
+    exclusive: databases.isEmbedded(databases.app),
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
   });
   const tasks = new TaskService(databases.app, databases, dataRoot, jobRunner, cwd);

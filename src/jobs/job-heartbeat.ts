@@ -9,6 +9,12 @@ export interface JobHeartbeatSettings {
   staleSeconds: number;
   /** Changed progress reaches the row within this many ms (and an urgent report at once); unset: with the heartbeat only. */
   progressMs?: number;
+  /**
+   * No other process can run this database's jobs (embedded: its data directory is locked), so a
+   * heartbeat that cannot get through never means the lease is lost: there the job's own
+   * transaction holds the only connection, and a long restore would otherwise abort itself.
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -44,7 +50,7 @@ export class JobHeartbeat {
     const leaseMs = settings.staleSeconds * 750;
     this.timer = setInterval(() => {
       if (this.lost()) return;
-      if (Date.now() - this.confirmedAt > leaseMs) this.loseLease(`no heartbeat confirmed for ${Math.round((Date.now() - this.confirmedAt) / 1000)} s`);
+      if (!settings.exclusive && Date.now() - this.confirmedAt > leaseMs) this.loseLease(`no heartbeat confirmed for ${Math.round((Date.now() - this.confirmedAt) / 1000)} s`);
       else void this.beat();
     }, settings.heartbeatMs);
   }

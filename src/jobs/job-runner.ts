@@ -27,6 +27,8 @@ export interface JobRunnerSettings {
   staleSeconds: number;
   /** Changed progress reaches the job's row within this many ms (SPEC §7: 250); unset: with the heartbeat only. */
   progressMs?: number;
+  /** This process alone runs the database's jobs (embedded mode): silence of the heartbeat is no lost lease. */
+  exclusive?: boolean;
   /** Where to LISTEN for prompt wake-ups; null for the embedded database, whose NOTIFY reaches the wrong connection. */
   listenUrl: string | null;
 }

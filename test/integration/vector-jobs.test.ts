@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { VectorBackupService } from '../../src/backups/backup-service.js';
 import { VectorBackupJob } from '../../src/jobs/handlers/backup-job.js';
+import type { JobHandler, JobRunContext } from '../../src/jobs/job-handler.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
+import { insertJob } from '../../src/db/sql/jobs.sql.js';
 import { VectorJobService } from '../../src/jobs/vector-job-service.js';
 import type { OpenFile } from '../../src/lib/durable-dir.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -81,7 +83,8 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedVectors(db);
-    t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50' });
+    // A short lease (stale after 5 s, given up after 3.75 s without a confirmed heartbeat).
+    t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50', JOB_STALE_SECONDS: '5', JOB_HEARTBEAT_MS: '100' });
     await t.services.jobRunner.start();
   });
   afterAll(async () => {
@@ -159,6 +162,26 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
       expect(cancelled.body.data.status).toBe('cancelled');
       const { job } = await pollToEnd(t.app, jobId);
       expect(job.status).toBe('cancelled');
+    } finally {
+      await hold.release();
+    }
+    expect(await vectorSnapshot(db)).toEqual(before);
+  });
+
+  it('a restore held in its transaction past the lease timeout still ends succeeded (embedded: no heartbeat gets through meanwhile)', async () => {
+    const before = await vectorSnapshot(db);
+    const hold = await holdRestore(db);
+    try {
+      const accepted = await request(t.app)
+        .post('/api/v0/data_pipeline/vector/restore')
+        .send({ backup_path: GLOBAL_BAK, timestamp: stamp, truncate_before_restore: true, async: true })
+        .expect(202);
+      await hold.reached;
+      // Longer than the 3.75 s after which a worker whose heartbeats do not get through gives up.
+      await new Promise((r) => setTimeout(r, 4500));
+      await hold.release();
+      const { job } = await pollToEnd(t.app, accepted.body.data.job_id);
+      expect(job.status).toBe('succeeded');
     } finally {
       await hold.release();
     }
@@ -308,6 +331,41 @@ describe('vector jobs: a running backup is read from memory and cancelled withou
       expect(left.filter((f) => f.endsWith('.tmp') || f.endsWith('.csv') || f.endsWith('.lock'))).toEqual([]);
     } finally {
       resume.resolve();
+      await runner.stop(5000);
+    }
+  });
+
+  it('progress reaches the job row between heartbeats (the runner writes it within progressMs)', async () => {
+    const go = deferred();
+    const handler: JobHandler = {
+      kind: 'test_progress_writes',
+      async run({ report }: JobRunContext) {
+        report({ phase: 'copy', percent: 10 });
+        await go.promise;
+        report({ phase: 'copy', percent: 20 });
+        await new Promise((r) => setTimeout(r, 1));
+        return {};
+      },
+    };
+    // A heartbeat that never comes during the test: only the progress writes can reach the row.
+    const runner = new JobRunner(t.databases.app, [handler], silent, {
+      workerId: 'progress-test', concurrency: 1, pollIntervalMs: 50, heartbeatMs: 600_000, staleSeconds: 3600, progressMs: 250, listenUrl: null,
+    });
+    await runner.start();
+    try {
+      const insert = insertJob({ jobId: 'progress_writes_1', kind: handler.kind });
+      await db.query(insert.text, insert.values);
+      const percentInRow = async () => {
+        const [row] = await db.query<{ progress: { percent: number } | null; state: string }>('SELECT progress, state FROM data_pipeline_jobs WHERE job_id = $1', ['progress_writes_1']);
+        return row;
+      };
+      await waitFor('the first progress in the row', async () => (await percentInRow())?.progress?.percent === 10);
+      go.resolve();
+      const ended = await waitFor('the job to end', async () => ((await percentInRow())?.state === 'succeeded' ? percentInRow() : null));
+      // The last report is stored with the end, even when no write carried it before.
+      expect(ended!.progress!.percent).toBe(20);
+    } finally {
+      go.resolve();
       await runner.stop(5000);
     }
   });
