@@ -2,6 +2,9 @@ import type { Config } from './config.js';
 import type { DatabaseRegistry } from './db/database-registry.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { TaskExecution } from './jobs/handlers/task-execution.js';
+import { VectorBackupJob } from './jobs/handlers/backup-job.js';
+import { VectorRestoreJob } from './jobs/handlers/restore-job.js';
+import { VectorJobService } from './jobs/vector-job-service.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
 import type { Providers } from './providers/create-providers.js';
@@ -33,6 +36,8 @@ export interface Services {
   backupEstimator: BackupEstimator;
   backupVerifier: BackupVerifier;
   backupRetention: BackupRetention;
+  /** Async backup / restore (/ verify) jobs: enqueue, status, progress, cancel. */
+  vectorJobs: VectorJobService;
   health: HealthService;
   databaseTools: DatabaseToolsService;
   pipeline: Pipeline;
@@ -47,6 +52,9 @@ export interface Services {
   jobRunner: JobRunner;
 }
 
+/** SPEC §7: a running job's progress reaches its row at least this often while it changes, ms. */
+const JOB_PROGRESS_MS = 250;
+
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
   config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs'>,
@@ -60,13 +68,17 @@ export function createServices(
   const inspector = new TableInspector();
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
+  const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
-  const jobRunner = new JobRunner(databases.app, [execution], logger, {
+  const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore)];
+  const jobRunner = new JobRunner(databases.app, handlers, logger, {
     workerId: config.worker.id,
     concurrency: config.worker.concurrency,
     pollIntervalMs: config.worker.pollIntervalMs,
     heartbeatMs: config.worker.heartbeatMs,
     staleSeconds: config.worker.staleSeconds,
+    progressMs: JOB_PROGRESS_MS,
+    exclusive: databases.isEmbedded(databases.app),
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
   });
   const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
@@ -76,10 +88,11 @@ export function createServices(
     dataRoot,
     backupCatalog,
     vectorBackup,
-    vectorRestore: new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }),
+    vectorRestore,
     backupEstimator: new BackupEstimator(dataRoot, databases),
     backupVerifier: new BackupVerifier(dataRoot, backupCatalog),
     backupRetention: new BackupRetention(dataRoot),
+    vectorJobs: new VectorJobService(databases.app, jobRunner),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),

@@ -36,6 +36,8 @@ export const ERROR_TYPES = {
   LOCK_TIMEOUT: 'LOCK_TIMEOUT',
   /** Cancel of an execution that has already ended (SPEC §3). */
   JOB_NOT_RUNNING: 'JOB_NOT_RUNNING',
+  /** No vector job (backup, restore, verify) with that id (SPEC §3, §7). */
+  JOB_NOT_FOUND: 'JOB_NOT_FOUND',
   /** The server is still starting (port bound, database or migrations not ready yet). */
   SERVICE_STARTING: 'SERVICE_STARTING',
   /** A backup file's SHA-256 differs from its set's manifest (422): the file is corrupt or was changed. */

@@ -33,6 +33,7 @@ import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
 import type { Compression } from './backup-manifest.js';
 import { BackupSetRecorder } from './backup-set-recorder.js';
 import { applyKeepLast, type PrunedSet } from './retention.js';
+import { estimateBackupTotals, type TransferProgress } from './job-progress.js';
 
 export interface BackupRequest {
   taskId?: string;
@@ -44,6 +45,8 @@ export interface BackupRequest {
   compression?: Compression;
   label?: string;
   keepLast?: number;
+  /** Async jobs: totals, a counting stage per table and phase changes (SPEC §7 progress). */
+  progress?: TransferProgress;
 }
 
 export interface VectorBackupSettings {
@@ -102,19 +105,27 @@ export class VectorBackupService {
           const columns = await readVectorTableColumns(client);
           const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
           if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
+          if (request.progress) await estimateBackupTotals(client, request.progress, VECTOR_TABLES);
           for (const table of VECTOR_TABLES) {
             const tableStarted = performance.now();
             const name = set.fileName(table);
             const tmp = path.join(dir, `${name}.tmp`);
             tmpFiles.push(tmp);
             const copyColumns = copyableColumns(columns.get(table)!);
-            const stages = [createChunkBatcher(), ...set.stages(table), createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes })];
+            const counter = request.progress ? [request.progress.counter(table)] : [];
+            const stages = [
+              createChunkBatcher(),
+              ...counter,
+              ...set.stages(table),
+              createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes }),
+            ];
             const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal });
             const size = (await fsp.stat(tmp)).size;
             const recorded = set.recordTable(table, rows, columns.get(table)!);
             tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted), ...recorded };
           }
           await set.readSnapshotFacts(client, columns);
+          request.progress?.phase('commit');
           // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
           await publishFiles(dir, tmpFiles, this.open);
           // The manifest last, as the set's commit marker; before the TRUNCATE, which it must cover.

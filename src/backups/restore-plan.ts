@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ERROR_TYPES, UnprocessableError } from '../errors.js';
 import { isValidJson, toJsonText } from './python-literal-parser.js';
-import type { CsvField } from '../streams/csv-rows.js';
+import { createCsvParser, createCsvWriter, mapRecords, type CsvField } from '../streams/csv-rows.js';
 import type { TableColumn } from './langchain-tables.js';
 
 /**
@@ -95,4 +95,9 @@ export function planTableLoad(
   if (identity && !pythonLiterals) return { columns, transform: null, slowTransform, reason: 'raw' };
   const reason = legacy ? 'legacy_schema' : pythonLiterals ? 'python_literal_metadata' : 'column_mapping';
   return { columns, transform: slowTransform, slowTransform, reason };
+}
+
+/** parse → fix each data row (the header becomes the target column list) → CSV for COPY. */
+export function parsingStages(columns: string[], transform: (record: CsvField[]) => CsvField[]): NodeJS.ReadWriteStream[] {
+  return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
 }

@@ -1,5 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
 import type { CopyChannel } from '../db/copy.js';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { query, withTransaction, type PoolClient } from '../db/pool.js';
@@ -18,6 +19,7 @@ import type { TruncateResult } from './backup-result.js';
 import { truncateInTransaction, writerBusy } from './backup-service.js';
 import { ensureVectorTables, type TableColumn } from './langchain-tables.js';
 import { attachChecksums, checksumCause, openBackupFile } from './restore-checksum.js';
+import type { TransferProgress } from './job-progress.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -31,6 +33,8 @@ export interface RestoreRequest {
   dbConnectionParam?: string;
   truncateBeforeRestore?: boolean;
   signal?: AbortSignal;
+  /** Async jobs: totals from the file sizes, a counting stage per table and phase changes (SPEC §7). */
+  progress?: TransferProgress;
 }
 
 export interface TableRestoreResult {
@@ -98,6 +102,7 @@ export class VectorRestoreService {
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);
+    request.progress?.expect(prepared.map((p) => ({ table: p.table, bytes: p.size })));
 
     const truncate = request.truncateBeforeRestore === true;
     const result: RestoreResult = {
@@ -128,7 +133,7 @@ export class VectorRestoreService {
         for (const item of plans) {
           current = item;
           const tableStarted = performance.now();
-          const rows = await this.loadTable(copy, client, item, item.plan, columns.get(item.table)!, request.signal);
+          const rows = await this.loadTable(copy, client, item, item.plan, columns.get(item.table)!, request.signal, request.progress);
           result.restore_results[item.table] = {
             success: true,
             source_file: path.basename(item.file),
@@ -138,6 +143,7 @@ export class VectorRestoreService {
             load_path: rows.path,
           };
         }
+        request.progress?.phase('commit');
       }));
     } catch (err) {
       throw this.restoreError(await checksumCause(err, current), result, current, started, callerParam);
@@ -216,13 +222,16 @@ export class VectorRestoreService {
     plan: TableLoadPlan,
     target: readonly TableColumn[],
     signal: AbortSignal | undefined,
+    progress: TransferProgress | undefined,
   ): Promise<{ count: number; path: LoadPath }> {
+    // Counts the file's bytes and rows as read; a new counter per attempt (a retry starts over).
+    const counted = (source: Readable): Readable => (progress ? pipeline(source, progress.counter(item.table), () => undefined) : source);
     const loaded = await copy.copyTableIn(
       client,
       {
         table: item.table,
         columns: plan.columns,
-        open: () => openBackupFile(item),
+        open: () => counted(openBackupFile(item)),
         transform: plan.slowTransform,
         raw: plan.transform === null,
         retryParsed: target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb'),

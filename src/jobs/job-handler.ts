@@ -10,8 +10,12 @@ export interface JobRunContext {
   lease: JobLease;
   /** Aborted on cancel, shutdown or a lost lease; `abortReason(signal)` says which. */
   signal: AbortSignal;
-  /** Latest progress; the runner publishes it with the next heartbeat. */
-  report(progress: object): void;
+  /**
+   * Latest progress; the runner publishes it with the next heartbeat, within the runner's
+   * `progressMs` when set, and at once when `urgent` (a phase change). Readers of a job running in
+   * this process see it at once (JobRunner.localJob).
+   */
+  report(progress: object, options?: { urgent?: boolean }): void;
 }
 
 /**

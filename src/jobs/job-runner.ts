@@ -5,7 +5,6 @@ import {
   claimNextJob,
   failInterruptedJobs,
   finishJob,
-  heartbeat,
   JOB_STATES,
   JOBS_CHANNEL,
   type JobLease,
@@ -14,6 +13,7 @@ import {
 import type { Logger } from '../logger.js';
 import { abortReason, CANCELLED_MESSAGE, CancelledError, INTERRUPTED_MESSAGE, InterruptedError, LeaseLostError, SHUTDOWN_MESSAGE } from './job-errors.js';
 import type { JobFailure, JobHandler } from './job-handler.js';
+import { JobHeartbeat } from './job-heartbeat.js';
 
 export { INTERRUPTED_MESSAGE, SHUTDOWN_MESSAGE };
 
@@ -25,6 +25,10 @@ export interface JobRunnerSettings {
   heartbeatMs: number;
   /** Another worker's job whose heartbeat is older than this is considered dead. */
   staleSeconds: number;
+  /** Changed progress reaches the job's row within this many ms (SPEC §7: 250); unset: with the heartbeat only. */
+  progressMs?: number;
+  /** This process alone runs the database's jobs (embedded mode): silence of the heartbeat is no lost lease. */
+  exclusive?: boolean;
   /** Where to LISTEN for prompt wake-ups; null for the embedded database, whose NOTIFY reaches the wrong connection. */
   listenUrl: string | null;
 }
@@ -40,7 +44,16 @@ interface RunningJob {
   handler: JobHandler;
   lease: JobLease;
   controller: AbortController;
+  heartbeat: JobHeartbeat;
   done: Promise<void>;
+}
+
+/** A job running in this process, as it stands in memory (fresher than its row; see localJob). */
+export interface LocalJob {
+  job: JobRow;
+  progress: object | null;
+  /** A cancel was taken up: the job is stopping. */
+  cancelling: boolean;
 }
 
 /**
@@ -81,6 +94,18 @@ export class JobRunner {
   /** Wakes the loop now (a job was enqueued in this process). */
   nudge(): void {
     this.wake?.();
+  }
+
+  /**
+   * A job this process runs, from memory: its progress and cancel state never wait on the database.
+   * In embedded mode (one session) the job's own transaction holds the only connection, so they
+   * reach the row only when that transaction ends; readers ask here first. The entry lives until
+   * the job's end is recorded.
+   */
+  localJob(jobId: string): LocalJob | null {
+    const r = this.running.get(jobId);
+    if (!r) return null;
+    return { job: r.job, progress: r.heartbeat.progress, cancelling: r.controller.signal.reason instanceof CancelledError };
   }
 
   /** The jobs this process is running now. */
@@ -162,53 +187,20 @@ export class JobRunner {
     const controller = new AbortController();
     const lease: JobLease = { jobId: job.job_id, workerId: this.settings.workerId };
     const log = this.logger.child({ component: 'job-runner', jobId: job.job_id, kind: job.kind, ...(job.task_id ? { taskId: job.task_id } : {}) });
-    const loseLease = (why: string) => {
-      if (controller.signal.reason instanceof LeaseLostError) return;
-      log.warn({ why }, 'lease lost: job stopped, writing nothing more (recovery owns it)');
-      controller.abort(new LeaseLostError(`执行 ${job.job_id} 的租约已丢失: ${why}`));
-    };
-    // Others may take the job over once its heartbeat is staleSeconds old; stop well before that
-    // when no heartbeat got through (a blocked pool, a lost network), so no file is written after.
-    const leaseMs = this.settings.staleSeconds * 750;
-    let confirmedAt = claimedAt;
-    let progress: object | null = null;
-    let dirty = false;
-    let beating = false;
-    const beat = async () => {
-      if (beating) return; // one heartbeat in flight at a time, never a queue of them on a slow pool
-      beating = true;
-      const sentAt = Date.now();
-      try {
-        const [row] = await query<{ cancel_requested: boolean }>(this.pool, heartbeat(lease, dirty ? progress : null));
-        if (!row) return loseLease('heartbeat matched no row held by this worker');
-        confirmedAt = sentAt;
-        dirty = false;
-        if (row.cancel_requested && !controller.signal.aborted) controller.abort(new CancelledError(CANCELLED_MESSAGE));
-      } catch (err) {
-        log.warn({ err }, 'heartbeat failed');
-      } finally {
-        beating = false;
-      }
-    };
-    const timer = setInterval(() => {
-      if (controller.signal.reason instanceof LeaseLostError) return;
-      if (Date.now() - confirmedAt > leaseMs) loseLease(`no heartbeat confirmed for ${Math.round((Date.now() - confirmedAt) / 1000)} s`);
-      else void beat();
-    }, this.settings.heartbeatMs);
+    const heartbeat = new JobHeartbeat(this.pool, lease, controller, log, this.settings, claimedAt);
     log.info({ mode: job.execution_mode, step: job.step_name }, 'job started');
-    const running: RunningJob = { job, handler, lease, controller, done: Promise.resolve() };
-    const report = (p: object) => {
-      progress = p;
-      dirty = true;
-    };
+    const running: RunningJob = { job, handler, lease, controller, heartbeat, done: Promise.resolve() };
+    const report = (p: object, options?: { urgent?: boolean }) => heartbeat.report(p, options?.urgent === true);
     running.done = Promise.resolve()
       .then(() => handler.run({ job: { ...job, worker_id: lease.workerId }, lease, signal: controller.signal, report }))
       .then(
         async (result) => {
+          heartbeat.stop();
           if (await this.recordEnd(running, result ?? null, null)) log.info('job succeeded');
           else log.warn('job finished, but its lease was lost before the end was recorded');
         },
         async (err: unknown) => {
+          heartbeat.stop();
           const stopped = abortReason(controller.signal) ?? (err instanceof LeaseLostError ? err : null);
           if (stopped instanceof LeaseLostError) {
             log.warn({ err }, 'job abandoned after losing its lease');
@@ -225,7 +217,7 @@ export class JobRunner {
         log.error({ err }, 'could not record the end of a job');
       })
       .finally(() => {
-        clearInterval(timer);
+        heartbeat.stop();
         this.running.delete(job.job_id);
         this.nudge();
       });
@@ -241,7 +233,7 @@ export class JobRunner {
     return withTransaction(this.pool, async (client) => {
       if (failure) await r.handler.settle?.(client, r.job, failure, r.lease);
       const state = failure ? failure.state : JOB_STATES.SUCCEEDED;
-      return (await query(client, finishJob(r.lease, state, failure?.message ?? null, result))).length > 0;
+      return (await query(client, finishJob(r.lease, state, failure?.message ?? null, result, r.heartbeat.progress))).length > 0;
     });
   }
 

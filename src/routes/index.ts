@@ -7,6 +7,7 @@ import { registerFileRoutes } from './files.js';
 import { registerLogRoutes } from './logs.js';
 import { docsRouter, DOCS_PATH, registerSystemRoutes } from './system.js';
 import { registerTaskRoutes } from './tasks.js';
+import { registerVectorJobRoutes } from './vector-jobs.js';
 import { registerVectorRoutes } from './vector.js';
 
 /**
@@ -21,6 +22,7 @@ export function mountRoutes(
   const registry = new RouteRegistry();
   registerSystemRoutes(registry, services, version);
   registerVectorRoutes(registry, services);
+  registerVectorJobRoutes(registry, services);
   registerDatabaseRoutes(registry, services);
   registerTaskRoutes(registry, services);
   registerLogRoutes(registry, services);

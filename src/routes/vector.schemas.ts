@@ -26,6 +26,7 @@ export const VectorBackupBody = z.object({
     .describe('备份集标签，写入清单并在列表中显示（≤ 200 字符）'),
   dry_run: bodyBoolean('dry_run').optional().describe('true 时不写任何文件，只返回每张表与每个集合的行数/字节估算'),
   keep_last: positiveInt('keep_last').optional().describe('备份成功后，同一位置只保留最新的 N 个备份集'),
+  async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
 });
 
 export const VectorRestoreListQuery = z.object({
@@ -44,6 +45,7 @@ export const VectorRestoreBody = z
     pg_conn: connectionString('pg_conn').optional().describe('目标数据库（与 db_connection 同义）'),
     db_connection: connectionString('db_connection').optional().describe('目标数据库，默认 VECTOR_DATABASE_URL'),
     truncate_before_restore: bodyBoolean('truncate_before_restore').optional().describe('恢复前清空目标表，默认 false'),
+    async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
   })
   .refine((b) => !(b.pg_conn && b.db_connection && b.pg_conn !== b.db_connection), {
     message: '参数 pg_conn 与 db_connection 不能同时指定不同的值',

@@ -3,6 +3,8 @@ import { sendSuccess } from '../http/envelope.js';
 import type { RouteRegistry } from '../http/route-registry.js';
 import type { Services } from '../create-services.js';
 import { registerBackupSetRoutes } from './backup-sets.js';
+import { backupRequestOf, restoreRequestOf } from '../backups/vector-requests.js';
+import { sendJobAccepted } from './vector-jobs.js';
 import { VectorBackupBody, VectorRestoreBody, VectorRestoreListQuery } from './vector.schemas.js';
 
 export function registerVectorRoutes(routes: RouteRegistry, services: Services): void {
@@ -14,25 +16,17 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     body: VectorBackupBody,
     success: {
       status: 200,
-      description: 'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, compression, label, pruned_sets; dry_run: tables, collections, total_rows, total_bytes, would_truncate, would_prune',
+      description:
+        'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, compression, label, pruned_sets; dry_run: tables, collections, total_rows, total_bytes, would_truncate, would_prune; async: 202 job_id, status_url',
     },
     errors: [400, 404, 409, 500, 503],
     handler: async ({ body, res }) => {
-      const request = {
-        taskId: body.task_id,
-        dbConnection: body.db_connection,
-        backupVectorTables: body.backup_vector_tables,
-        truncateVectorTables: body.truncate_vector_tables,
-        compression: body.compression,
-        label: body.label,
-        keepLast: body.keep_last,
-        signal: clientGoneSignal(res),
-      };
       if (body.dry_run === true) {
-        sendSuccess(res, 200, 'Vector表备份预演完成 (dry_run，未写入任何文件)', { ...(await services.backupEstimator.estimate(request)) });
+        sendSuccess(res, 200, 'Vector表备份预演完成 (dry_run，未写入任何文件)', { ...(await services.backupEstimator.estimate(backupRequestOf(body))) });
         return;
       }
-      const result = await services.vectorBackup.backup(request);
+      if (body.async) return sendJobAccepted(res, await services.vectorJobs.enqueue('backup', body));
+      const result = await services.vectorBackup.backup({ ...backupRequestOf(body), signal: clientGoneSignal(res) });
       sendSuccess(res, 200, result.backup_performed ? 'Vector表备份完成' : '未执行备份 (backup_vector_tables=false)', { ...result });
     },
   });
@@ -61,18 +55,11 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     tag: 'vector',
     summary: '从备份集恢复向量表（全部成功或全部回滚）',
     body: VectorRestoreBody,
-    success: { status: 200, description: 'restore_results, truncate_results, backup_info, errors, duration' },
+    success: { status: 200, description: 'restore_results, truncate_results, backup_info, errors, duration (async: 202 job_id, status_url)' },
     errors: [400, 404, 409, 422, 500, 503],
     handler: async ({ body, res }) => {
-      const result = await services.vectorRestore.restore({
-        backupPath: body.backup_path,
-        timestamp: body.timestamp,
-        tables: body.tables,
-        dbConnection: body.pg_conn ?? body.db_connection,
-        dbConnectionParam: body.pg_conn ? 'pg_conn' : 'db_connection',
-        truncateBeforeRestore: body.truncate_before_restore,
-        signal: clientGoneSignal(res),
-      });
+      if (body.async) return sendJobAccepted(res, await services.vectorJobs.enqueue('restore', body));
+      const result = await services.vectorRestore.restore({ ...restoreRequestOf(body), signal: clientGoneSignal(res) });
       sendSuccess(res, 200, 'Vector表恢复完成', { ...result });
     },
   });

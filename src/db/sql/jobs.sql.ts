@@ -6,6 +6,10 @@ import type { SqlQuery } from '../pool.js';
  */
 export const JOB_KINDS = {
   TASK_EXECUTION: 'task_execution',
+  VECTOR_BACKUP: 'vector_backup',
+  VECTOR_RESTORE: 'vector_restore',
+  /** Reserved for the verify handler (POST …/vector/verify with `async`); no server runs it yet. */
+  VECTOR_VERIFY: 'vector_verify',
 } as const;
 export type JobKind = (typeof JOB_KINDS)[keyof typeof JOB_KINDS];
 
@@ -135,14 +139,17 @@ export function heartbeat(lease: JobLease, progress: object | null): SqlQuery {
   };
 }
 
-/** Ends a job this worker holds, with the handler's result; nothing when the lease was lost meanwhile. */
-export function finishJob(lease: JobLease, state: JobState, errorMessage: string | null, result: object | null = null): SqlQuery {
+/**
+ * Ends a job this worker holds, with the handler's result and its last progress (which a heartbeat
+ * may not have carried yet); nothing when the lease was lost meanwhile.
+ */
+export function finishJob(lease: JobLease, state: JobState, errorMessage: string | null, result: object | null = null, progress: object | null = null): SqlQuery {
   return {
     text: /* SQL */ `
-      UPDATE data_pipeline_jobs SET state = $2, error_message = $3, result = $5, completed_at = now()
+      UPDATE data_pipeline_jobs SET state = $2, error_message = $3, result = $5, completed_at = now(), progress = COALESCE($6, progress)
        WHERE job_id = $1 AND worker_id = $4 AND ${HELD}
       RETURNING *`,
-    values: [lease.jobId, state, errorMessage, lease.workerId, result],
+    values: [lease.jobId, state, errorMessage, lease.workerId, result, progress],
   };
 }
 

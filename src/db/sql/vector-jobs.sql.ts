@@ -1,0 +1,56 @@
+import { quoteIdent } from '../identifiers.js';
+import type { SqlQuery } from '../pool.js';
+
+/** Tables up to this heap size are counted exactly when the catalog has no estimate (never analyzed). */
+const EXACT_COUNT_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The planner's row estimate of `table` (which must come from the catalog): reltuples per page
+ * times the pages the table has now. With no usable statistics (reltuples -1, or none for the
+ * pages it has now) a small table is counted exactly, a big one gives NULL (unknown). The count is
+ * an InitPlan, evaluated only when its CASE branch is reached.
+ */
+export function estimateTableRows(table: string): SqlQuery {
+  return {
+    text: /* SQL */ `
+      SELECT CASE
+               WHEN c.reltuples >= 0 AND c.relpages > 0
+                 THEN round(c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::bigint))::bigint
+               WHEN c.reltuples >= 0 AND pg_relation_size(c.oid) = 0 THEN 0
+               WHEN pg_relation_size(c.oid) <= $2 THEN (SELECT count(*) FROM ${quoteIdent(table)})
+             END AS rows
+        FROM pg_class c
+       WHERE c.oid = to_regclass($1)`,
+    values: [quoteIdent(table), EXACT_COUNT_MAX_BYTES],
+  };
+}
+
+/** Jobs of `kinds`, newest first, optionally of one state. */
+export function listJobsOfKinds(kinds: readonly string[], state: string | null, limit: number): SqlQuery {
+  return {
+    text: /* SQL */ `
+      SELECT * FROM data_pipeline_jobs
+       WHERE kind = ANY($1::text[]) AND ($2::text IS NULL OR state = $2::text)
+       ORDER BY created_at DESC, job_id DESC
+       LIMIT $3`,
+    values: [kinds, state, limit],
+  };
+}
+
+/**
+ * Cancel of one job of `kinds`: a queued job is cancelled at once, a running one flagged
+ * `cancelling` for its worker (woken by notifyCancel, else by its next heartbeat). No row back:
+ * the job does not exist or has already ended.
+ */
+export function requestJobCancel(jobId: string, kinds: readonly string[]): SqlQuery {
+  return {
+    text: /* SQL */ `
+      UPDATE data_pipeline_jobs
+         SET cancel_requested = TRUE,
+             state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
+             completed_at = CASE WHEN state = 'queued' THEN now() ELSE completed_at END
+       WHERE job_id = $1 AND kind = ANY($2::text[]) AND state IN ('queued', 'running', 'cancelling')
+      RETURNING *`,
+    values: [jobId, kinds],
+  };
+}
