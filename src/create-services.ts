@@ -8,7 +8,7 @@ import { VectorJobService } from './jobs/vector-job-service.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
 import type { Providers } from './providers/create-providers.js';
-import { BackupCatalog } from './backups/backup-catalog.js';
+import { BackupCatalog } from './backups/sets/backup-catalog.js';
 import { DatabaseToolsService } from './introspection/database-tools.js';
 import { DataRoot } from './lib/data-root.js';
 import { HealthService } from './health-service.js';
@@ -23,10 +23,10 @@ import { TaskDeletion } from './tasks/task-deletion.js';
 import { TaskService } from './tasks/task-service.js';
 import { STEP_NAMES } from './tasks/task-states.js';
 import { VectorBackupService } from './backups/backup-service.js';
-import { VectorRestoreService } from './backups/restore-service.js';
+import { VectorRestoreService } from './backups/restore/restore-service.js';
 import { BackupEstimator } from './backups/backup-estimate.js';
-import { BackupRetention } from './backups/retention.js';
-import { BackupVerifier } from './backups/backup-verifier.js';
+import { BackupRetention } from './backups/sets/retention.js';
+import { BackupVerifier } from './backups/sets/backup-verifier.js';
 
 export interface Services {
   dataRoot: DataRoot;

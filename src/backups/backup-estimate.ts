@@ -5,11 +5,11 @@ import { countRows } from '../db/sql/vector-tables.sql.js';
 import { connectionFailureError } from '../error-map.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { DataRoot } from '../lib/data-root.js';
-import type { Compression } from './backup-manifest.js';
+import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import { readVectorTableColumns } from './langchain-tables.js';
-import { applyKeepLastPreview } from './retention.js';
-import { backupDirOf, backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './set-naming.js';
+import { applyKeepLastPreview } from './sets/retention.js';
+import { backupDirOf, backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
 
 export interface TableEstimate {
   file: string;

@@ -1,39 +1,26 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseRegistry } from '../db/database-registry.js';
-import { query, withTransaction, type PoolClient } from '../db/pool.js';
-import {
-  countRows,
-  lockVectorTablesForRead,
-  lockVectorTablesShared,
-  setLocalLockTimeout,
-  truncateTables,
-  tryVectorWriterLock,
-} from '../db/sql/vector-tables.sql.js';
+import { withTransaction, type PoolClient } from '../db/pool.js';
+import { lockVectorTablesForRead, lockVectorTablesShared, setLocalLockTimeout } from '../db/sql/vector-tables.sql.js';
 import { fromPgError } from '../error-map.js';
-import { AppError, ConflictError, ERROR_TYPES, InternalError, NotFoundError } from '../errors.js';
+import { AppError, ERROR_TYPES, InternalError, NotFoundError } from '../errors.js';
 import { openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
 import { formatSize } from '../lib/format-size.js';
 import { fileTimestamp, secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
 import { createChunkBatcher } from '../streams/chunk-batcher.js';
 import { createDurableFileSink } from '../streams/durable-file-sink.js';
-import { appendBackupLog } from './backup-log.js';
-import type { BackupResult, TruncateResult } from './backup-result.js';
-import {
-  backupDirOf,
-  backupFileName,
-  isFileOfSet,
-  TRUNCATED_BY_BACKUP,
-  VECTOR_TABLES,
-  type VectorTable,
-} from './set-naming.js';
+import { appendBackupLog } from './sets/backup-log.js';
+import type { BackupResult } from './sets/backup-result.js';
+import { backupDirOf, isFileOfSet, TRUNCATED_BY_BACKUP, VECTOR_TABLES } from './sets/set-naming.js';
 import type { DataRoot } from '../lib/data-root.js';
 import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
-import type { Compression } from './backup-manifest.js';
-import { BackupSetRecorder } from './backup-set-recorder.js';
-import { applyKeepLast, type PrunedSet } from './retention.js';
+import type { Compression } from './sets/backup-manifest.js';
+import { BackupSetRecorder } from './sets/backup-set-recorder.js';
+import { applyKeepLast } from './sets/retention.js';
 import { estimateBackupTotals, type TransferProgress } from './job-progress.js';
+import { takeWriterLock, truncateInTransaction } from './writer-lock.js';
 
 export interface BackupRequest {
   taskId?: string;
@@ -174,8 +161,7 @@ export class VectorBackupService {
       throw err;
     }
     if (!truncate) return;
-    const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
-    if (!lock?.locked) throw writerBusy();
+    await takeWriterLock(client);
   }
 
   private backupError(err: unknown, tables: BackupResult['tables_backed_up'], callerParam: string | undefined): AppError {
@@ -188,28 +174,6 @@ export class VectorBackupService {
       new InternalError(message, ERROR_TYPES.VECTOR_BACKUP_FAILED, { cause: err, data })
     );
   }
-}
-
-export function writerBusy(): ConflictError {
-  return new ConflictError(
-    '该向量数据库正在执行另一个恢复或清空操作，请稍后重试',
-    ERROR_TYPES.VECTOR_WRITE_IN_PROGRESS,
-  );
-}
-
-/** Counts, truncates and re-counts inside the caller's transaction (which holds the writer lock). */
-export async function truncateInTransaction(
-  client: PoolClient,
-  tables: readonly VectorTable[],
-): Promise<Partial<Record<VectorTable, TruncateResult>>> {
-  const started = performance.now();
-  const before: Partial<Record<VectorTable, number>> = {};
-  for (const table of tables) before[table] = (await query<{ n: number }>(client, countRows(table)))[0]!.n;
-  await client.query(truncateTables(tables).text);
-  const duration = secondsSince(started);
-  const out: Partial<Record<VectorTable, TruncateResult>> = {};
-  for (const table of tables) out[table] = { success: true, rows_before: before[table]!, rows_after: 0, duration };
-  return out;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type ColumnRow,
 } from '../db/sql/vector-tables.sql.js';
 import { COLLECTION_NAMES, insertMissingCollections, selectCollections } from '../db/sql/training.sql.js';
-import { VECTOR_TABLES, type VectorTable } from './set-naming.js';
+import { VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
 
 export interface TableColumn {
   name: string;

@@ -1,7 +1,7 @@
 import { isPostgresUrl, redactConnectionString, redactSecrets } from '../db/connection-string.js';
-import type { Compression } from './backup-manifest.js';
+import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
-import type { RestoreRequest } from './restore-service.js';
+import type { RestoreRequest } from './restore/restore-service.js';
 
 /**
  * The backup and restore requests as the API takes them (snake_case). The sync routes and the

@@ -8,7 +8,7 @@ import { contentDisposition } from '../http/content-disposition.js';
 import { sendSuccess } from '../http/envelope.js';
 import { parseInput } from '../http/parse-input.js';
 import type { RouteRegistry } from '../http/route-registry.js';
-import { BACKUP_DIR_NAME } from '../backups/set-naming.js';
+import { BACKUP_DIR_NAME } from '../backups/sets/set-naming.js';
 import type { TableListService } from '../task-files/table-list-service.js';
 import { tableListTooLargeMessage } from '../task-files/table-list.js';
 import type { FileService } from '../task-files/task-file-service.js';

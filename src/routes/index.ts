@@ -7,8 +7,8 @@ import { registerFileRoutes } from './files.js';
 import { registerLogRoutes } from './logs.js';
 import { docsRouter, DOCS_PATH, registerSystemRoutes } from './system.js';
 import { registerTaskRoutes } from './tasks.js';
-import { registerVectorJobRoutes } from './vector-jobs.js';
-import { registerVectorRoutes } from './vector.js';
+import { registerVectorJobRoutes } from './vector/vector-jobs.js';
+import { registerVectorRoutes } from './vector/vector.js';
 
 /**
  * Builds the `/api/v0` router, the registry the OpenAPI document is generated from, and the paths

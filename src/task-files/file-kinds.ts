@@ -1,4 +1,4 @@
-import { BACKUP_FILE_PATTERN, BACKUP_LOG_NAME } from '../backups/set-naming.js';
+import { BACKUP_FILE_PATTERN, BACKUP_LOG_NAME } from '../backups/sets/set-naming.js';
 import {
   BACKUP_COPY_PATTERN,
   DECISION_PROMPT_NAME,

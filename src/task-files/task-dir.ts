@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ERROR_TYPES, ValidationError } from '../errors.js';
-import { BACKUP_DIR_NAME } from '../backups/set-naming.js';
+import { BACKUP_DIR_NAME } from '../backups/sets/set-naming.js';
 
 /**
  * Every name and pattern of a task directory: what the pipeline writes, what the listing

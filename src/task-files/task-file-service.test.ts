@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_TYPES, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
-import { BackupCatalog } from '../backups/backup-catalog.js';
+import { BackupCatalog } from '../backups/sets/backup-catalog.js';
 import { DataRoot } from '../lib/data-root.js';
 import type { TaskRow } from '../db/sql/tasks.sql.js';
 import { STEP_NAMES } from '../tasks/task-states.js';

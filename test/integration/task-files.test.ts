@@ -10,7 +10,7 @@ import { NotFoundError } from '../../src/errors.js';
 import { createErrorHandler } from '../../src/http/error-handler.js';
 import { RouteRegistry } from '../../src/http/route-registry.js';
 import { registerFileRoutes } from '../../src/routes/files.js';
-import { BackupCatalog } from '../../src/backups/backup-catalog.js';
+import { BackupCatalog } from '../../src/backups/sets/backup-catalog.js';
 import { DataRoot } from '../../src/lib/data-root.js';
 import { loadConfig } from '../../src/config.js';
 import type { TaskRow } from '../../src/db/sql/tasks.sql.js';

@@ -7,7 +7,7 @@ import { INTERRUPTED_MESSAGE } from '../../src/jobs/job-runner.js';
 import { FakeOpenAiServer } from '../helpers/fake-openai-server.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { HIGHWAY_FIXTURES, seededDemoPool } from '../helpers/pipeline.js';
+import { seededDemoPool } from '../helpers/pipeline.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 
 const TASKS = '/api/v0/data_pipeline/tasks';

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OpenFile } from '../../src/lib/durable-dir.js';
 import { VectorBackupService } from '../../src/backups/backup-service.js';
-import { VectorRestoreService } from '../../src/backups/restore-service.js';
+import { VectorRestoreService } from '../../src/backups/restore/restore-service.js';
 import { ensureCollections, ensureVectorTables } from '../../src/backups/langchain-tables.js';
 import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
 import { readCsvObjects } from '../helpers/csv.js';

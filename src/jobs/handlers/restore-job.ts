@@ -1,4 +1,4 @@
-import type { VectorRestoreService } from '../../backups/restore-service.js';
+import type { VectorRestoreService } from '../../backups/restore/restore-service.js';
 import { restoreRequestOf, type RestorePayload } from '../../backups/vector-requests.js';
 import type { JobHandler, JobRunContext } from '../job-handler.js';
 import { JOB_KINDS } from '../../db/sql/jobs.sql.js';

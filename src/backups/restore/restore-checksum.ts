@@ -3,9 +3,9 @@ import path from 'node:path';
 import { pipeline, type Readable, Writable } from 'node:stream';
 import { pipeline as pipelinePromise } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { AppError, ERROR_TYPES, UnprocessableError } from '../errors.js';
-import { createSha256Tap } from '../streams/sha256-tap.js';
-import { readManifest } from './backup-manifest.js';
+import { AppError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
+import { createSha256Tap } from '../../streams/sha256-tap.js';
+import { readManifest } from '../sets/backup-manifest.js';
 
 /** A restore's file with the checksum its manifest promises (none for a legacy set). */
 export interface ChecksummedFile {

@@ -1,7 +1,7 @@
-import { clientGoneSignal } from '../http/client-gone.js';
-import { sendSuccess } from '../http/envelope.js';
-import type { RouteRegistry } from '../http/route-registry.js';
-import type { Services } from '../create-services.js';
+import { clientGoneSignal } from '../../http/client-gone.js';
+import { sendSuccess } from '../../http/envelope.js';
+import type { RouteRegistry } from '../../http/route-registry.js';
+import type { Services } from '../../create-services.js';
 import { BackupPruneBody, BackupSetBody } from './vector.schemas.js';
 
 /** Verify, delete and prune backup sets (SPEC §7 "Manifest, checksums, verify", "Formats and files"). */

@@ -1,9 +1,9 @@
-import { clientGoneSignal } from '../http/client-gone.js';
-import { sendSuccess } from '../http/envelope.js';
-import type { RouteRegistry } from '../http/route-registry.js';
-import type { Services } from '../create-services.js';
+import { clientGoneSignal } from '../../http/client-gone.js';
+import { sendSuccess } from '../../http/envelope.js';
+import type { RouteRegistry } from '../../http/route-registry.js';
+import type { Services } from '../../create-services.js';
 import { registerBackupSetRoutes } from './backup-sets.js';
-import { backupRequestOf, restoreRequestOf } from '../backups/vector-requests.js';
+import { backupRequestOf, restoreRequestOf } from '../../backups/vector-requests.js';
 import { sendJobAccepted } from './vector-jobs.js';
 import { VectorBackupBody, VectorRestoreBody, VectorRestoreListQuery } from './vector.schemas.js';
 

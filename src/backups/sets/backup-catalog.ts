@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { formatSize } from '../lib/format-size.js';
-import { fileTimestampToDateTime, localIsoTimestamp } from '../lib/time.js';
+import { formatSize } from '../../lib/format-size.js';
+import { fileTimestampToDateTime, localIsoTimestamp } from '../../lib/time.js';
 import {
   BACKUP_DIR_NAME,
   BACKUP_LOG_NAME,
@@ -9,7 +9,7 @@ import {
   parseBackupFileName,
   type VectorTable,
 } from './set-naming.js';
-import type { DataRoot } from '../lib/data-root.js';
+import type { DataRoot } from '../../lib/data-root.js';
 import { manifestSummary, type ManifestSummary } from './manifest-summary.js';
 
 export interface BackupSetEntry extends ManifestSummary {

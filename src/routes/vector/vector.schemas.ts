@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { queryBoolean, taskIdSchema } from './common.schemas.js';
+import { queryBoolean, taskIdSchema } from '../common.schemas.js';
 
 const bodyBoolean = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
 const positiveInt = (name: string) =>

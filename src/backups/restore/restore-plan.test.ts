@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_TYPES, UnprocessableError } from '../errors.js';
-import type { CsvField } from '../streams/csv-rows.js';
+import { ERROR_TYPES, UnprocessableError } from '../../errors.js';
+import type { CsvField } from '../../streams/csv-rows.js';
 import { planTableLoad } from './restore-plan.js';
-import type { TableColumn } from './langchain-tables.js';
+import type { TableColumn } from '../langchain-tables.js';
 
 const col = (name: string, typeName: string, extra: Partial<TableColumn> = {}): TableColumn => ({
   name,

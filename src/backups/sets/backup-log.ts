@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { APPEND_NO_FOLLOW } from '../lib/atomic-file.js';
-import { localDateTime } from '../lib/time.js';
+import { APPEND_NO_FOLLOW } from '../../lib/atomic-file.js';
+import { localDateTime } from '../../lib/time.js';
 import { BACKUP_LOG_NAME } from './set-naming.js';
 import type { BackupResult } from './backup-result.js';
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ERROR_TYPES, UnprocessableError } from '../errors.js';
-import { openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
+import { ERROR_TYPES, UnprocessableError } from '../../errors.js';
+import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
 import { manifestFileName, parseBackupFileName } from './set-naming.js';
 
 export const MANIFEST_FORMAT_VERSION = 1;

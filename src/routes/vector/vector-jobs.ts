@@ -1,9 +1,9 @@
 import type { Response } from 'express';
-import type { Services } from '../create-services.js';
-import { sendSuccess } from '../http/envelope.js';
-import { EventStream } from '../http/event-stream.js';
-import type { RouteRegistry } from '../http/route-registry.js';
-import type { VectorJobView } from '../jobs/vector-job-service.js';
+import type { Services } from '../../create-services.js';
+import { sendSuccess } from '../../http/envelope.js';
+import { EventStream } from '../../http/event-stream.js';
+import type { RouteRegistry } from '../../http/route-registry.js';
+import type { VectorJobView } from '../../jobs/vector-job-service.js';
 import { VectorJobIdParams, VectorJobListQuery } from './vector-jobs.schemas.js';
 
 /** How often the events stream looks at the job (SPEC §7: progress at least every 250 ms). */

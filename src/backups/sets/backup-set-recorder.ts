@@ -1,19 +1,19 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
-import { hostOf } from '../db/connection-string.js';
-import { query, type PoolClient } from '../db/pool.js';
+import { hostOf } from '../../db/connection-string.js';
+import { query, type PoolClient } from '../../db/pool.js';
 import {
   countRowsPerCollection,
   listIndexDefinitions,
   selectBackupSource,
   selectVectorDimension,
-} from '../db/sql/backup-manifest.sql.js';
-import { type OpenFile } from '../lib/durable-dir.js';
-import { localIsoTimestamp } from '../lib/time.js';
-import { createSha256Tap, type Sha256Tap } from '../streams/sha256-tap.js';
+} from '../../db/sql/backup-manifest.sql.js';
+import { type OpenFile } from '../../lib/durable-dir.js';
+import { localIsoTimestamp } from '../../lib/time.js';
+import { createSha256Tap, type Sha256Tap } from '../../streams/sha256-tap.js';
 import { MANIFEST_FORMAT_VERSION, writeManifest, type BackupManifest, type Compression, type ManifestTableEntry } from './backup-manifest.js';
-import type { TableColumn, VectorTableColumns } from './langchain-tables.js';
+import type { TableColumn, VectorTableColumns } from '../langchain-tables.js';
 import { backupFileName, VECTOR_TABLES, type VectorTable } from './set-naming.js';
 
 export interface BackupSetOptions {

@@ -1,5 +1,5 @@
-import { fromPgError } from '../error-map.js';
-import { AppError, ERROR_TYPES, InternalError, NotFoundError, UnprocessableError } from '../errors.js';
+import { fromPgError } from '../../error-map.js';
+import { AppError, ERROR_TYPES, InternalError, NotFoundError, UnprocessableError } from '../../errors.js';
 import { PythonLiteralError } from './python-literal-parser.js';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ERROR_TYPES, UnprocessableError } from '../errors.js';
+import { ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { isValidJson, toJsonText } from './python-literal-parser.js';
-import { createCsvParser, createCsvWriter, mapRecords, type CsvField } from '../streams/csv-rows.js';
-import type { TableColumn } from './langchain-tables.js';
+import { createCsvParser, createCsvWriter, mapRecords, type CsvField } from '../../streams/csv-rows.js';
+import type { TableColumn } from '../langchain-tables.js';
 
 /**
  * How one backup file goes into its table. `transform` is null when the file's rows are already

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { JOB_STATES, type JobState } from '../db/sql/jobs.sql.js';
-import { VECTOR_JOB_KIND_NAMES, type VectorJobKind } from '../jobs/vector-job-kinds.js';
+import { JOB_STATES, type JobState } from '../../db/sql/jobs.sql.js';
+import { VECTOR_JOB_KIND_NAMES, type VectorJobKind } from '../../jobs/vector-job-kinds.js';
 
 const JOB_STATE_NAMES = Object.values(JOB_STATES) as [JobState, ...JobState[]];
 const KIND_NAMES = VECTOR_JOB_KIND_NAMES as [VectorJobKind, ...VectorJobKind[]];

@@ -1,9 +1,9 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError } from '../errors.js';
-import { isDirectory, type DataRoot } from '../lib/data-root.js';
-import { openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
-import { fileTimestampToDateTime } from '../lib/time.js';
+import { NotFoundError } from '../../errors.js';
+import { isDirectory, type DataRoot } from '../../lib/data-root.js';
+import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
+import { fileTimestampToDateTime } from '../../lib/time.js';
 import { backupDirOf, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
 export interface RetentionPolicy {

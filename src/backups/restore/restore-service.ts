@@ -1,25 +1,25 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
-import type { CopyChannel } from '../db/copy.js';
-import type { DatabaseRegistry } from '../db/database-registry.js';
-import { query, withTransaction, type PoolClient } from '../db/pool.js';
-import { setLocalLockTimeout, tryVectorWriterLock } from '../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
-import { formatSize } from '../lib/format-size.js';
-import { fileTimestampToDateTime, secondsSince } from '../lib/time.js';
-import type { Logger } from '../logger.js';
-import { readCsvHead } from '../streams/csv-rows.js';
-import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from './set-naming.js';
-import type { BackupCatalog } from './backup-catalog.js';
-import { isDirectory, type DataRoot } from '../lib/data-root.js';
+import type { CopyChannel } from '../../db/copy.js';
+import type { DatabaseRegistry } from '../../db/database-registry.js';
+import { withTransaction, type PoolClient } from '../../db/pool.js';
+import { setLocalLockTimeout } from '../../db/sql/vector-tables.sql.js';
+import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../../errors.js';
+import { formatSize } from '../../lib/format-size.js';
+import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
+import type { Logger } from '../../logger.js';
+import { readCsvHead } from '../../streams/csv-rows.js';
+import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
+import type { BackupCatalog } from '../sets/backup-catalog.js';
+import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
-import type { TruncateResult } from './backup-result.js';
-import { truncateInTransaction, writerBusy } from './backup-service.js';
-import { ensureVectorTables, type TableColumn } from './langchain-tables.js';
+import type { TruncateResult } from '../sets/backup-result.js';
+import { takeWriterLock, truncateInTransaction } from '../writer-lock.js';
+import { ensureVectorTables, type TableColumn } from '../langchain-tables.js';
 import { attachChecksums, checksumCause, openBackupFile } from './restore-checksum.js';
-import type { TransferProgress } from './job-progress.js';
+import type { TransferProgress } from '../job-progress.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -122,8 +122,7 @@ export class VectorRestoreService {
     try {
       await withTransaction(pool, async (client) => copy.withCancelOnAbort(client, request.signal, async () => {
         await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
-        const [lock] = await query<{ locked: boolean }>(client, tryVectorWriterLock());
-        if (!lock?.locked) throw writerBusy();
+        await takeWriterLock(client);
         const columns = await ensureVectorTables(client);
         const plans = prepared.map((p) => ({ ...p, plan: planTableLoad(path.basename(p.file), p.header, p.sample, columns.get(p.table)!) }));
         if (truncate) {

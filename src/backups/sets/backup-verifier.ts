@@ -4,14 +4,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { AppError, ERROR_TYPES, NotFoundError } from '../errors.js';
-import { isDirectory, type DataRoot } from '../lib/data-root.js';
-import { createCsvRecordCounter } from '../streams/csv-record-counter.js';
-import { createCsvParser } from '../streams/csv-rows.js';
-import { createSha256Tap } from '../streams/sha256-tap.js';
+import { AppError, ERROR_TYPES, NotFoundError } from '../../errors.js';
+import { isDirectory, type DataRoot } from '../../lib/data-root.js';
+import { createCsvRecordCounter } from '../../streams/csv-record-counter.js';
+import { createCsvParser } from '../../streams/csv-rows.js';
+import { createSha256Tap } from '../../streams/sha256-tap.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { readManifest, type BackupManifest } from './backup-manifest.js';
-import { sha256OfFile } from './restore-checksum.js';
+import { sha256OfFile } from '../restore/restore-checksum.js';
 import { VECTOR_TABLES } from './set-naming.js';
 
 export interface VerifyRequest {
