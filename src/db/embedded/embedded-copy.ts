@@ -85,10 +85,23 @@ export async function copyTableOutInBatches(
   return rows;
 }
 
+/**
+ * One COPY TO of a batch. When the consumer stops early (a failed write downstream, an abort), the
+ * rest of this batch (≤ ~1 MiB) is still read to its end: destroying the COPY stream mid-reply
+ * leaves the embedded session's only connection inside the COPY protocol, and the transaction's
+ * ROLLBACK then waits behind it forever. A `for await` would destroy it on the way out.
+ */
 async function* copyChunks(client: PoolClient, sql: string, onRows: (rows: number) => void): AsyncGenerator<Buffer> {
   const source = client.query(copyTo(sql));
-  for await (const chunk of source) yield chunk as Buffer;
-  onRows(source.rowCount);
+  const chunks = source[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value as Buffer;
+    finished = true;
+    onRows(source.rowCount);
+  } finally {
+    if (!finished) while (!(await chunks.next()).done);
+  }
 }
 
 /**
