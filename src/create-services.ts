@@ -4,6 +4,7 @@ import { JobRunner } from './jobs/job-runner.js';
 import { TaskExecution } from './jobs/handlers/task-execution.js';
 import { VectorBackupJob } from './jobs/handlers/backup-job.js';
 import { VectorRestoreJob } from './jobs/handlers/restore-job.js';
+import { VectorVerifyJob } from './jobs/handlers/verify-job.js';
 import { VectorJobService } from './jobs/vector-job-service.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
@@ -36,7 +37,7 @@ export interface Services {
   backupEstimator: BackupEstimator;
   backupVerifier: BackupVerifier;
   backupRetention: BackupRetention;
-  /** Async backup / restore (/ verify) jobs: enqueue, status, progress, cancel. */
+  /** Async backup / restore / verify jobs: enqueue, status, progress, cancel. */
   vectorJobs: VectorJobService;
   health: HealthService;
   databaseTools: DatabaseToolsService;
@@ -70,7 +71,8 @@ export function createServices(
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
   const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
-  const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore)];
+  const backupVerifier = new BackupVerifier(dataRoot, backupCatalog);
+  const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
   const jobRunner = new JobRunner(databases.app, handlers, logger, {
     workerId: config.worker.id,
     concurrency: config.worker.concurrency,
@@ -90,7 +92,7 @@ export function createServices(
     vectorBackup,
     vectorRestore,
     backupEstimator: new BackupEstimator(dataRoot, databases),
-    backupVerifier: new BackupVerifier(dataRoot, backupCatalog),
+    backupVerifier,
     backupRetention: new BackupRetention(dataRoot),
     vectorJobs: new VectorJobService(databases.app, jobRunner),
     health: new HealthService(databases, dataRoot),
