@@ -6,6 +6,7 @@ import { VectorBackupJob } from './jobs/handlers/backup-job.js';
 import { VectorRestoreJob } from './jobs/handlers/restore-job.js';
 import { VectorVerifyJob } from './jobs/handlers/verify-job.js';
 import { VectorJobService } from './jobs/vector-job-service.js';
+import { WebhookNotifier } from './jobs/webhook-notifier.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
 import type { Providers } from './providers/create-providers.js';
@@ -51,6 +52,8 @@ export interface Services {
   tableLists: TableListService;
   /** Built here, started by main.ts (or a test) once the server listens. */
   jobRunner: JobRunner;
+  /** Posts vector job ends to WEBHOOK_URL; null when it is unset. */
+  webhook: WebhookNotifier | null;
 }
 
 /** SPEC §7: a running job's progress reaches its row at least this often while it changes, ms. */
@@ -58,7 +61,7 @@ const JOB_PROGRESS_MS = 250;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'webhookUrl'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -73,6 +76,7 @@ export function createServices(
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
   const backupVerifier = new BackupVerifier(dataRoot, backupCatalog);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
+  const webhook = config.webhookUrl ? new WebhookNotifier({ url: config.webhookUrl }, logger) : null;
   const jobRunner = new JobRunner(databases.app, handlers, logger, {
     workerId: config.worker.id,
     concurrency: config.worker.concurrency,
@@ -82,6 +86,7 @@ export function createServices(
     progressMs: JOB_PROGRESS_MS,
     exclusive: databases.isEmbedded(databases.app),
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
+    ...(webhook ? { onJobEnd: (job) => webhook.jobEnded(job) } : {}),
   });
   const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
   const tableListBytes = config.uploads.tableListBytes;
@@ -109,5 +114,6 @@ export function createServices(
     tableLists: new TableListService(dataRoot, taskLookup, { tableListBytes }),
     taskDeletion: new TaskDeletion(databases.app, dataRoot),
     jobRunner,
+    webhook,
   };
 }
