@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/vector-db.js';
-import { pollToEnd } from '../helpers/vector-jobs.js';
+import { pollToEnd, type Job } from '../helpers/vector-jobs.js';
 
 /** A receiver on 127.0.0.1 that records every POST and answers with the next status of `statuses` (then 200). */
 async function startReceiver(statuses: number[] = []): Promise<{ url: string; posts: any[]; close(): Promise<void> }> {
@@ -93,7 +93,7 @@ describe('WEBHOOK_URL: a JSON POST when a vector job ends', () => {
       const post = receiver.posts[0];
       expect(post).toMatchObject({ method: 'POST', contentType: 'application/json' });
       expect(post.body).toMatchObject({ event: 'job.finished', job_id: job.job_id, kind: 'backup', status: 'succeeded', error: null });
-      expect(post.body.finished_at).toBe(job.finished_at);
+      expect(post.body.finished_at).toBe((job as Job & { finished_at: string }).finished_at);
       expect(post.body.result.backup_timestamp).toBe(job.result.backup_timestamp);
       expect(JSON.stringify(post.body)).not.toContain('s3cret-pw');
     } finally {
