@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/vector-db.js';
-import { pollToEnd, type Job } from '../helpers/vector-jobs.js';
+import { JOBS, pollToEnd, type Job } from '../helpers/vector-jobs.js';
 
 /** A receiver on 127.0.0.1 that records every POST and answers with the next status of `statuses` (then 200). */
 async function startReceiver(statuses: number[] = []): Promise<{ url: string; posts: any[]; close(): Promise<void> }> {
@@ -72,9 +72,9 @@ describe('WEBHOOK_URL: a JSON POST when a vector job ends', () => {
     await db.drop();
   });
 
-  async function appWith(url: string, logger?: pino.Logger): Promise<TestApp> {
+  async function appWith(url: string, logger?: pino.Logger, start = true): Promise<TestApp> {
     t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50', WEBHOOK_URL: url }, logger ? { logger } : {});
-    await t.services.jobRunner.start();
+    if (start) await t.services.jobRunner.start();
     return t;
   }
 
@@ -112,6 +112,29 @@ describe('WEBHOOK_URL: a JSON POST when a vector job ends', () => {
       await app.services.webhook!.drain();
       expect(receiver.posts).toHaveLength(3);
       expect(receiver.posts.every((p) => p.body.job_id === job.job_id && p.body.status === 'succeeded')).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('a verify that fails and a queued job cancelled before any worker took it are posted too (kind verify / backup)', async () => {
+    const receiver = await startReceiver();
+    try {
+      const app = await appWith(receiver.url, undefined, false);
+      const queued = await request(app.app).post('/api/v0/data_pipeline/vector/backup').send({ async: true }).expect(202);
+      await request(app.app).post(`${JOBS}/${queued.body.data.job_id}/cancel`).expect(200);
+      await app.services.webhook!.drain();
+      expect(receiver.posts.map((p) => p.body)).toEqual([
+        expect.objectContaining({ event: 'job.finished', job_id: queued.body.data.job_id, kind: 'backup', status: 'cancelled', result: null }),
+      ]);
+
+      await app.services.jobRunner.start();
+      const body = { backup_path: './data_pipeline/training_data/vector_bak', timestamp: '20000101_000000', async: true };
+      const accepted = await request(app.app).post('/api/v0/data_pipeline/vector/verify').send(body).expect(202);
+      const { job } = await pollToEnd(app.app, accepted.body.data.job_id);
+      expect(job.status).toBe('failed');
+      await waitFor('the verify webhook POST', async () => (receiver.posts.length > 1 ? true : null), 10_000);
+      expect(receiver.posts[1].body).toMatchObject({ job_id: job.job_id, kind: 'verify', status: 'failed', error: job.error, result: null });
     } finally {
       await receiver.close();
     }
