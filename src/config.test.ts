@@ -64,6 +64,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '0' })).toThrow(/LOCK_TIMEOUT_MS/);
   });
 
+  it('WEBHOOK_URL is optional and must be an http(s) URL', () => {
+    expect(loadConfig({ DATABASE_URL: DB }).webhookUrl).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: DB, WEBHOOK_URL: 'https://hooks.example.com/t2s' }).webhookUrl).toBe('https://hooks.example.com/t2s');
+    expect(() => loadConfig({ DATABASE_URL: DB, WEBHOOK_URL: 'not a url' })).toThrow(/WEBHOOK_URL/);
+    expect(() => loadConfig({ DATABASE_URL: DB, WEBHOOK_URL: 'ftp://x/y' })).toThrow(/WEBHOOK_URL/);
+  });
+
   it('configures the LLM and embedding endpoints, and refuses half a configuration', () => {
     const config = loadConfig({
       DATABASE_URL: DB,

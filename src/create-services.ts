@@ -4,7 +4,9 @@ import { JobRunner } from './jobs/job-runner.js';
 import { TaskExecution } from './jobs/handlers/task-execution.js';
 import { VectorBackupJob } from './jobs/handlers/backup-job.js';
 import { VectorRestoreJob } from './jobs/handlers/restore-job.js';
+import { VectorVerifyJob } from './jobs/handlers/verify-job.js';
 import { VectorJobService } from './jobs/vector-job-service.js';
+import { WebhookNotifier } from './jobs/webhook-notifier.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
 import type { Providers } from './providers/create-providers.js';
@@ -36,7 +38,7 @@ export interface Services {
   backupEstimator: BackupEstimator;
   backupVerifier: BackupVerifier;
   backupRetention: BackupRetention;
-  /** Async backup / restore (/ verify) jobs: enqueue, status, progress, cancel. */
+  /** Async backup / restore / verify jobs: enqueue, status, progress, cancel. */
   vectorJobs: VectorJobService;
   health: HealthService;
   databaseTools: DatabaseToolsService;
@@ -50,6 +52,8 @@ export interface Services {
   tableLists: TableListService;
   /** Built here, started by main.ts (or a test) once the server listens. */
   jobRunner: JobRunner;
+  /** Posts vector job ends to WEBHOOK_URL; null when it is unset. */
+  webhook: WebhookNotifier | null;
 }
 
 /** SPEC §7: a running job's progress reaches its row at least this often while it changes, ms. */
@@ -57,7 +61,7 @@ const JOB_PROGRESS_MS = 250;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'webhookUrl'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -70,7 +74,9 @@ export function createServices(
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
   const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
-  const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore)];
+  const backupVerifier = new BackupVerifier(dataRoot, backupCatalog);
+  const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
+  const webhook = config.webhookUrl ? new WebhookNotifier({ url: config.webhookUrl }, logger) : null;
   const jobRunner = new JobRunner(databases.app, handlers, logger, {
     workerId: config.worker.id,
     concurrency: config.worker.concurrency,
@@ -80,6 +86,7 @@ export function createServices(
     progressMs: JOB_PROGRESS_MS,
     exclusive: databases.isEmbedded(databases.app),
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
+    ...(webhook ? { onJobEnd: (job) => webhook.jobEnded(job) } : {}),
   });
   const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
   const tableListBytes = config.uploads.tableListBytes;
@@ -90,7 +97,7 @@ export function createServices(
     vectorBackup,
     vectorRestore,
     backupEstimator: new BackupEstimator(dataRoot, databases),
-    backupVerifier: new BackupVerifier(dataRoot, backupCatalog),
+    backupVerifier,
     backupRetention: new BackupRetention(dataRoot),
     vectorJobs: new VectorJobService(databases.app, jobRunner),
     health: new HealthService(databases, dataRoot),
@@ -107,5 +114,6 @@ export function createServices(
     tableLists: new TableListService(dataRoot, taskLookup, { tableListBytes }),
     taskDeletion: new TaskDeletion(databases.app, dataRoot),
     jobRunner,
+    webhook,
   };
 }

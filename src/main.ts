@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     // What is still running after the grace is aborted and recorded as interrupted by the
     // shutdown (failed, never cancelled, never left in_progress).
     await Promise.all([httpDrained, jobsStopped]);
+    // Job ends just recorded (the drain, interrupted jobs) still reach WEBHOOK_URL, up to one attempt's time.
+    if (services.webhook) await Promise.race([services.webhook.drain(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     await databases.close();
     await embedded?.stop();
     logger.info('stopped');

@@ -31,6 +31,12 @@ export interface JobRunnerSettings {
   exclusive?: boolean;
   /** Where to LISTEN for prompt wake-ups; null for the embedded database, whose NOTIFY reaches the wrong connection. */
   listenUrl: string | null;
+  /**
+   * Told of every job whose end was recorded (succeeded, failed, cancelled; also jobs failed by
+   * recovery), after the commit. Must not block: the runner does not wait for it, and what it
+   * throws is logged and dropped.
+   */
+  onJobEnd?: (job: JobRow) => void;
 }
 
 export const RUNNER_STATES = { IDLE: 'idle', RUNNING: 'running', STOPPING: 'stopping', STOPPED: 'stopped' } as const;
@@ -106,6 +112,18 @@ export class JobRunner {
     const r = this.running.get(jobId);
     if (!r) return null;
     return { job: r.job, progress: r.heartbeat.progress, cancelling: r.controller.signal.reason instanceof CancelledError };
+  }
+
+  /**
+   * Passes a recorded end to the settings' onJobEnd. Also for ends recorded outside the runner
+   * (a queued job cancelled before any worker claimed it).
+   */
+  jobEnded(job: JobRow): void {
+    try {
+      this.settings.onJobEnd?.(job);
+    } catch (err) {
+      this.logger.warn({ err, component: 'job-runner', jobId: job.job_id }, 'job-end listener failed');
+    }
   }
 
   /** The jobs this process is running now. */
@@ -230,11 +248,14 @@ export class JobRunner {
    * lease was gone.
    */
   private async recordEnd(r: RunningJob, result: object | null, failure: JobFailure | null): Promise<boolean> {
-    return withTransaction(this.pool, async (client) => {
+    const ended = await withTransaction(this.pool, async (client) => {
       if (failure) await r.handler.settle?.(client, r.job, failure, r.lease);
       const state = failure ? failure.state : JOB_STATES.SUCCEEDED;
-      return (await query(client, finishJob(r.lease, state, failure?.message ?? null, result, r.heartbeat.progress))).length > 0;
+      const [row] = await query<JobRow>(client, finishJob(r.lease, state, failure?.message ?? null, result, r.heartbeat.progress));
+      return row ?? null;
     });
+    if (ended) this.jobEnded(ended);
+    return ended !== null;
   }
 
   /**
@@ -256,6 +277,7 @@ export class JobRunner {
       return jobs;
     });
     for (const job of dead) {
+      this.jobEnded(job);
       this.logger.warn({ component: 'job-runner', jobId: job.job_id, kind: job.kind, taskId: job.task_id, workerId: job.worker_id }, 'interrupted job marked failed');
     }
   }

@@ -84,7 +84,10 @@ export class VectorJobService {
     if (this.local(jobId)) return this.cancelHere(jobId);
     const [row] = await query<JobRow>(this.pool, requestJobCancel(jobId, ALL_KINDS));
     if (!row) throw notRunning(await this.find(jobId));
-    if (row.state === JOB_STATES.CANCELLED) return this.view(row);
+    if (row.state === JOB_STATES.CANCELLED) {
+      this.runner.jobEnded(row); // never claimed: its end is recorded here, not by a runner
+      return this.view(row);
+    }
     await query(this.pool, notifyCancel(jobId));
     // Claimed by this process between the first look and the update: abort it here.
     if (this.local(jobId)) return this.cancelHere(jobId);
@@ -113,20 +116,25 @@ export class VectorJobService {
   }
 
   private view(row: JobRow, local?: LocalJob): VectorJobView {
-    const status = local ? (local.cancelling ? JOB_STATES.CANCELLING : JOB_STATES.RUNNING) : row.state;
-    return {
-      job_id: row.job_id,
-      kind: vectorJobKindOf(row.kind)!,
-      status,
-      request: redactRequest(row.payload),
-      created_at: iso(row.created_at)!,
-      started_at: iso(row.started_at),
-      finished_at: iso(row.completed_at),
-      result: row.result,
-      error: row.error_message === null ? null : redactSecrets(row.error_message),
-      progress: ((local ? local.progress : null) ?? row.progress) as Record<string, unknown> | null,
-    };
+    return vectorJobViewOf(row, local);
   }
+}
+
+/** A vector job's row (and, while it runs here, its state in memory) as the API shows it. */
+export function vectorJobViewOf(row: JobRow, local?: LocalJob): VectorJobView {
+  const status = local ? (local.cancelling ? JOB_STATES.CANCELLING : JOB_STATES.RUNNING) : row.state;
+  return {
+    job_id: row.job_id,
+    kind: vectorJobKindOf(row.kind)!,
+    status,
+    request: redactRequest(row.payload),
+    created_at: iso(row.created_at)!,
+    started_at: iso(row.started_at),
+    finished_at: iso(row.completed_at),
+    result: row.result,
+    error: row.error_message === null ? null : redactSecrets(row.error_message),
+    progress: ((local ? local.progress : null) ?? row.progress) as Record<string, unknown> | null,
+  };
 }
 
 function notRunning(row: JobRow): ConflictError {

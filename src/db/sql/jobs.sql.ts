@@ -8,7 +8,7 @@ export const JOB_KINDS = {
   TASK_EXECUTION: 'task_execution',
   VECTOR_BACKUP: 'vector_backup',
   VECTOR_RESTORE: 'vector_restore',
-  /** Reserved for the verify handler (POST …/vector/verify with `async`); no server runs it yet. */
+  /** POST …/vector/verify with `async` (handlers/verify-job.ts). */
   VECTOR_VERIFY: 'vector_verify',
 } as const;
 export type JobKind = (typeof JOB_KINDS)[keyof typeof JOB_KINDS];

@@ -2,7 +2,8 @@ import { clientGoneSignal } from '../../http/client-gone.js';
 import { sendSuccess } from '../../http/envelope.js';
 import type { RouteRegistry } from '../../http/route-registry.js';
 import type { Services } from '../../create-services.js';
-import { BackupPruneBody, BackupSetBody } from './vector.schemas.js';
+import { sendJobAccepted } from './vector-jobs.js';
+import { BackupPruneBody, BackupSetBody, VerifyBody } from './vector.schemas.js';
 
 /** Verify, delete and prune backup sets (SPEC §7 "Manifest, checksums, verify", "Formats and files"). */
 export function registerBackupSetRoutes(routes: RouteRegistry, services: Services): void {
@@ -11,10 +12,14 @@ export function registerBackupSetRoutes(routes: RouteRegistry, services: Service
     path: '/data_pipeline/vector/verify',
     tag: 'vector',
     summary: '校验备份集：重新计算每个文件的 SHA-256 与行数并与清单比对',
-    body: BackupSetBody,
-    success: { status: 200, description: 'valid (无清单的旧备份为 null), has_manifest, files[{file, expected_sha256, actual_sha256, rows_expected, rows_found, ok}]' },
+    body: VerifyBody,
+    success: {
+      status: 200,
+      description: 'valid (无清单的旧备份为 null), has_manifest, files[{file, expected_sha256, actual_sha256, rows_expected, rows_found, ok}] (async: 202 job_id, status_url)',
+    },
     errors: [400, 404],
     handler: async ({ body, res }) => {
+      if (body.async) return sendJobAccepted(res, await services.vectorJobs.enqueue('verify', body));
       const result = await services.backupVerifier.verify({ backupPath: body.backup_path, timestamp: body.timestamp, signal: clientGoneSignal(res) });
       const text =
         result.valid === null ? '该备份集没有清单 (旧格式)，已检查文件能否解析' : result.valid ? '备份集校验通过' : '备份集校验失败';

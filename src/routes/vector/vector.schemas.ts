@@ -55,6 +55,10 @@ export const VectorRestoreBody = z
 /** One backup set: verify and delete. */
 export const BackupSetBody = z.object({ backup_path: backupPath(), timestamp: backupTimestamp() });
 
+export const VerifyBody = BackupSetBody.extend({
+  async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
+});
+
 export const BackupPruneBody = z
   .object({
     backup_path: backupPath().optional(),
