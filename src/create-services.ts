@@ -27,6 +27,8 @@ import { VectorRestoreService } from './backups/restore/restore-service.js';
 import { BackupEstimator } from './backups/backup-estimate.js';
 import { BackupRetention } from './backups/sets/retention.js';
 import { BackupVerifier } from './backups/sets/backup-verifier.js';
+import { BackupSetDownload } from './backups/sets/set-download.js';
+import { BackupSetUpload } from './backups/sets/set-upload.js';
 
 export interface Services {
   dataRoot: DataRoot;
@@ -36,6 +38,9 @@ export interface Services {
   backupEstimator: BackupEstimator;
   backupVerifier: BackupVerifier;
   backupRetention: BackupRetention;
+  /** Download / upload of a set as one tar (SPEC §7 "Formats and files"). */
+  backupDownload: BackupSetDownload;
+  backupUpload: BackupSetUpload;
   /** Async backup / restore (/ verify) jobs: enqueue, status, progress, cancel. */
   vectorJobs: VectorJobService;
   health: HealthService;
@@ -92,6 +97,9 @@ export function createServices(
     backupEstimator: new BackupEstimator(dataRoot, databases),
     backupVerifier: new BackupVerifier(dataRoot, backupCatalog),
     backupRetention: new BackupRetention(dataRoot),
+    backupDownload: new BackupSetDownload(dataRoot),
+    // Its own verifier (stateless): the upload checks staged files exactly as verify checks a set.
+    backupUpload: new BackupSetUpload(dataRoot, new BackupVerifier(dataRoot, backupCatalog)),
     vectorJobs: new VectorJobService(databases.app, jobRunner),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
