@@ -12,7 +12,8 @@ import { backupDirOf, isFileOfSet, manifestFileName, parseBackupFileName, setTim
 
 export interface UploadResult {
   backup_path: string;
-  timestamp: string;
+  /** `backup_timestamp` as in the backup reply: the envelope's own `timestamp` is the reply time. */
+  backup_timestamp: string;
   files: { file: string; bytes: number }[];
   has_manifest: true;
 }
@@ -46,7 +47,7 @@ export class BackupSetUpload {
       await this.check(staging, timestamp, files);
       await this.publish(staging, dir, timestamp, files);
       const sizes = await Promise.all(files.map(async (file) => ({ file, bytes: (await fsp.stat(path.join(dir, file))).size })));
-      return { backup_path: this.dataRoot.relativeToCwd(dir), timestamp, files: sizes, has_manifest: true };
+      return { backup_path: this.dataRoot.relativeToCwd(dir), backup_timestamp: timestamp, files: sizes, has_manifest: true };
     } finally {
       await fsp.rm(staging, { recursive: true, force: true });
     }

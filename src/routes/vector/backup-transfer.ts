@@ -67,14 +67,14 @@ export function registerBackupTransferRoutes(
         upload(req, res, (err?: unknown) => next(err === undefined ? undefined : toUploadError(err, tooLarge)));
       },
     ],
-    success: { status: 201, description: 'backup_path, timestamp, files[{file, bytes}], has_manifest' },
+    success: { status: 201, description: 'backup_path, backup_timestamp, files[{file, bytes}], has_manifest' },
     errors: [400, 404, 409, 413],
     handler: async ({ req, res }) => {
       if (!req.file) throw missingFileError(MISSING_TAR);
       try {
         const form = parseInput(BackupUploadForm, req.body ?? {});
         const result = await services.backupUpload.upload(req.file.path, form.task_id);
-        sendSuccess(res, 201, `备份集 ${result.timestamp} 已上传并通过校验`, { ...result });
+        sendSuccess(res, 201, `备份集 ${result.backup_timestamp} 已上传并通过校验`, { ...result });
       } finally {
         await fsp.rm(req.file.path, { force: true });
       }
