@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -113,6 +115,37 @@ describe('backup sets as one tar: download and upload', () => {
     const none = await request(a.app).get(`${API}/backups/download`).expect(400);
     expect(JSON.stringify(none.body)).toContain('backup_path');
     await request(a.app).get(`${API}/backups/download`).query({ backup_path: '../../etc', timestamp: stamp }).expect(400);
+  });
+
+  it('a file that shrinks after the headers went out aborts the connection: no JSON error inside the tar', async () => {
+    const ts = '20240202_020202';
+    const dir = path.join(a.dataRoot, 'task_shrink', 'vector_bak');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `langchain_pg_collection_${ts}.csv`), 'uuid,name,cmetadata\n');
+    // 64 MiB, sparse: far more than socket buffers hold, so most of it is still unread when it shrinks.
+    const big = path.join(dir, `langchain_pg_embedding_${ts}.csv`);
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 64 * 1024 * 1024);
+    const server = a.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const query = new URLSearchParams({ backup_path: `${ROOT}/task_shrink/vector_bak`, timestamp: ts });
+      const outcome = await new Promise<{ status: number; complete: boolean; tail: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: `${API}/backups/download?${query}` }, (res) => {
+          fs.truncateSync(big, 1024);
+          let tail = '';
+          res.on('data', (c: Buffer) => (tail = (tail + c.toString('latin1')).slice(-4096)));
+          res.on('error', () => undefined);
+          res.on('close', () => resolve({ status: res.statusCode ?? 0, complete: res.complete, tail }));
+        }).on('error', reject);
+      });
+      expect(outcome.status).toBe(200);
+      expect(outcome.complete).toBe(false);
+      expect(outcome.tail).not.toContain('"success"');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('upload into another server: listed with its manifest, restores to identical rows; the same upload again → 409', async () => {
