@@ -103,6 +103,8 @@ const EnvSchema = z.object({
   UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   /** Where multipart uploads are spooled before they are checked and moved; default <tmp>/text2sql-uploads. */
   UPLOAD_TMP_DIR: z.string().min(1).optional(),
+  /** Largest backup-set tar accepted by POST /vector/backups/upload, bytes (10 GiB: sets hold whole embedding tables). */
+  BACKUP_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(10 * 1024 ** 3),
   /** SQLs EXPLAINed at once by sql_validation. */
   SQL_VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(5),
   /** statement_timeout of each EXPLAIN, ms. */
@@ -140,7 +142,7 @@ export interface Config {
     readonly heartbeatMs: number;
     readonly staleSeconds: number;
   };
-  readonly uploads: { readonly tmpDir: string; readonly tableListBytes: number; readonly maxBytes: number };
+  readonly uploads: { readonly tmpDir: string; readonly tableListBytes: number; readonly maxBytes: number; readonly backupMaxBytes: number };
   readonly pipeline: {
     readonly tableConcurrency: number;
     readonly sqlValidationConcurrency: number;
@@ -231,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tmpDir: e.UPLOAD_TMP_DIR ?? path.join(os.tmpdir(), 'text2sql-uploads'),
       tableListBytes: e.TABLE_LIST_MAX_BYTES,
       maxBytes: e.UPLOAD_MAX_BYTES,
+      backupMaxBytes: e.BACKUP_UPLOAD_MAX_BYTES,
     }),
     pipeline: Object.freeze({
       tableConcurrency: e.PIPELINE_TABLE_CONCURRENCY,

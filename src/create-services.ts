@@ -29,6 +29,8 @@ import { VectorRestoreService } from './backups/restore/restore-service.js';
 import { BackupEstimator } from './backups/backup-estimate.js';
 import { BackupRetention } from './backups/sets/retention.js';
 import { BackupVerifier } from './backups/sets/backup-verifier.js';
+import { BackupSetDownload } from './backups/sets/set-download.js';
+import { BackupSetUpload } from './backups/sets/set-upload.js';
 
 export interface Services {
   dataRoot: DataRoot;
@@ -38,6 +40,9 @@ export interface Services {
   backupEstimator: BackupEstimator;
   backupVerifier: BackupVerifier;
   backupRetention: BackupRetention;
+  /** Download / upload of a set as one tar (SPEC §7 "Formats and files"). */
+  backupDownload: BackupSetDownload;
+  backupUpload: BackupSetUpload;
   /** Async backup / restore / verify jobs: enqueue, status, progress, cancel. */
   vectorJobs: VectorJobService;
   health: HealthService;
@@ -99,6 +104,9 @@ export function createServices(
     backupEstimator: new BackupEstimator(dataRoot, databases),
     backupVerifier,
     backupRetention: new BackupRetention(dataRoot),
+    backupDownload: new BackupSetDownload(dataRoot),
+    // The upload checks staged files exactly as verify checks a set.
+    backupUpload: new BackupSetUpload(dataRoot, backupVerifier),
     vectorJobs: new VectorJobService(databases.app, jobRunner),
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {

@@ -37,7 +37,7 @@ interface UploadRules {
 }
 
 /** Multer and body-parser report problems with these; anything else from busboy is malformed input. */
-function toUploadError(err: unknown, tooLarge: string): unknown {
+export function toUploadError(err: unknown, tooLarge: string): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof multer.MulterError) {
     const field = err.field ?? 'file';
@@ -63,7 +63,7 @@ function toUploadError(err: unknown, tooLarge: string): unknown {
   return err;
 }
 
-function missingFileError(message: string): ValidationError {
+export function missingFileError(message: string): ValidationError {
   return new ValidationError(message, ERROR_TYPES.MISSING_REQUIRED_PARAMS, { missingParams: ['file'] });
 }
 

@@ -8,6 +8,7 @@ import { registerLogRoutes } from './logs.js';
 import { docsRouter, DOCS_PATH, registerSystemRoutes } from './system.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerVectorJobRoutes } from './vector/vector-jobs.js';
+import { registerBackupTransferRoutes } from './vector/backup-transfer.js';
 import { registerVectorRoutes } from './vector/vector.js';
 
 /**
@@ -27,6 +28,7 @@ export function mountRoutes(
   registerTaskRoutes(registry, services);
   registerLogRoutes(registry, services);
   registerFileRoutes(registry, services, { uploadTempDir: uploads.tmpDir, tableListBytes: uploads.tableListBytes, uploadBytes: uploads.maxBytes });
+  registerBackupTransferRoutes(registry, services, uploads);
   const router = express.Router();
   router.use(docsRouter());
   registry.mount(router);

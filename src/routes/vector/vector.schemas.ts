@@ -78,3 +78,9 @@ export const BackupPruneBody = z
       ctx.addIssue({ code: 'custom', message: '参数 keep_last 与 older_than_days 至少需要指定一个', path: [name] });
     }
   });
+
+/** The form fields of a set upload (the `file` part is the tar). */
+export const BackupUploadForm = z.object({
+  task_id: z.preprocess((value) => (value === '' ? undefined : value), taskIdSchema.optional())
+    .describe('上传到该任务目录的 vector_bak/；省略时上传到全局 vector_bak/'),
+});

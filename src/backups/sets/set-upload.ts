@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { AppError, ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../../errors.js';
+import type { DataRoot } from '../../lib/data-root.js';
+import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
+import { readManifest } from './backup-manifest.js';
+import type { BackupVerifier, VerifiedFile } from './backup-verifier.js';
+import { backupDirOf, isFileOfSet, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
+
+export interface UploadResult {
+  backup_path: string;
+  /** `backup_timestamp` as in the backup reply: the envelope's own `timestamp` is the reply time. */
+  backup_timestamp: string;
+  files: { file: string; bytes: number }[];
+  has_manifest: true;
+}
+
+/** Staging directories live inside vector_bak/ (same file system, so publishing is a link); the catalog lists only regular files. */
+const STAGING_PREFIX = '.staging_';
+
+const badArchive = (why: string, cause?: unknown, data?: Record<string, unknown>) =>
+  new ValidationError(`上传的备份归档无效: ${why}`, ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'], cause, ...(data ? { data } : {}) });
+
+/**
+ * Upload of a set as one tar (SPEC §7 "Upload"): the archive is unpacked, streamed entry by entry,
+ * into a staging directory inside the target vector_bak/, checked against its manifest (every
+ * file's SHA-256 and rows), then published. Publishing links each data file into place (link,
+ * unlike rename, never replaces an existing name, so two uploads of one stamp cannot overwrite each
+ * other), syncs the directory, and links the manifest last: the manifest is the set's commit marker
+ * as for a backup. Any failure removes the staging directory and whatever was already linked.
+ */
+export class BackupSetUpload {
+  constructor(
+    private readonly dataRoot: DataRoot,
+    private readonly verifier: BackupVerifier,
+    private readonly open: OpenFile = openFile,
+  ) {}
+
+  async upload(tarFile: string, taskId?: string): Promise<UploadResult> {
+    const dir = await this.targetDir(taskId);
+    const staging = await fsp.mkdtemp(path.join(dir, STAGING_PREFIX));
+    try {
+      const { timestamp, files } = await this.extract(tarFile, staging, dir);
+      await this.check(staging, timestamp, files);
+      await this.publish(staging, dir, timestamp, files);
+      const sizes = await Promise.all(files.map(async (file) => ({ file, bytes: (await fsp.stat(path.join(dir, file))).size })));
+      return { backup_path: this.dataRoot.relativeToCwd(dir), backup_timestamp: timestamp, files: sizes, has_manifest: true };
+    } finally {
+      await fsp.rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** The task's vector_bak/ (the task directory must exist) or the global one, created when needed. */
+  private async targetDir(taskId: string | undefined): Promise<string> {
+    if (taskId === undefined) return this.dataRoot.ensureDir(backupDirOf(this.dataRoot.dir));
+    const taskDir = await this.dataRoot.realTaskDir(taskId);
+    if (taskDir === null) throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
+    return this.dataRoot.ensureDir(backupDirOf(taskDir), 'task_id');
+  }
+
+  /**
+   * Streams the entries into `staging`. Only regular files named as files of one set are accepted:
+   * no directories, links, devices or paths (a name is a single path component matching the set
+   * naming patterns, so nothing can be written outside `staging`). The stamp is checked against
+   * the target on the first entry, so a conflicting upload stops before writing its data.
+   */
+  private async extract(tarFile: string, staging: string, dir: string): Promise<{ timestamp: string; files: string[] }> {
+    const extract = tar.extract();
+    const feeding = pipeline(fs.createReadStream(tarFile), extract);
+    let timestamp: string | null = null;
+    const files: string[] = [];
+    try {
+      for await (const entry of extract) {
+        const { name, type } = entry.header;
+        const stamp = setTimestampOf(name);
+        if (type !== 'file') throw badArchive(`条目 ${name} 不是普通文件 (${type})，只接受备份集文件`);
+        if (stamp === null) throw badArchive(`条目 ${name} 不是备份集文件 (应为 langchain_pg_*_<时间戳>.csv[.gz] 或 backup_manifest_<时间戳>.json)`);
+        if (timestamp === null) {
+          timestamp = stamp;
+          await this.assertFree(dir, stamp);
+        } else if (stamp !== timestamp) {
+          throw badArchive(`归档包含多个备份集 (${timestamp}, ${stamp})，一次只能上传一个`);
+        }
+        if (files.includes(name)) throw badArchive(`条目 ${name} 重复`);
+        files.push(name);
+        await pipeline(entry, fs.createWriteStream(path.join(staging, name), { flags: 'wx' }));
+      }
+      await feeding;
+    } catch (err) {
+      extract.destroy();
+      await feeding.catch(() => undefined);
+      if (err instanceof AppError || (err as NodeJS.ErrnoException).syscall !== undefined) throw err;
+      throw badArchive(`不是完整的 tar 归档 (${(err as Error).message})`, err);
+    }
+    if (timestamp === null) throw badArchive('归档中没有任何文件');
+    return { timestamp, files };
+  }
+
+  /** A manifest is required, must name exactly the data files uploaded, and every file must match it. */
+  private async check(staging: string, timestamp: string, files: readonly string[]): Promise<void> {
+    if (!files.includes(manifestFileName(timestamp))) throw badArchive(`缺少备份清单 ${manifestFileName(timestamp)}，上传的备份集必须带清单`);
+    let manifest;
+    try {
+      manifest = await readManifest(staging, timestamp);
+    } catch (err) {
+      if (err instanceof AppError) throw badArchive(err.message, err);
+      throw err;
+    }
+    const named = new Set(manifest!.tables.map((t) => t.file));
+    const dataFiles = files.filter((f) => parseBackupFileName(f) !== null);
+    const extra = dataFiles.filter((f) => !named.has(f));
+    if (extra.length > 0) throw badArchive(`文件 ${extra.join(', ')} 不在清单中`);
+    const missingTables = VECTOR_TABLES.filter((t) => !manifest!.tables.some((e) => e.table === t));
+    if (missingTables.length > 0) throw badArchive(`清单缺少表 ${missingTables.join(', ')}`);
+    const result = await this.verifier.verify({ backupPath: staging, timestamp });
+    if (result.valid !== true) {
+      const failed = result.files.filter((f: VerifiedFile) => !f.ok);
+      const why = failed.map((f) => `${f.file}: ${f.error ?? (f.actual_sha256 !== f.expected_sha256 ? 'SHA-256 不符' : '行数不符')}`).join('; ');
+      throw badArchive(`与清单不符 (${why || result.manifest_error || '未知原因'})`, undefined, { files: result.files });
+    }
+  }
+
+  private async publish(staging: string, dir: string, timestamp: string, files: readonly string[]): Promise<void> {
+    await this.assertFree(dir, timestamp);
+    const manifest = manifestFileName(timestamp);
+    const ordered = [...files.filter((f) => f !== manifest), manifest];
+    const linked: string[] = [];
+    try {
+      for (const name of ordered) {
+        // The staged bytes reach the disk before any name in vector_bak/ points at them.
+        const handle = await this.open(path.join(staging, name), 'r');
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        if (name === manifest) await syncDirectory(dir, this.open);
+        await fsp.link(path.join(staging, name), path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') throw exists(timestamp, this.dataRoot.relativeToCwd(dir));
+          throw err;
+        });
+        linked.push(name);
+      }
+      await syncDirectory(dir, this.open);
+    } catch (err) {
+      for (const name of linked.reverse()) await fsp.unlink(path.join(dir, name)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** 409 when any file of the stamp (complete, being written, or a manifest) is already there. */
+  private async assertFree(dir: string, timestamp: string): Promise<void> {
+    const manifest = manifestFileName(timestamp);
+    // Also a manifest still being written by a backup of the same stamp (`.backup_manifest_<ts>.json.<uuid>.tmp`).
+    const taken = (n: string) => isFileOfSet(n, timestamp) || n === manifest || n.startsWith(`.${manifest}.`);
+    if ((await fsp.readdir(dir)).some(taken)) {
+      throw exists(timestamp, this.dataRoot.relativeToCwd(dir));
+    }
+  }
+}
+
+const exists = (timestamp: string, location: string) =>
+  new ConflictError(`备份集 ${timestamp} 已存在于 ${location}，请先删除它或换一个位置上传`, ERROR_TYPES.BACKUP_SET_EXISTS);
