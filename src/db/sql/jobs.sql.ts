@@ -153,14 +153,20 @@ export function finishJob(lease: JobLease, state: JobState, errorMessage: string
   };
 }
 
+/**
+ * What a cancel request writes, for any kind: a queued job is cancelled at once; a running one is
+ * flagged `cancelling` and its worker stops it (and records the end).
+ */
+export const CANCEL_REQUESTED = /* SQL */ `cancel_requested = TRUE,
+             state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
+             completed_at = CASE WHEN state = 'queued' THEN now() ELSE completed_at END`;
+
 /** A queued job is cancelled at once; an active one is flagged and its worker stops it. */
 export function requestCancel(taskId: string): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
-         SET cancel_requested = TRUE,
-             state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
-             completed_at = CASE WHEN state = 'queued' THEN now() ELSE completed_at END
+         SET ${CANCEL_REQUESTED}
        WHERE task_id = $1 AND state IN ('queued', 'running', 'cancelling')
       RETURNING *, (state = 'cancelled') AS cancelled_now`,
     values: [taskId],

@@ -1,5 +1,6 @@
 import { quoteIdent } from '../identifiers.js';
 import type { SqlQuery } from '../pool.js';
+import { CANCEL_REQUESTED } from './jobs.sql.js';
 
 /** Tables up to this heap size are counted exactly when the catalog has no estimate (never analyzed). */
 const EXACT_COUNT_MAX_BYTES = 64 * 1024 * 1024;
@@ -46,9 +47,7 @@ export function requestJobCancel(jobId: string, kinds: readonly string[]): SqlQu
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
-         SET cancel_requested = TRUE,
-             state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
-             completed_at = CASE WHEN state = 'queued' THEN now() ELSE completed_at END
+         SET ${CANCEL_REQUESTED}
        WHERE job_id = $1 AND kind = ANY($2::text[]) AND state IN ('queued', 'running', 'cancelling')
       RETURNING *`,
     values: [jobId, kinds],
