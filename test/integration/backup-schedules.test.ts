@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { waitFor } from '../helpers/vector-db.js';
+import { lockWaiters, openSession, waitFor } from '../helpers/vector-db.js';
 
 const SCHEDULES = '/api/v0/data_pipeline/vector/schedules';
 const EVERY_2S = '*/2 * * * * *';
@@ -17,6 +17,17 @@ describe('backup schedules: cron firings as backup jobs, once each across server
   let apps: TestApp[] = [];
   const backupJobs = async () =>
     (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM data_pipeline_jobs WHERE kind = 'vector_backup'`))[0]!.n;
+  const firingWaiters = async () => (await lockWaiters(db, 'relation')).filter((w) => w.query.includes('backup_schedule_firings'));
+  /** Every firing of the schedule has its job, and no backup job since `baseline` lacks a firing. */
+  const expectOneJobPerFiring = async (id: string, baseline: number) => {
+    // One statement, one snapshot: a firing commits with its job.
+    const [counts] = await db.query<{ firings: number; matched: number; jobs: number }>(`
+      SELECT (SELECT count(*)::int FROM backup_schedule_firings WHERE schedule_id = $1) AS firings,
+             (SELECT count(*)::int FROM backup_schedule_firings f JOIN data_pipeline_jobs j USING (job_id) WHERE f.schedule_id = $1) AS matched,
+             (SELECT count(*)::int FROM data_pipeline_jobs WHERE kind = 'vector_backup') AS jobs`, [id]);
+    expect(counts!.matched).toBe(counts!.firings);
+    expect(counts!.jobs - baseline).toBe(counts!.firings);
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -77,8 +88,33 @@ describe('backup schedules: cron firings as backup jobs, once each across server
     await request(app).delete(`${SCHEDULES}/schedule_none`).expect(404);
   });
 
+  it('both servers reaching the same due firing at once: one job (the row lock skips, the firing key decides)', async () => {
+    const baseline = await backupJobs();
+    // Hold back every firing insert, so a runner that read the due schedule waits there with it.
+    const gate = await openSession(db);
+    await gate.query('BEGIN');
+    await gate.query('LOCK TABLE backup_schedule_firings IN EXCLUSIVE MODE');
+    let id = '';
+    try {
+      const res = await request(apps[0]!.app).post(SCHEDULES).send({ cron: EVERY_2S, timezone: 'UTC', label: 'race' }).expect(201);
+      id = res.body.data.schedule_id;
+      await waitFor('a runner waiting to record the firing', async () => (await firingWaiters()).length >= 1);
+      // Both runners tick twice or more meanwhile; the one that did not lock the row must have skipped it.
+      await sleep(2500);
+      expect(await firingWaiters()).toHaveLength(1);
+    } finally {
+      await gate.query('COMMIT');
+      await gate.end();
+    }
+    await waitFor('two firings', async () =>
+      (await db.query(`SELECT 1 FROM backup_schedule_firings WHERE schedule_id = $1`, [id])).length >= 2, 30_000);
+    await expectOneJobPerFiring(id, baseline);
+    await request(apps[1]!.app).delete(`${SCHEDULES}/${id}`).expect(200);
+  }, 60_000);
+
   it('every 2 s with two servers: each firing is exactly one backup job; delete stops the firings', async () => {
     const [a, b] = [apps[0]!.app, apps[1]!.app];
+    const baseline = await backupJobs();
     const res = await request(a).post(SCHEDULES).send({ cron: EVERY_2S, timezone: 'UTC', label: 'every-2s' }).expect(201);
     const id = res.body.data.schedule_id as string;
 
@@ -88,16 +124,7 @@ describe('backup schedules: cron firings as backup jobs, once each across server
       return rows.length >= 3 ? rows : null;
     }, 30_000);
     // A job per firing and no job without one: no server fired a slot the other fired.
-    const perFiring = await db.query<{ fire_at: Date; jobs: number }>(`
-      SELECT f.fire_at, count(j.job_id)::int AS jobs
-        FROM backup_schedule_firings f LEFT JOIN data_pipeline_jobs j ON j.job_id = f.job_id
-       WHERE f.schedule_id = $1 GROUP BY f.fire_at`, [id]);
-    expect(perFiring.every((r) => r.jobs === 1)).toBe(true);
-    // One statement, one snapshot: a firing commits with its job.
-    const [counts] = await db.query<{ firings: number; jobs: number }>(`
-      SELECT (SELECT count(*)::int FROM backup_schedule_firings) AS firings,
-             (SELECT count(*)::int FROM data_pipeline_jobs WHERE kind = 'vector_backup') AS jobs`);
-    expect(counts!.jobs).toBe(counts!.firings);
+    await expectOneJobPerFiring(id, baseline);
     // Slots on the cron's grid, none fired twice.
     expect(new Set(firings.map((f) => f.fire_at.getTime())).size).toBe(firings.length);
     expect(firings.every((f) => f.fire_at.getTime() % 2000 === 0)).toBe(true);
