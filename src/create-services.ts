@@ -6,6 +6,8 @@ import { VectorBackupJob } from './jobs/handlers/backup-job.js';
 import { VectorRestoreJob } from './jobs/handlers/restore-job.js';
 import { VectorVerifyJob } from './jobs/handlers/verify-job.js';
 import { VectorJobService } from './jobs/vector-job-service.js';
+import { BackupScheduleService } from './jobs/backup-schedule-service.js';
+import { ScheduleRunner } from './jobs/schedule-runner.js';
 import { WebhookNotifier } from './jobs/webhook-notifier.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline } from './pipeline/create-pipeline.js';
@@ -59,10 +61,16 @@ export interface Services {
   jobRunner: JobRunner;
   /** Posts vector job ends to WEBHOOK_URL; null when it is unset. */
   webhook: WebhookNotifier | null;
+  /** Backup schedules (SPEC §7 "Schedules"): create, list, delete. */
+  backupSchedules: BackupScheduleService;
+  /** Fires due schedules as backup jobs; started and stopped with jobRunner. */
+  scheduleRunner: ScheduleRunner;
 }
 
 /** SPEC §7: a running job's progress reaches its row at least this often while it changes, ms. */
 const JOB_PROGRESS_MS = 250;
+/** How often due backup schedules are looked for: a cron's resolution is one second. */
+const SCHEDULE_TICK_MS = 1000;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
@@ -95,6 +103,7 @@ export function createServices(
   });
   const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
   const tableListBytes = config.uploads.tableListBytes;
+  const vectorJobs = new VectorJobService(databases.app, jobRunner);
   const tasks = new TaskService(databases.app, databases, dataRoot, taskLookup, jobRunner, { tableListBytes }, cwd);
   return {
     dataRoot,
@@ -107,7 +116,7 @@ export function createServices(
     backupDownload: new BackupSetDownload(dataRoot),
     // The upload checks staged files exactly as verify checks a set.
     backupUpload: new BackupSetUpload(dataRoot, backupVerifier),
-    vectorJobs: new VectorJobService(databases.app, jobRunner),
+    vectorJobs,
     health: new HealthService(databases, dataRoot),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),
@@ -123,5 +132,7 @@ export function createServices(
     taskDeletion: new TaskDeletion(databases.app, dataRoot),
     jobRunner,
     webhook,
+    backupSchedules: new BackupScheduleService(databases.app),
+    scheduleRunner: new ScheduleRunner(databases.app, vectorJobs, logger, { tickMs: SCHEDULE_TICK_MS }),
   };
 }

@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir }, 'server listening');
   await services.jobRunner.start();
   logger.info({ workerId: config.worker.id, concurrency: config.worker.concurrency }, 'task worker started');
+  // Schedules fire as jobs: they start once a runner is there to claim them.
+  services.scheduleRunner.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
     logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down: no new requests or jobs, waiting for running ones');
     // Both drains start now and share the grace period: HTTP requests (COPYs) and task executions
     // finish in parallel. jobRunner.stop() stops claiming before its first await.
+    // No more schedule firings either (a due one fires on another server, or on the next start).
+    const schedulesStopped = services.scheduleRunner.stop();
     const jobsStopped = services.jobRunner.stop(config.shutdownTimeoutMs);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Stop accepting; idle keep-alive sockets are closed now, busy ones when their request ends.
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
     });
     // What is still running after the grace is aborted and recorded as interrupted by the
     // shutdown (failed, never cancelled, never left in_progress).
-    await Promise.all([httpDrained, jobsStopped]);
+    await Promise.all([httpDrained, jobsStopped, schedulesStopped]);
     // Job ends just recorded (the drain, interrupted jobs) still reach WEBHOOK_URL, up to one attempt's time.
     if (services.webhook) await Promise.race([services.webhook.drain(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     await databases.close();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { redactRequest } from '../backups/vector-requests.js';
 import { redactSecrets } from '../db/connection-string.js';
-import { query, withTransaction, type Pool } from '../db/pool.js';
+import { query, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { insertJob, JOB_STATES, notifyCancel, notifyJobs, selectJob, type JobRow, type JobState } from '../db/sql/jobs.sql.js';
 import { listJobsOfKinds, requestJobCancel } from '../db/sql/vector-jobs.sql.js';
 import { ConflictError, ERROR_TYPES, NotFoundError } from '../errors.js';
@@ -49,15 +49,25 @@ export class VectorJobService {
 
   /** Queues a job; `payload` is the request as the sync route takes it (kept whole: it must run). */
   async enqueue(kind: VectorJobKind, payload: Record<string, unknown>): Promise<VectorJobView> {
-    const { async: _async, ...request } = payload;
-    const jobId = `${kind}_${fileTimestamp()}_${randomBytes(3).toString('hex')}`;
-    const row = await withTransaction(this.pool, async (client) => {
-      const [inserted] = await query<JobRow>(client, insertJob({ jobId, kind: VECTOR_JOB_KINDS[kind], payload: request }));
-      await query(client, notifyJobs());
-      return inserted!;
-    });
+    const row = await withTransaction(this.pool, (client) => this.enqueueIn(client, kind, payload));
     this.runner.nudge();
     return this.view(row);
+  }
+
+  /**
+   * Queues a job inside the caller's transaction (a schedule firing: the job exists only if the
+   * firing is recorded). The NOTIFY is delivered at commit; call `nudge()` after it for this process.
+   */
+  async enqueueIn(client: PoolClient, kind: VectorJobKind, payload: Record<string, unknown>, jobId = newVectorJobId(kind)): Promise<JobRow> {
+    const { async: _async, ...request } = payload;
+    const [inserted] = await query<JobRow>(client, insertJob({ jobId, kind: VECTOR_JOB_KINDS[kind], payload: request }));
+    await query(client, notifyJobs());
+    return inserted!;
+  }
+
+  /** Wakes this process's runner (jobs queued by a committed transaction). */
+  nudge(): void {
+    this.runner.nudge();
   }
 
   async get(jobId: string): Promise<VectorJobView> {
@@ -118,6 +128,11 @@ export class VectorJobService {
   private view(row: JobRow, local?: LocalJob): VectorJobView {
     return vectorJobViewOf(row, local);
   }
+}
+
+/** A new job's id, e.g. `backup_20250722_010318_a1b2c3`. */
+export function newVectorJobId(kind: VectorJobKind): string {
+  return `${kind}_${fileTimestamp()}_${randomBytes(3).toString('hex')}`;
 }
 
 /** A vector job's row (and, while it runs here, its state in memory) as the API shows it. */

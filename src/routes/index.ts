@@ -10,6 +10,7 @@ import { registerTaskRoutes } from './tasks.js';
 import { registerVectorJobRoutes } from './vector/vector-jobs.js';
 import { registerBackupTransferRoutes } from './vector/backup-transfer.js';
 import { registerVectorRoutes } from './vector/vector.js';
+import { registerBackupScheduleRoutes } from './vector/backup-schedules.js';
 
 /**
  * Builds the `/api/v0` router, the registry the OpenAPI document is generated from, and the paths
@@ -29,6 +30,7 @@ export function mountRoutes(
   registerLogRoutes(registry, services);
   registerFileRoutes(registry, services, { uploadTempDir: uploads.tmpDir, tableListBytes: uploads.tableListBytes, uploadBytes: uploads.maxBytes });
   registerBackupTransferRoutes(registry, services, uploads);
+  registerBackupScheduleRoutes(registry, services);
   const router = express.Router();
   router.use(docsRouter());
   registry.mount(router);
