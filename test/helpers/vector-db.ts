@@ -46,3 +46,15 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/** Both LangChain tables (3-dimension vectors) with one collection and `rows` embeddings: enough for jobs that only need a set. */
+export async function seedSmallVectorTables(db: TestDatabase, rows = 5): Promise<void> {
+  await db.query(`
+    CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
+    CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
+      embedding VECTOR, document VARCHAR, cmetadata JSONB);
+    INSERT INTO langchain_pg_collection VALUES ('f4e11877-44e7-4741-b511-fa0e2e399395', 'sql', NULL);
+    INSERT INTO langchain_pg_embedding
+    SELECT 'row-' || g, 'f4e11877-44e7-4741-b511-fa0e2e399395', ARRAY[g, 0.5, 0.25]::real[]::vector, 'doc ' || g, jsonb_build_object('n', g)
+      FROM generate_series(1, ${Number(rows)}) AS g`);
+}

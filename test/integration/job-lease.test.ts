@@ -8,19 +8,12 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool } from '../helpers/pipeline.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const TASKS = '/api/v0/data_pipeline/tasks';
 const FAST = { JOB_POLL_INTERVAL_MS: '100', JOB_HEARTBEAT_MS: '100', JOB_STALE_SECONDS: '5', EMBEDDING_DIMENSIONS: '128' };
 
-async function waitFor<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 45_000) => waitUntil(probe, ok, what, timeoutMs);
 
 // Locks, a second session and stale heartbeats between two workers need a real server.
 describe.skipIf(embeddedTestMode())('job leases: a worker that lost its job writes nothing more', () => {

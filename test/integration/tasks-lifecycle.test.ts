@@ -9,19 +9,11 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool } from '../helpers/pipeline.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
+import { waitUntil as waitFor } from '../helpers/wait.js';
 
 const TASKS = '/api/v0/data_pipeline/tasks';
 const FAST = { JOB_POLL_INTERVAL_MS: '100', JOB_HEARTBEAT_MS: '100', EMBEDDING_DIMENSIONS: '128' };
 
-async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const detail = (t: TestApp, id: string) => request(t.app).get(`${TASKS}/${id}`).then((r) => r.body.data);
 

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { waitFor } from '../helpers/vector-db.js';
+import { seedSmallVectorTables, waitFor } from '../helpers/vector-db.js';
 import { JOBS, pollToEnd, type Job } from '../helpers/vector-jobs.js';
 
 /** A receiver on 127.0.0.1 that records every POST and answers with the next status of `statuses` (then 200). */
@@ -43,16 +43,6 @@ function capturingLogger(): { logger: pino.Logger; lines: any[] } {
   return { logger: pino({ level: 'warn' }, sink), lines };
 }
 
-async function seedSmall(db: TestDatabase): Promise<void> {
-  await db.query(`
-    CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
-    CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
-      embedding VECTOR, document VARCHAR, cmetadata JSONB);
-    INSERT INTO langchain_pg_collection VALUES ('f4e11877-44e7-4741-b511-fa0e2e399395', 'sql', NULL);
-    INSERT INTO langchain_pg_embedding
-    SELECT 'row-' || g, 'f4e11877-44e7-4741-b511-fa0e2e399395', ARRAY[g, 0.5, 0.25]::real[]::vector, 'doc ' || g, jsonb_build_object('n', g)
-      FROM generate_series(1, 5) AS g`);
-}
 
 describe('WEBHOOK_URL: a JSON POST when a vector job ends', () => {
   let db: TestDatabase;
@@ -60,7 +50,7 @@ describe('WEBHOOK_URL: a JSON POST when a vector job ends', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await seedSmall(db);
+    await seedSmallVectorTables(db);
   });
   afterEach(async () => {
     await t?.services.jobRunner.stop(5000);

@@ -5,21 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { JOBS, monotone, pollToEnd, type Job } from '../helpers/vector-jobs.js';
+import { seedSmallVectorTables } from '../helpers/vector-db.js';
 
 const GLOBAL_BAK = './data_pipeline/training_data/vector_bak';
 const VERIFY = '/api/v0/data_pipeline/vector/verify';
 
-/** A few rows are enough: the job runs the same verifier as the sync route. */
-async function seedSmall(db: TestDatabase): Promise<void> {
-  await db.query(`
-    CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
-    CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
-      embedding VECTOR, document VARCHAR, cmetadata JSONB);
-    INSERT INTO langchain_pg_collection VALUES ('f4e11877-44e7-4741-b511-fa0e2e399395', 'sql', NULL);
-    INSERT INTO langchain_pg_embedding
-    SELECT 'row-' || g, 'f4e11877-44e7-4741-b511-fa0e2e399395', ARRAY[g, 0.5, 0.25]::real[]::vector, 'doc ' || g, jsonb_build_object('n', g)
-      FROM generate_series(1, 5) AS g`);
-}
 
 describe('vector jobs: async verify', () => {
   let db: TestDatabase;
@@ -28,7 +18,7 @@ describe('vector jobs: async verify', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await seedSmall(db);
+    await seedSmallVectorTables(db);
     t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50' });
     await t.services.jobRunner.start();
     const backup = await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({}).expect(200);
