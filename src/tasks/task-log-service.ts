@@ -7,7 +7,7 @@ import { localIsoTimestamp } from '../lib/time.js';
 import { TASK_LOG_NAME } from '../task-files/task-dir.js';
 import type { DataRoot } from '../lib/data-root.js';
 import type { TaskLookup } from '../task-files/task-lookup.js';
-import { logEntryMatcher, type ParsedTime } from './log-entry-matcher.js';
+import { logEntryMatcher, type LogFilter } from './log-entry-matcher.js';
 import { PageSelector, TailBuffer, paginate, type Pagination } from './page-selector.js';
 import { compareLogSortKeys, logSortKey, type LogSortField, type LogSortKey, type SortOrder } from './sort-log-entries.js';
 import { parseLogLines, type LogEntry, type LogLevel } from './task-log-parser.js';
@@ -29,15 +29,10 @@ export interface LogTail {
   log_file: string | null;
 }
 
-export interface LogQuery {
+/** The filter of logEntryMatcher plus paging and sorting. */
+export interface LogQuery extends LogFilter {
   page: number;
   pageSize: number;
-  level?: LogLevel;
-  startTime?: ParsedTime;
-  endTime?: ParsedTime;
-  keyword?: string;
-  loggerName?: string;
-  stepName?: string;
   sortBy: LogSortField;
   sortOrder: SortOrder;
 }

@@ -47,14 +47,22 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/** Both LangChain tables (3-dimension vectors) with one collection and `rows` embeddings: enough for jobs that only need a set. */
-export async function seedSmallVectorTables(db: TestDatabase, rows = 5): Promise<void> {
+/**
+ * Both LangChain tables with one collection (`sql`) and `rows` embeddings of `dims` dimensions:
+ * deterministic 3-dimension vectors by default, random ones when a test needs volume (a COPY
+ * still running when something happens to it).
+ */
+export async function seedVectorTables(db: TestDatabase, { rows = 5, dims = 3 }: { rows?: number; dims?: number } = {}): Promise<void> {
+  const vector =
+    dims === 3
+      ? 'ARRAY[g, 0.5, 0.25]::real[]::vector'
+      : `(SELECT array_agg(random())::real[] FROM generate_series(1, ${Number(dims)}) WHERE g > 0)::vector`;
   await db.query(`
     CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
     CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
       embedding VECTOR, document VARCHAR, cmetadata JSONB);
     INSERT INTO langchain_pg_collection VALUES ('f4e11877-44e7-4741-b511-fa0e2e399395', 'sql', NULL);
     INSERT INTO langchain_pg_embedding
-    SELECT 'row-' || g, 'f4e11877-44e7-4741-b511-fa0e2e399395', ARRAY[g, 0.5, 0.25]::real[]::vector, 'doc ' || g, jsonb_build_object('n', g)
+    SELECT 'row-' || g, 'f4e11877-44e7-4741-b511-fa0e2e399395', ${vector}, 'doc ' || g, jsonb_build_object('n', g)
       FROM generate_series(1, ${Number(rows)}) AS g`);
 }

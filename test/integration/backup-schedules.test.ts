@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
-import { lockWaiters, openSession, waitFor } from '../helpers/vector-db.js';
+import { lockWaiters, openSession, seedVectorTables, waitFor } from '../helpers/vector-db.js';
 
 const SCHEDULES = '/api/v0/data_pipeline/vector/schedules';
 const EVERY_2S = '*/2 * * * * *';
@@ -34,12 +34,7 @@ describe.skipIf(embeddedTestMode())('backup schedules: cron firings as backup jo
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await db.query(`
-      CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
-      CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
-        embedding VECTOR, document VARCHAR, cmetadata JSONB);
-      INSERT INTO langchain_pg_collection VALUES ('f4e11877-44e7-4741-b511-fa0e2e399395', 'sql', NULL);
-      INSERT INTO langchain_pg_embedding VALUES ('a', 'f4e11877-44e7-4741-b511-fa0e2e399395', '[1,2,3]', 'doc', '{}')`);
+    await seedVectorTables(db, { rows: 1 });
     // Two servers on one database and one data root, as a deployment with two replicas.
     cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-schedules-'));
     const env = { JOB_POLL_INTERVAL_MS: '100' };

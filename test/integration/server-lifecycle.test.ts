@@ -10,6 +10,7 @@ import { createPool } from '../../src/db/pool.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startServer } from '../helpers/server-process.js';
+import { seedVectorTables } from '../helpers/vector-db.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -38,15 +39,7 @@ describe('server process lifecycle', () => {
 
   // A child server's restore (COPY FROM STDIN over the socket) and pg_stat_activity need a real server.
   it.skipIf(embeddedTestMode())('SIGTERM lets a running restore finish, then exits cleanly', async () => {
-    await db.query(`
-      CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
-      CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid),
-        embedding VECTOR, document VARCHAR, cmetadata JSONB);
-      INSERT INTO langchain_pg_collection VALUES ('f4e11877-44e7-4741-b511-fa0e2e399395', 'sql', NULL);
-      INSERT INTO langchain_pg_embedding
-      SELECT 'row-' || g, 'f4e11877-44e7-4741-b511-fa0e2e399395', v.vec::vector, 'doc', '{}'
-        FROM generate_series(1, 6000) AS g,
-             LATERAL (SELECT array_agg(random())::real[] AS vec FROM generate_series(1, 1024) WHERE g > 0) AS v`);
+    await seedVectorTables(db, { rows: 6000, dims: 1024 });
     const server = await startServer(cwd, { DATABASE_URL: db.url, LOG_DIR: path.join(cwd, 'logs') });
     try {
       const backup = await fetch(`${server.baseUrl}/api/v0/data_pipeline/vector/backup`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });

@@ -7,7 +7,7 @@ import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
-import { vectorSnapshot, waitFor } from '../helpers/vector-db.js';
+import { seedVectorTables, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
 
 const BACKUP_PATH = './data_pipeline/training_data/vector_bak';
 
@@ -47,15 +47,7 @@ describe.skipIf(embeddedTestMode())('kill -9 of the server during a backup or a 
     db = await createTestDatabase();
     cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-crash-'));
     // Enough rows (~40 MB of CSV) that the COPY is still running when the kill arrives.
-    await db.query(`
-      CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
-      CREATE TABLE langchain_pg_embedding (id VARCHAR PRIMARY KEY, collection_id UUID REFERENCES langchain_pg_collection (uuid),
-        embedding VECTOR, document VARCHAR, cmetadata JSONB);
-      INSERT INTO langchain_pg_collection VALUES ('f4e11877-44e7-4741-b511-fa0e2e399395', 'sql', NULL);
-      INSERT INTO langchain_pg_embedding
-      SELECT 'row-' || g, 'f4e11877-44e7-4741-b511-fa0e2e399395', v.vec::vector, 'doc', '{}'
-        FROM generate_series(1, 4000) AS g,
-             LATERAL (SELECT array_agg(random())::real[] AS vec FROM generate_series(1, 1024) WHERE g > 0) AS v`);
+    await seedVectorTables(db, { rows: 4000, dims: 1024 });
     const t = await createTestApp(db.url, {}, { cwd });
     try {
       stamp = (await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({}).expect(200)).body.data.backup_timestamp;

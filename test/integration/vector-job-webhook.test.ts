@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { seedSmallVectorTables, waitFor } from '../helpers/vector-db.js';
+import { seedVectorTables, waitFor } from '../helpers/vector-db.js';
 import { JOBS, pollToEnd, type Job } from '../helpers/vector-jobs.js';
 
 /** A receiver on 127.0.0.1 that records every POST and answers with the next status of `statuses` (then 200). */
@@ -50,7 +50,7 @@ describe('WEBHOOK_URL: a JSON POST when a vector job ends', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await seedSmallVectorTables(db);
+    await seedVectorTables(db);
   });
   afterEach(async () => {
     await t?.services.jobRunner.stop(5000);

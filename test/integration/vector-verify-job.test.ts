@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { JOBS, monotone, pollToEnd, type Job } from '../helpers/vector-jobs.js';
-import { seedSmallVectorTables } from '../helpers/vector-db.js';
+import { seedVectorTables } from '../helpers/vector-db.js';
 
 const GLOBAL_BAK = './data_pipeline/training_data/vector_bak';
 const VERIFY = '/api/v0/data_pipeline/vector/verify';
@@ -18,7 +18,7 @@ describe('vector jobs: async verify', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await seedSmallVectorTables(db);
+    await seedVectorTables(db);
     t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50' });
     await t.services.jobRunner.start();
     const backup = await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({}).expect(200);
