@@ -4,6 +4,7 @@ import { NotFoundError } from './errors.js';
 import { createErrorHandler } from './http/error-handler.js';
 import { bearerAuth, corsMiddleware, jsonBody, requestLogging } from './http/middleware.js';
 import type { Logger } from './logger.js';
+import { dashboardRouter } from './routes/dashboard.js';
 import { mountRoutes } from './routes/index.js';
 import type { Services } from './create-services.js';
 
@@ -30,6 +31,8 @@ export function createApp({ config, services, logger, version = '0.1.0' }: AppDe
 
   app.use(requestLogging(logger));
   app.use(corsMiddleware(config));
+  // Static and public (SPEC §10): mounted before the token check; unknown paths fall through to the JSON 404.
+  app.use(dashboardRouter());
   app.use(bearerAuth(config, isPublic));
   app.use(jsonBody(config));
   app.use(API_PREFIX, router);
