@@ -59,5 +59,24 @@ export default defineConfig(async () => {
       },
     });
   }
+  // The dashboard in headless chromium (test/browser): against a real PostgreSQL only, since
+  // it needs several sessions (a held lock) and a real port; the tests skip, saying so, where no
+  // chromium is installed.
+  if (realPostgres) {
+    projects.push({
+      test: {
+        name: 'browser',
+        include: ['test/browser/**/*.test.ts'],
+        environment: 'node',
+        globalSetup: ['test/helpers/global-setup.ts'],
+        testTimeout: 120_000,
+        hookTimeout: 120_000,
+        maxWorkers: 1,
+        sequence: { groupOrder: 3 },
+      },
+    });
+  } else {
+    console.warn('[vitest] no PostgreSQL: the browser project (test/browser) does not run');
+  }
   return { test: { projects } };
 });

@@ -26,6 +26,13 @@ describe('TransferProgress', () => {
     expect(p.snapshot()).toMatchObject({ phase: 'done', percent: 100 });
   });
 
+  it('a snapshot read before any total is known is 0 percent, and does not hold the percent up afterwards', () => {
+    const p = new TransferProgress('snapshot');
+    expect(p.snapshot()).toMatchObject({ percent: 0, rows_total: null, bytes_total: null });
+    p.expect([{ table: 't', bytes: 100 }]);
+    expect(p.snapshot()).toMatchObject({ percent: 0, bytes_total: 100 });
+  });
+
   it('falls back to row estimates (backup) and never reports a total below what was counted', async () => {
     const p = new TransferProgress('snapshot');
     p.expect([{ table: 'a', rows: 4 }, { table: 'b', rows: 1 }]);

@@ -110,7 +110,10 @@ export class TransferProgress {
   snapshot(): ProgressSnapshot {
     const elapsed = this.copyStarted === null ? 0 : (this.clock() - this.copyStarted) / 1000;
     const states = [...this.tables.values()];
-    const sum = (pick: (s: TableState) => number | null) => (states.some((s) => pick(s) === null) ? null : states.reduce((n, s) => n + pick(s)!, 0));
+    // No table known yet (read before the totals arrive) is an unknown total, not an empty job
+    // done: percent never goes back, so a 99 taken from a total of 0 would stick through the copy.
+    const sum = (pick: (s: TableState) => number | null) =>
+      states.length === 0 || states.some((s) => pick(s) === null) ? null : states.reduce((n, s) => n + pick(s)!, 0);
     const overall = counts(sum((s) => s.rows) ?? 0, sum(totalRows), sum((s) => s.bytes) ?? 0, sum(totalBytes), elapsed);
     if (this.current !== 'done') this.percent = Math.max(this.percent, Math.min(99, overall.percent));
     const tables: Record<string, TransferCounts> = {};

@@ -11,8 +11,8 @@ const PHASE_TEXT = { snapshot: '快照', copy: '复制', checksum: '校验和', 
 function progressCell(job) {
   const p = job.progress ?? {};
   if (!job.progress) return h('div', { class: 'muted' }, ACTIVE.includes(job.status) ? '等待开始…' : '—');
-  const rows = p.rows_total ? `${p.rows_done ?? 0}/${p.rows_total} 行` : `${p.rows_done ?? 0} 行`;
-  const caption = `${Math.round(p.percent ?? 0)}% · ${rows}`;
+  const rows = p.rows_total !== null && p.rows_total !== undefined ? ` · ${p.rows_done ?? 0}/${p.rows_total} 行` : p.rows_done ? ` · ${p.rows_done} 行` : '';
+  const caption = `${Math.round(p.percent ?? 0)}%${rows}`;
   return h('div', {},
     bar(p.percent ?? 0, caption),
     h('div', { class: 'muted small' },

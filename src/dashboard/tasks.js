@@ -19,8 +19,7 @@ function createForm(onCreated) {
   const form = h('form', { class: 'grid-form', id: 'create-task' },
     field('任务名称', name), field('业务背景', context), field('数据库名', dbName), field('业务数据库连接', conn),
     field('表清单', tables, '作为 table_list.txt 上传'),
-    h('label', { class: 'check' }, runNow, ' 创建后立即执行（complete 模式）'),
-    h('div', { class: 'actions' }, submit));
+    h('div', { class: 'actions' }, submit, h('label', { class: 'check' }, runNow, ' 上传表清单后立即执行（complete 模式）')));
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -11,6 +11,7 @@ import { embeddedTestMode } from '../helpers/test-database-url.js';
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NODE_MODULES = fs.realpathSync(path.join(ROOT, 'node_modules'));
+const DASHBOARD_FILES = fs.readdirSync(path.join(ROOT, 'src/dashboard')).sort();
 const MIGRATIONS = fs.readdirSync(path.join(ROOT, 'src/db/migrations')).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
 
 /**
@@ -74,5 +75,15 @@ describe('the build runs on its own: node dist/main.js with no src/', () => {
     // The migrated tables answer through the API.
     const tasks = await fetch(`${server!.baseUrl}/api/v0/data_pipeline/tasks`);
     expect(tasks.status).toBe(200);
+  });
+
+  it('ships the dashboard: dist/dashboard holds every file of src/dashboard, and / serves the page and its modules', async () => {
+    expect(fs.readdirSync(path.join(app, 'dist/dashboard')).sort()).toEqual(DASHBOARD_FILES);
+    const page = await fetch(`${server!.baseUrl}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/dashboard/app.js');
+    for (const file of ['/dashboard/app.js', '/dashboard/style.css', '/favicon.ico']) {
+      expect((await fetch(`${server!.baseUrl}${file}`)).status, file).toBe(200);
+    }
   });
 });

@@ -1,0 +1,158 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import type { Pool } from '../../src/db/pool.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { findChromium, launchBrowser, listen, screenshot, type Browser } from '../helpers/browser.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { seededDemoPool } from '../helpers/pipeline.js';
+import { lockWaiters, openSession, seedVectorTables, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
+
+const API = '/api/v0/data_pipeline';
+const GLOBAL_BAK = './data_pipeline/training_data/vector_bak';
+const chromiumPath = findChromium();
+if (!chromiumPath) console.warn('[browser] no chromium at /usr/bin/chromium (apt-get install chromium) nor CHROMIUM_PATH: the dashboard browser tests are skipped');
+
+/**
+ * The dashboard in a real headless chromium against the app on a real port and a real PostgreSQL:
+ * every step is a click on the page, every wait is for the DOM to show a state, and the outcome is
+ * checked through the API and in the database.
+ */
+describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
+  let db: TestDatabase;
+  let business: Pool;
+  let t: TestApp;
+  let server: { baseUrl: string; close(): Promise<void> };
+  let browser: Browser & { problems: string[] };
+  let backupStamp: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    business = await seededDemoPool(db.url);
+    await seedVectorTables(db, { rows: 20 });
+    // Restores wait for a held lock long enough for the page to cancel them (the default is 10 s).
+    t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '100', JOB_HEARTBEAT_MS: '100', EMBEDDING_DIMENSIONS: '64', LOCK_TIMEOUT_MS: '120000' });
+    await t.services.jobRunner.start();
+    server = await listen(t.app);
+    browser = await launchBrowser(chromiumPath!);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await t?.services.jobRunner.stop(5000);
+    await t?.close();
+    await business?.end();
+    await db?.drop();
+  });
+
+  it('lists a task created through the API, runs it from the page and shows it completed, with its log and files', async () => {
+    const { page, problems } = browser;
+    const created = await request(t.app).post(`${API}/tasks`).send({ task_name: '服务区数据处理', business_context: '高速公路服务区管理系统' }).expect(201);
+    const taskId = created.body.data.task_id as string;
+    await request(t.app).post(`${API}/tasks/${taskId}/table-list`).send({ tables: ['bss_company', 'bss_service_area'] }).expect(200);
+
+    await page.goto(`${server.baseUrl}/`);
+    await page.waitForSelector('#health[data-health="healthy"]');
+    const row = `#task-table tr[data-task-id="${taskId}"]`;
+    await page.waitForSelector(`${row}[data-status="pending"]`);
+    await page.click(`${row} button.run-complete`);
+    await page.waitForSelector(`${row}[data-status="completed"]`, { timeout: 90_000 });
+    expect(await page.locator(`${row} .step[data-status="completed"]`).count()).toBe(4);
+    await screenshot(page, 'tasks');
+
+    const status = await request(t.app).get(`${API}/tasks/${taskId}`).expect(200);
+    expect(status.body.data.status).toBe('completed');
+
+    await page.click(`${row} a`);
+    await page.waitForSelector('#task-status[data-status="completed"]');
+    await page.waitForSelector('#log-lines .log-line[data-step="training_load"]');
+    await page.waitForSelector('#file-table tr[data-file="task_result.json"]');
+    // The level filter leaves only the chosen level.
+    await page.selectOption('#log-level', 'INFO');
+    await page.waitForSelector('#log-lines .log-line[data-level="INFO"]');
+    expect(await page.locator('#log-lines .log-line:not([data-level="INFO"])').count()).toBe(0);
+    await screenshot(page, 'task-detail');
+    expect(problems).toEqual([]);
+  });
+
+  it('verifies and restores a backup set from the page: the rows are back in the database', async () => {
+    const { page, problems } = browser;
+    const backup = await request(t.app).post(`${API}/vector/backup`).send({ label: '浏览器测试' }).expect(200);
+    backupStamp = backup.body.data.backup_timestamp as string;
+    const before = await vectorSnapshot(db);
+    expect(before.embeddings).toBeGreaterThanOrEqual(20);
+    await db.query('DELETE FROM langchain_pg_embedding');
+
+    await page.goto(`${server.baseUrl}/#/backups`);
+    const row = `tr[data-timestamp="${backupStamp}"]`;
+    await page.waitForSelector(row);
+    expect(await page.locator(row).innerText()).toContain('浏览器测试');
+    await page.click(`${row} button.verify`);
+    await page.waitForSelector(`${row} + tr.detail >> text=备份集校验通过`);
+
+    await page.click(`${row} button.restore`);
+    const form = `${row} + tr.detail form.restore-form`;
+    await page.check(`${form} input[name="truncate_before_restore"]`);
+    await page.uncheck(`${form} input[name="async"]`);
+    await screenshot(page, 'backups');
+    await page.click(`${form} button.confirm-restore`);
+    await page.waitForSelector(`${form} [data-outcome="restored"]`, { timeout: 60_000 });
+
+    expect(await vectorSnapshot(db)).toEqual(before);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a running restore job with its progress bar and cancels it from the page: the job ends cancelled, nothing changed', async () => {
+    const { page, problems } = browser;
+    expect(backupStamp).toBeDefined();
+    const before = await vectorSnapshot(db);
+    // The job's TRUNCATE waits behind this lock, so it is still running when the cancel is clicked.
+    const holder: pg.Client = await openSession(db);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE langchain_pg_embedding IN ACCESS EXCLUSIVE MODE');
+
+      await page.goto(`${server.baseUrl}/#/backups`);
+      const row = `tr[data-timestamp="${backupStamp}"]`;
+      await page.click(`${row} button.restore`);
+      const form = `${row} + tr.detail form.restore-form`;
+      await page.check(`${form} input[name="truncate_before_restore"]`);
+      await page.click(`${form} button.confirm-restore`);
+      await page.waitForSelector(`${form} [data-outcome="queued"]`);
+
+      const jobs = await request(t.app).get(`${API}/vector/jobs?kind=restore&limit=1`).expect(200);
+      const jobId = jobs.body.data.jobs[0].job_id as string;
+      await waitFor('the restore to wait for the held lock', async () => (await lockWaiters(db)).length > 0, 30_000);
+
+      await page.click(`${form} a[href="#/jobs"]`);
+      const jobRow = `#job-table tr[data-job-id="${jobId}"]`;
+      await page.waitForSelector(`${jobRow}[data-status="running"] [role="progressbar"]`);
+      await screenshot(page, 'jobs');
+      await page.click(`${jobRow} button.cancel`);
+      await page.waitForSelector(`${jobRow}[data-status="cancelled"]`, { timeout: 60_000 });
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    const jobs = await request(t.app).get(`${API}/vector/jobs?kind=restore&limit=1`).expect(200);
+    expect(jobs.body.data.jobs[0].status).toBe('cancelled');
+    expect(await vectorSnapshot(db)).toEqual(before);
+    expect(problems).toEqual([]);
+  });
+
+  it('lists a backup schedule with its next run', async () => {
+    const { page, problems } = browser;
+    await page.goto(`${server.baseUrl}/#/schedules`);
+    await page.fill('#schedule-form input[name="cron"]', '0 3 * * *');
+    await page.fill('#schedule-form input[name="timezone"]', 'Asia/Shanghai');
+    await page.fill('#schedule-form input[name="label"]', '每日备份');
+    await page.click('#schedule-form button[type="submit"]');
+    await page.waitForSelector('#schedule-table tr[data-schedule-id] .next-run');
+    const listed = await request(t.app).get(`${API}/vector/schedules`).expect(200);
+    expect(listed.body.data.schedules).toHaveLength(1);
+    expect(listed.body.data.schedules[0]).toMatchObject({ cron: '0 3 * * *', timezone: 'Asia/Shanghai', request: { label: '每日备份' } });
+    await screenshot(page, 'schedules');
+    expect(problems).toEqual([]);
+  });
+});
