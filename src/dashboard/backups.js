@@ -1,7 +1,7 @@
 // Backup sets: list (label, rows, source database, format, compression), verify, restore with its
 // options, delete, download, upload a tar, and make a new backup.
 import { api, download, qs } from './api.js';
-import { button, field, fill, h, section, table, toast } from './dom.js';
+import { button, field, fill, h, onSubmit, report, section, table, toast } from './dom.js';
 import { restoreForm } from './restore-form.js';
 
 const TABLES = ['langchain_pg_collection', 'langchain_pg_embedding'];
@@ -33,11 +33,7 @@ function setRow(location, set, refresh) {
   };
   const remove = async () => {
     if (!confirm(`删除备份集 ${set.timestamp}（${location.relative_path}）？`)) return;
-    try {
-      toast((await api('/data_pipeline/vector/backups', { method: 'DELETE', body: target })).response, 'ok');
-    } catch (err) {
-      toast(err.message, 'error');
-    }
+    await report(api('/data_pipeline/vector/backups', { method: 'DELETE', body: target }));
     await refresh();
   };
   const row = h('tr', { dataset: { timestamp: set.timestamp, path: location.relative_path } },
@@ -62,23 +58,14 @@ function backupForm(refresh) {
   const compression = h('select', { name: 'compression' }, h('option', { value: 'none' }, '不压缩'), h('option', { value: 'gzip' }, 'gzip'));
   const submit = h('button', { type: 'submit' }, '立即备份');
   const form = h('form', { class: 'grid-form' }, field('标签', label), field('任务ID', taskId), field('压缩', compression), h('div', { class: 'actions' }, submit));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
-    try {
-      const body = { async: true, compression: compression.value };
-      if (label.value.trim()) body.label = label.value.trim();
-      if (taskId.value.trim()) body.task_id = taskId.value.trim();
-      const job = await api('/data_pipeline/vector/backup', { method: 'POST', body });
-      toast(`${job.job_id}: ${job.response}`, 'ok');
-      form.reset();
-    } catch (err) {
-      toast(err.message, 'error');
-    } finally {
-      submit.disabled = false;
-      await refresh();
-    }
-  });
+  onSubmit(form, submit, async () => {
+    const body = { async: true, compression: compression.value };
+    if (label.value.trim()) body.label = label.value.trim();
+    if (taskId.value.trim()) body.task_id = taskId.value.trim();
+    const job = await api('/data_pipeline/vector/backup', { method: 'POST', body });
+    toast(`${job.job_id}: ${job.response}`, 'ok');
+    form.reset();
+  }, refresh);
   return form;
 }
 
@@ -87,23 +74,12 @@ function uploadForm(refresh) {
   const taskId = h('input', { name: 'task_id', placeholder: '省略时上传到全局 vector_bak/' });
   const submit = h('button', { type: 'submit' }, '上传');
   const form = h('form', { class: 'grid-form', id: 'upload-form' }, field('备份归档 (.tar)', file), field('任务ID', taskId), h('div', { class: 'actions' }, submit));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!file.files?.[0]) return;
-    submit.disabled = true;
-    try {
-      const data = new FormData();
-      data.append('file', file.files[0]);
-      if (taskId.value.trim()) data.append('task_id', taskId.value.trim());
-      toast((await api('/data_pipeline/vector/backups/upload', { method: 'POST', form: data })).response, 'ok');
-      form.reset();
-    } catch (err) {
-      toast(err.message, 'error');
-    } finally {
-      submit.disabled = false;
-      await refresh();
-    }
-  });
+  onSubmit(form, submit, async () => {
+    const data = new FormData();
+    data.append('file', file.files[0]);
+    if (taskId.value.trim()) data.append('task_id', taskId.value.trim());
+    if (await report(api('/data_pipeline/vector/backups/upload', { method: 'POST', form: data }))) form.reset();
+  }, refresh);
   return form;
 }
 

@@ -103,3 +103,31 @@ export function table(headers, rows, attrs = {}) {
 export function section(title, ...children) {
   return h('section', { class: 'card' }, h('h2', {}, title), ...children);
 }
+
+/** Awaits an API call and shows its reply (or its error) as a notice; resolves to the data or null. */
+export async function report(call, prefix = '') {
+  try {
+    const data = await call;
+    toast(`${prefix}${data.response ?? '操作成功'}`, 'ok');
+    return data;
+  } catch (err) {
+    toast(err.message, 'error');
+    return null;
+  }
+}
+
+/** A form's submit: the button is disabled while `action` runs; `after` runs whatever happened. */
+export function onSubmit(form, submitButton, action, after) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    submitButton.disabled = true;
+    try {
+      await action();
+    } catch (err) {
+      toast(err.message, 'error');
+    } finally {
+      submitButton.disabled = false;
+      await after?.();
+    }
+  });
+}

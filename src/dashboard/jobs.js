@@ -1,7 +1,7 @@
 // Backup, restore and verify jobs: progress bars with percent and ETA, cancel. Running jobs are
 // followed live through their Server-Sent Events stream; the list itself is polled.
 import { api, qs, readEvents } from './api.js';
-import { badge, bar, button, fill, fmtBytes, fmtSeconds, fmtTime, h, section, table, toast } from './dom.js';
+import { badge, bar, button, fill, fmtBytes, fmtSeconds, fmtTime, h, report, section, table } from './dom.js';
 import { poller } from './poll.js';
 
 const ACTIVE = ['queued', 'running', 'cancelling'];
@@ -30,11 +30,7 @@ function describe(job) {
 
 function jobRow(job, changed) {
   const cancel = async () => {
-    try {
-      toast((await api(`/data_pipeline/vector/jobs/${encodeURIComponent(job.job_id)}/cancel`, { method: 'POST' })).response, 'ok');
-    } catch (err) {
-      toast(err.message, 'error');
-    }
+    await report(api(`/data_pipeline/vector/jobs/${encodeURIComponent(job.job_id)}/cancel`, { method: 'POST' }));
     await changed();
   };
   const error = job.error ? (typeof job.error === 'string' ? job.error : job.error.message ?? JSON.stringify(job.error)) : '';

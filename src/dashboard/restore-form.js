@@ -1,6 +1,6 @@
 // The restore options of one backup set: truncate first, run as a job, which tables, target database.
 import { api } from './api.js';
-import { field, h, toast } from './dom.js';
+import { field, h, onSubmit, toast } from './dom.js';
 
 const TABLES = ['langchain_pg_collection', 'langchain_pg_embedding'];
 
@@ -19,16 +19,11 @@ export function restoreForm(target, close) {
     field('目标数据库', conn),
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'secondary', onclick: close }, '关闭')),
     result);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  onSubmit(form, submit, async () => {
     const chosen = tables.filter((box) => box.checked).map((box) => box.value);
-    if (chosen.length === 0) {
-      toast('请至少选择一张表', 'error');
-      return;
-    }
+    if (chosen.length === 0) throw new Error('请至少选择一张表');
     const body = { ...target, tables: chosen, truncate_before_restore: truncate.checked, async: runAsync.checked };
     if (conn.value.trim()) body.db_connection = conn.value.trim();
-    submit.disabled = true;
     result.replaceChildren();
     try {
       const data = await api('/data_pipeline/vector/restore', { method: 'POST', body });
@@ -39,9 +34,7 @@ export function restoreForm(target, close) {
       toast(data.response ?? '操作成功', 'ok');
     } catch (err) {
       result.append(h('p', { class: 'error-text' }, err.message));
-      toast(err.message, 'error');
-    } finally {
-      submit.disabled = false;
+      throw err;
     }
   });
   return form;

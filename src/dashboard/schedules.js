@@ -1,16 +1,12 @@
 // Backup schedules: list with the next run and the last job, create, delete.
 import { api } from './api.js';
-import { badge, button, field, fill, fmtTime, h, section, table, toast } from './dom.js';
+import { badge, button, field, fill, fmtTime, h, onSubmit, report, section, table } from './dom.js';
 
 function scheduleRow(s, refresh) {
   const r = s.request ?? {};
   const remove = async () => {
     if (!confirm(`删除备份计划 ${s.schedule_id}？`)) return;
-    try {
-      toast((await api(`/data_pipeline/vector/schedules/${encodeURIComponent(s.schedule_id)}`, { method: 'DELETE' })).response, 'ok');
-    } catch (err) {
-      toast(err.message, 'error');
-    }
+    await report(api(`/data_pipeline/vector/schedules/${encodeURIComponent(s.schedule_id)}`, { method: 'DELETE' }));
     await refresh();
   };
   return h('tr', { dataset: { scheduleId: s.schedule_id } },
@@ -33,24 +29,14 @@ function createForm(refresh) {
   const form = h('form', { class: 'grid-form', id: 'schedule-form' },
     field('cron 表达式', cron, '5 段（分 时 日 月 周）或 6 段（秒在前）'), field('时区', timezone), field('标签', label),
     field('任务ID', taskId), field('保留最新 N 个', keepLast), field('压缩', compression), h('div', { class: 'actions' }, submit));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  onSubmit(form, submit, async () => {
     const body = { cron: cron.value.trim(), compression: compression.value };
     if (timezone.value.trim()) body.timezone = timezone.value.trim();
     if (label.value.trim()) body.label = label.value.trim();
     if (taskId.value.trim()) body.task_id = taskId.value.trim();
     if (keepLast.value) body.keep_last = Number(keepLast.value);
-    submit.disabled = true;
-    try {
-      toast((await api('/data_pipeline/vector/schedules', { method: 'POST', body })).response, 'ok');
-      form.reset();
-    } catch (err) {
-      toast(err.message, 'error');
-    } finally {
-      submit.disabled = false;
-      await refresh();
-    }
-  });
+    if (await report(api('/data_pipeline/vector/schedules', { method: 'POST', body }))) form.reset();
+  }, refresh);
   return form;
 }
 

@@ -1,16 +1,11 @@
 // Execute, cancel and delete a task: shared by the task list and a task's page.
 import { api } from './api.js';
-import { button, h, STEP_NAMES, STEP_TEXT, toast } from './dom.js';
+import { button, h, report, STEP_NAMES, STEP_TEXT } from './dom.js';
 
 const ACTIVE = ['in_progress'];
 
-async function act(promise, done) {
-  try {
-    const data = await promise;
-    toast(data.response ?? '操作成功', 'ok');
-  } catch (err) {
-    toast(err.message, 'error');
-  }
+async function act(call, done) {
+  await report(call);
   await done();
 }
 

@@ -1,6 +1,6 @@
 // The task list: status and live step progress, create a task with a table list, run, cancel, delete.
 import { api } from './api.js';
-import { badge, bar, button, field, fill, fmtTime, h, section, table, toast } from './dom.js';
+import { badge, bar, button, field, fill, fmtTime, h, onSubmit, section, table, toast } from './dom.js';
 import { poller } from './poll.js';
 import { stepStrip, taskActions } from './task-actions.js';
 
@@ -21,34 +21,25 @@ function createForm(onCreated) {
     field('表清单', tables, '作为 table_list.txt 上传'),
     h('div', { class: 'actions' }, submit, h('label', { class: 'check' }, runNow, ' 上传表清单后立即执行（complete 模式）')));
 
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
-    try {
-      const body = {};
-      for (const [key, input] of [['task_name', name], ['business_context', context], ['db_name', dbName], ['db_connection', conn]]) {
-        if (input.value.trim()) body[key] = input.value.trim();
-      }
-      const created = await api('/data_pipeline/tasks', { method: 'POST', body });
-      const id = encodeURIComponent(created.task_id);
-      let message = created.response;
-      if (tables.value.trim()) {
-        const upload = new FormData();
-        upload.append('file', new Blob([tables.value], { type: 'text/plain' }), 'table_list.txt');
-        const list = await api(`/data_pipeline/tasks/${id}/upload-table-list`, { method: 'POST', form: upload });
-        message = `${created.response}；${list.response}（${list.table_count} 个表）`;
-        if (runNow.checked) message = `${message}；${(await api(`/data_pipeline/tasks/${id}/execute`, { method: 'POST', body: { execution_mode: 'complete' } })).response}`;
-      }
-      toast(`${created.task_id}: ${message}`, 'ok');
-      form.reset();
-      runNow.checked = true;
-      await onCreated();
-    } catch (err) {
-      toast(err.message, 'error');
-    } finally {
-      submit.disabled = false;
+  onSubmit(form, submit, async () => {
+    const body = {};
+    for (const [key, input] of [['task_name', name], ['business_context', context], ['db_name', dbName], ['db_connection', conn]]) {
+      if (input.value.trim()) body[key] = input.value.trim();
     }
-  });
+    const created = await api('/data_pipeline/tasks', { method: 'POST', body });
+    const id = encodeURIComponent(created.task_id);
+    let message = created.response;
+    if (tables.value.trim()) {
+      const upload = new FormData();
+      upload.append('file', new Blob([tables.value], { type: 'text/plain' }), 'table_list.txt');
+      const list = await api(`/data_pipeline/tasks/${id}/upload-table-list`, { method: 'POST', form: upload });
+      message = `${created.response}；${list.response}（${list.table_count} 个表）`;
+      if (runNow.checked) message = `${message}；${(await api(`/data_pipeline/tasks/${id}/execute`, { method: 'POST', body: { execution_mode: 'complete' } })).response}`;
+    }
+    toast(`${created.task_id}: ${message}`, 'ok');
+    form.reset();
+    runNow.checked = true;
+  }, onCreated);
   return form;
 }
 

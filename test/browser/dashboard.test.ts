@@ -9,7 +9,6 @@ import { seededDemoPool } from '../helpers/pipeline.js';
 import { lockWaiters, openSession, seedVectorTables, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
 
 const API = '/api/v0/data_pipeline';
-const GLOBAL_BAK = './data_pipeline/training_data/vector_bak';
 const chromiumPath = findChromium();
 if (!chromiumPath) console.warn('[browser] no chromium at /usr/bin/chromium (apt-get install chromium) nor CHROMIUM_PATH: the dashboard browser tests are skipped');
 
@@ -68,11 +67,28 @@ describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
     await page.waitForSelector('#task-status[data-status="completed"]');
     await page.waitForSelector('#log-lines .log-line[data-step="training_load"]');
     await page.waitForSelector('#file-table tr[data-file="task_result.json"]');
-    // The level filter leaves only the chosen level.
+    // The step filter leaves that step's lines only (the whole log has lines of every step and none).
+    expect(await page.locator('#log-lines .log-line:not([data-step="qa_generation"])').count()).toBeGreaterThan(0);
+    await page.selectOption('#log-step', 'qa_generation');
+    await page.waitForSelector('#log-lines .log-line[data-step="qa_generation"]');
+    await expect.poll(() => page.locator('#log-lines .log-line:not([data-step="qa_generation"])').count()).toBe(0);
     await page.selectOption('#log-level', 'INFO');
-    await page.waitForSelector('#log-lines .log-line[data-level="INFO"]');
-    expect(await page.locator('#log-lines .log-line:not([data-level="INFO"])').count()).toBe(0);
     await screenshot(page, 'task-detail');
+    expect(problems).toEqual([]);
+  });
+
+  it('creates a task from the page: the typed table list is uploaded as table_list.txt', async () => {
+    const { page, problems } = browser;
+    await page.goto(`${server.baseUrl}/#/tasks`);
+    await page.fill('#create-task input[name="task_name"]', '页面创建的任务');
+    await page.fill('#create-task textarea[name="tables"]', '# 服务区\nbss_company\nbss_service_area, bss_section_route\n');
+    await page.uncheck('#create-task input[name="run_now"]');
+    await page.click('#create-task button[type="submit"]');
+    const row = page.locator('#task-table tr[data-task-id]', { hasText: '页面创建的任务' });
+    await row.waitFor();
+    const taskId = (await row.getAttribute('data-task-id'))!;
+    const info = await request(t.app).get(`${API}/tasks/${taskId}/table-list-info`).expect(200);
+    expect(info.body.data).toMatchObject({ has_file: true, table_count: 3, tables: ['bss_company', 'bss_service_area', 'bss_section_route'] });
     expect(problems).toEqual([]);
   });
 

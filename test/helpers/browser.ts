@@ -74,6 +74,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.UPDATE_SCREENSHOTS !== '1') return;
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   // Passing notices (toasts) would cover the view in the picture.
-  await page.evaluate(() => document.getElementById('toasts')?.replaceChildren());
+  await page.locator('#toasts > *').evaluateAll((toasts) => toasts.forEach((el) => el.remove()));
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
 }
