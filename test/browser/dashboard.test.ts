@@ -10,7 +10,7 @@ import { lockWaiters, openSession, seedVectorTables, vectorSnapshot, waitFor } f
 
 const API = '/api/v0/data_pipeline';
 const chromiumPath = findChromium();
-if (!chromiumPath) console.warn('[browser] no chromium at /usr/bin/chromium (apt-get install chromium) nor CHROMIUM_PATH: the dashboard browser tests are skipped');
+if (!chromiumPath) console.warn(`[browser] no chromium at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} (apt-get install chromium, or set CHROMIUM_PATH): the dashboard browser tests are skipped`);
 
 /**
  * The dashboard in a real headless chromium against the app on a real port and a real PostgreSQL:
@@ -170,5 +170,32 @@ describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
     expect(listed.body.data.schedules[0]).toMatchObject({ cron: '0 3 * * *', timezone: 'Asia/Shanghai', request: { label: '每日备份' } });
     await screenshot(page, 'schedules');
     expect(problems).toEqual([]);
+  });
+
+  it('with API_TOKEN set, the page asks for the token on the first 401, keeps it and sends it on every call', async () => {
+    const guarded = await createTestApp(db.url, { API_TOKEN: 'page-token' }, { cwd: t.cwd });
+    const guardedServer = await listen(guarded.app);
+    const fresh = await launchBrowser(chromiumPath!);
+    try {
+      const { page, problems } = fresh;
+      await page.goto(`${guardedServer.baseUrl}/`);
+      // Health is public: the banner shows without the token; the task list is a 401 that opens the dialog.
+      await page.waitForSelector('#health[data-health="healthy"]');
+      await page.waitForSelector('#token-dialog[open]');
+      await page.fill('#token-input', 'page-token');
+      await page.click('#token-form button[value="save"]');
+      await page.waitForSelector('#task-table tr[data-task-id]');
+      expect(problems.filter((p) => !p.startsWith('401 '))).toEqual([]);
+      // Remembered across a reload: no dialog, no 401.
+      problems.length = 0;
+      await page.reload();
+      await page.waitForSelector('#task-table tr[data-task-id]');
+      expect(await page.locator('#token-dialog[open]').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await fresh.close();
+      await guardedServer.close();
+      await guarded.close();
+    }
   });
 });

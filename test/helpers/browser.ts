@@ -8,9 +8,9 @@ import type { Express } from 'express';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SCREENSHOT_DIR = path.join(ROOT, 'docs/screenshots');
 
-/** Debian's chromium (CI installs it with apt); CHROMIUM_PATH overrides. Null when none is installed. */
+/** Debian's chromium (CI installs it with apt), or only CHROMIUM_PATH when set. Null when none is there. */
 export function findChromium(): string | null {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
+  const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
   return candidates.find((p) => fs.existsSync(p)) ?? null;
 }
 
