@@ -35,6 +35,10 @@ export async function launchBrowser(executablePath: string): Promise<Browser & {
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  // A view's refresh that throws is caught and logged as a warning (the page keeps polling): a problem too.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`);
+  });
   page.on('response', (res) => {
     if (res.status() >= 400) problems.push(`${res.status()} ${res.request().method()} ${res.url()}`);
   });
