@@ -33,7 +33,8 @@ function createForm(onCreated) {
       const upload = new FormData();
       upload.append('file', new Blob([tables.value], { type: 'text/plain' }), 'table_list.txt');
       const list = await api(`/data_pipeline/tasks/${id}/upload-table-list`, { method: 'POST', form: upload });
-      message = `${created.response}；${list.response}（${list.table_count} 个表）`;
+      // The create reply asks for an upload, which has just happened: only its first part still holds.
+      message = `任务创建成功；${list.response}（${list.table_count} 个表）`;
       if (runNow.checked) message = `${message}；${(await api(`/data_pipeline/tasks/${id}/execute`, { method: 'POST', body: { execution_mode: 'complete' } })).response}`;
     }
     toast(`${created.task_id}: ${message}`, 'ok');
