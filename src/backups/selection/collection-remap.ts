@@ -127,9 +127,10 @@ export class CollectionRemap {
     };
   }
 
-  /** What the reply says about each selected collection. */
+  /** What the reply says about each selected collection, by name. */
   report(): { name: string; uuid: string; target_name: string; target_uuid: string; action: 'created' | 'existing' }[] {
-    return [...this.targets.values()].map((t) => ({
+    const byName = [...this.targets.values()].sort((a, b) => (a.source.name < b.source.name ? -1 : a.source.name > b.source.name ? 1 : 0));
+    return byName.map((t) => ({
       name: t.source.name,
       uuid: t.source.uuid,
       target_name: t.target.name,

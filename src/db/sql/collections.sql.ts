@@ -7,17 +7,6 @@ export function listCollections(): SqlQuery {
 }
 
 /**
- * A restored collection under its target name and UUID (renamed, or absent from the live table).
- * `columns` are the file's columns in the table's layout (catalog names), `values` their text.
- */
-export function insertCollection(columns: readonly string[], values: readonly (string | null)[]): SqlQuery {
-  return {
-    text: /* SQL */ `INSERT INTO langchain_pg_collection (${quoteIdentList(columns)}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-    values: [...values],
-  };
-}
-
-/**
  * A restore's staging table: the target's columns and NOT NULL constraints, no keys, no indexes, no
  * generated expressions (LIKE copies none by default), dropped when the transaction ends.
  */
