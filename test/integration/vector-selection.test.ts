@@ -29,7 +29,7 @@ describe('collection selection and renames (SPEC §7)', () => {
     fullSet = { backup_path: GLOBAL_PATH, timestamp: (await backup({})).backup_timestamp };
   });
   afterAll(async () => {
-    await t.services.jobRunner.stop();
+    await t.services.jobRunner.stop(5000);
     await t.close();
     await db.drop();
   });
@@ -71,7 +71,7 @@ describe('collection selection and renames (SPEC §7)', () => {
       expect(job.status).toBe('succeeded');
       expect(job.result.tables_backed_up.langchain_pg_embedding.row_count).toBe(COLLECTIONS.ddl.rows);
     } finally {
-      await t.services.jobRunner.stop();
+      await t.services.jobRunner.stop(5000);
     }
     const created = await post('/schedules', { cron: '0 3 * * *', include: ['sql', 'd*'], format: 'csv', compression: 'gzip', label: 'nightly', keep_last: 2 }).expect(201);
     expect(created.body.data.request).toMatchObject({ include: ['sql', 'd*'], format: 'csv', compression: 'gzip', label: 'nightly', keep_last: 2 });
