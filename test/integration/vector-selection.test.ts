@@ -49,6 +49,13 @@ describe('collection selection and renames (SPEC §7)', () => {
     expect(manifest.tables.map((e: { rows: number }) => e.rows)).toEqual([1, COLLECTIONS.sql.rows]);
   });
 
+  it('a backup dry run counts only the selected collections', async () => {
+    const res = await post('/backup', { include: ['d*'], dry_run: true }).expect(200);
+    expect(res.body.data.collections.map((c: { name: string }) => c.name)).toEqual(['ddl', 'documentation']);
+    expect(res.body.data.tables.langchain_pg_embedding).toMatchObject({ rows: COLLECTIONS.ddl.rows + COLLECTIONS.documentation.rows, rows_estimated: false });
+    expect(res.body.data.tables.langchain_pg_collection).toMatchObject({ rows: 2 });
+  });
+
   it('exclude ["sql"] backs up the others; a wildcard selects by pattern', async () => {
     const excluded = await backup({ exclude: ['sql'] });
     const rows = readCsvObjects(fileOf(excluded, 'langchain_pg_embedding'));
