@@ -70,13 +70,18 @@ describe('collection selection and renames (SPEC §7)', () => {
     expect(manifestOf(none.backup_timestamp).collections).toEqual([]);
   });
 
-  it('an async backup job and a schedule take the same selection', async () => {
+  it('async backup and restore jobs and a schedule take the same fields', async () => {
     await t.services.jobRunner.start();
     try {
       const accepted = await post('/backup', { include: ['ddl'], async: true }).expect(202);
       const { job } = await pollToEnd(t.app, accepted.body.data.job_id);
       expect(job.status).toBe('succeeded');
       expect(job.result.tables_backed_up.langchain_pg_embedding.row_count).toBe(COLLECTIONS.ddl.rows);
+      const restoring = await post('/restore', { ...fullSet, include: ['documentation'], collection_suffix: '_job', async: true }).expect(202);
+      const restored = (await pollToEnd(t.app, restoring.body.data.job_id)).job;
+      expect(restored.status).toBe('succeeded');
+      expect(restored.result.collections).toMatchObject([{ name: 'documentation', target_name: 'documentation_job', action: 'created' }]);
+      expect(restored.result.restore_results.langchain_pg_embedding).toMatchObject({ rows_restored: COLLECTIONS.documentation.rows });
     } finally {
       await t.services.jobRunner.stop(5000);
     }

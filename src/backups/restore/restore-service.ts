@@ -102,7 +102,8 @@ export class VectorRestoreService {
     const { pool, copy, callerParam } = database;
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
-    assertCompatible({ include: request.include, exclude: request.exclude, collection_suffix: request.collectionSuffix, collection_renames: request.collectionRenames }, RESTORE_EXCLUSIVE_FIELDS);
+    const { include, exclude, collectionSuffix: collection_suffix, collectionRenames: collection_renames } = request;
+    assertCompatible({ include, exclude, collection_suffix, collection_renames }, RESTORE_EXCLUSIVE_FIELDS);
     const prepared = await prepareRestoreFiles(this.catalog, dir, tables, request.timestamp);
     const setCollections = await setCollectionsOf(this.catalog, dir, request.timestamp);
     if (request.dryRun === true) return dryRunRestore({ pool, callerParam, dir, prepared, setCollections, request, started });
