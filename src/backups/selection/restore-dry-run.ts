@@ -3,12 +3,12 @@ import { pipeline } from 'node:stream/promises';
 import { query, withTransaction, type Pool, type PoolClient } from '../../db/pool.js';
 import { listCollections, selectExistingKeys } from '../../db/sql/collections.sql.js';
 import { listPrimaryKeyColumns } from '../../db/sql/embedded-copy.sql.js';
-import { connectionFailureError } from '../../error-map.js';
 import { AppError } from '../../errors.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import { createCsvParser, openCsvFile, type CsvField } from '../../streams/csv-rows.js';
 import { readVectorTableColumns, type TableColumn } from '../langchain-tables.js';
 import type { PreparedTable } from '../restore/restore-files.js';
+import { restoreFailure } from '../restore/restore-failure.js';
 import { planTableLoad } from '../restore/restore-plan.js';
 import { readManifest } from '../sets/backup-manifest.js';
 import { VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
@@ -33,7 +33,7 @@ export interface DryRunInput {
   dir: string;
   prepared: readonly PreparedTable[];
   setCollections: readonly CollectionRef[];
-  request: RenameOptions & { backupPath: string; timestamp: string; truncateBeforeRestore?: boolean | undefined };
+  request: RenameOptions & { backupPath: string; timestamp: string; truncateBeforeRestore?: boolean | undefined; signal?: AbortSignal | undefined };
   started: number;
 }
 
@@ -80,7 +80,7 @@ export async function dryRunRestore(input: DryRunInput): Promise<RestoreDryRunRe
           const fixed = plan.slowTransform(record);
           return fixed === null || mapper === null ? fixed : mapper(fixed);
         };
-        const scanned = scan ? await scanFile(client, item, plan.columns, transform, key, perCollection) : null;
+        const scanned = scan ? await scanFile(client, item, plan.columns, transform, key, perCollection, request.signal) : null;
         const rows = scanned?.rows ?? selectedRows(item.table, manifest?.collections ?? [], remap, fromManifest?.rows ?? 0);
         tables[item.table] = {
           file: path.basename(item.file),
@@ -97,7 +97,8 @@ export async function dryRunRestore(input: DryRunInput): Promise<RestoreDryRunRe
     { isolation: 'REPEATABLE READ', readOnly: true },
   ).catch((err: unknown) => {
     if (err instanceof AppError) throw err;
-    throw connectionFailureError(err, input.callerParam) ?? err;
+    // Unreachable database → 503, a file the parser refuses → 422, as the restore itself would answer.
+    throw restoreFailure(err, { dry_run: true, restore_performed: false }, undefined, input.callerParam);
   });
 
   const embeddings = facts.tables.langchain_pg_embedding;
@@ -174,6 +175,7 @@ async function scanFile(
   transform: RecordMapper,
   key: string | null,
   perCollection: Map<string, number>,
+  signal: AbortSignal | undefined,
 ): Promise<{ rows: number; conflicts: { count: number; first_ids: string[] } | null }> {
   const sourceCollectionAt = item.header.indexOf(item.table === 'langchain_pg_collection' ? 'uuid' : 'collection_id');
   const keyAt = key === null ? -1 : columns.indexOf(key);
@@ -206,6 +208,6 @@ async function scanFile(
       if (batch.length >= LOOKUP_BATCH) await lookUp();
     }
     await lookUp();
-  });
+  }, { signal });
   return { rows, conflicts: key === null ? null : { count, first_ids: first } };
 }

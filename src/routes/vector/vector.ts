@@ -63,7 +63,7 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     errors: [400, 404, 409, 422, 500, 503],
     handler: async ({ body, res }) => {
       if (body.dry_run === true) {
-        sendSuccess(res, 200, 'Vector表恢复预演完成 (dry_run，未写入任何数据)', { ...(await services.vectorRestore.restore(restoreRequestOf(body))) });
+        sendSuccess(res, 200, 'Vector表恢复预演完成 (dry_run，未写入任何数据)', { ...(await services.vectorRestore.restore({ ...restoreRequestOf(body), signal: clientGoneSignal(res) })) });
         return;
       }
       if (body.async) return sendJobAccepted(res, await services.vectorJobs.enqueue('restore', body));
