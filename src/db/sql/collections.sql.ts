@@ -1,6 +1,8 @@
 import { quoteIdent, quoteIdentList } from '../identifiers.js';
 import type { SqlQuery } from '../pool.js';
 
+// The collections of a vector database and the staging of a restore under on_conflict (SPEC §7).
+
 /** Every collection of the LangChain table (uuid as text), for selection and name matching. */
 export function listCollections(): SqlQuery {
   return { text: /* SQL */ `SELECT uuid::text AS uuid, name FROM langchain_pg_collection ORDER BY name` };
@@ -14,14 +16,11 @@ export function createStagingTable(staging: string, table: string): SqlQuery {
   return { text: /* SQL */ `CREATE TEMP TABLE ${quoteIdent(staging)} (LIKE ${quoteIdent(table)}) ON COMMIT DROP` };
 }
 
-/** Staged rows whose key the table already holds, and the first such key (the one a reply names). */
+/** Staged rows whose key the table already holds: what a skip leaves alone or an upsert updates. */
 export function countStagedConflicts(staging: string, table: string, key: readonly string[]): SqlQuery {
   const join = key.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
   return {
-    text: /* SQL */ `
-      SELECT count(*)::int AS n, (array_agg(s.${quoteIdent(key[0]!)}::text ORDER BY s.${quoteIdent(key[0]!)}))[1:5] AS first
-        FROM ${quoteIdent(staging)} s
-       WHERE EXISTS (SELECT 1 FROM ${quoteIdent(table)} t WHERE ${join})`,
+    text: /* SQL */ `SELECT count(*)::int AS n FROM ${quoteIdent(staging)} s WHERE EXISTS (SELECT 1 FROM ${quoteIdent(table)} t WHERE ${join})`,
   };
 }
 
