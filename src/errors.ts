@@ -42,6 +42,8 @@ export const ERROR_TYPES = {
   SERVICE_STARTING: 'SERVICE_STARTING',
   /** A backup file's SHA-256 differs from its set's manifest (422): the file is corrupt or was changed. */
   BACKUP_CHECKSUM_MISMATCH: 'BACKUP_CHECKSUM_MISMATCH',
+  /** A restored row's key, or a renamed collection, already exists and on_conflict is `error` (409). */
+  VECTOR_RESTORE_CONFLICT: 'VECTOR_RESTORE_CONFLICT',
   /** An uploaded backup set's timestamp already exists at the target location (409). */
   BACKUP_SET_EXISTS: 'BACKUP_SET_EXISTS',
 } as const;

@@ -9,6 +9,8 @@ import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import { readVectorTableColumns } from './langchain-tables.js';
 import { applyKeepLastPreview } from './sets/retention.js';
+import { collectionFilterOf } from './selection/collection-filter.js';
+import { assertCompatible, BACKUP_EXCLUSIVE_FIELDS } from './selection/selection-fields.js';
 import { backupDirOf, backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
 
 export interface TableEstimate {
@@ -48,6 +50,8 @@ export class BackupEstimator {
   ) {}
 
   async estimate(request: BackupRequest): Promise<BackupDryRunResult> {
+    assertCompatible({ include: request.include, exclude: request.exclude, truncate_vector_tables: request.truncateVectorTables || undefined }, BACKUP_EXCLUSIVE_FIELDS);
+    const matches = collectionFilterOf(request);
     using database = this.databases.vectorDatabase(request.dbConnection);
     const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
     if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
@@ -73,7 +77,14 @@ export class BackupEstimator {
           : [];
         const embeddings = tables.langchain_pg_embedding!;
         const bytesPerRow = embeddings.rows > 0 ? embeddings.bytes / embeddings.rows : 0;
-        const collections = counted.map((c) => ({ uuid: c.uuid, name: c.name, rows: Number(c.rows), bytes: Math.round(Number(c.rows) * bytesPerRow) }));
+        const selected = counted.filter((c) => matches?.(c.name) ?? true);
+        const collections = selected.map((c) => ({ uuid: c.uuid, name: c.name, rows: Number(c.rows), bytes: Math.round(Number(c.rows) * bytesPerRow) }));
+        if (matches) {
+          // A selective backup copies the selected collections' rows only: counted, not estimated.
+          const rows = collections.reduce((n, c) => n + c.rows, 0);
+          tables.langchain_pg_embedding = { ...embeddings, rows, rows_estimated: false, bytes: Math.round(rows * bytesPerRow) };
+          tables.langchain_pg_collection = { ...tables.langchain_pg_collection!, rows: collections.length, rows_estimated: false };
+        }
         return { tables, collections };
       },
       { isolation: 'REPEATABLE READ', readOnly: true },

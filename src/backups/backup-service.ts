@@ -21,6 +21,8 @@ import { BackupSetRecorder } from './sets/backup-set-recorder.js';
 import { applyKeepLast } from './sets/retention.js';
 import { estimateBackupTotals, type TransferProgress } from './job-progress.js';
 import { takeWriterLock, truncateInTransaction } from './writer-lock.js';
+import { resolveBackupCollections } from './selection/backup-selection.js';
+import { assertCompatible, BACKUP_EXCLUSIVE_FIELDS } from './selection/selection-fields.js';
 
 export interface BackupRequest {
   taskId?: string;
@@ -34,6 +36,9 @@ export interface BackupRequest {
   keepLast?: number;
   /** Async jobs: totals, a counting stage per table and phase changes (SPEC §7 progress). */
   progress?: TransferProgress;
+  /** Only these collections (by name, `*` wildcard), or all but these (SPEC §7 selection). */
+  include?: string[];
+  exclude?: string[];
 }
 
 export interface VectorBackupSettings {
@@ -69,6 +74,7 @@ export class VectorBackupService {
     if (!backup) {
       return { backup_performed: false, truncate_performed: false, tables_backed_up: {}, truncate_results: {}, errors: [], duration: 0 };
     }
+    assertCompatible({ include: request.include, exclude: request.exclude, truncate_vector_tables: truncate || undefined }, BACKUP_EXCLUSIVE_FIELDS);
     using database = this.databases.vectorDatabase(request.dbConnection);
     // Network COPY, or the embedded database's bounded batches: the channel picks.
     const { pool, copy, callerParam } = database;
@@ -93,6 +99,7 @@ export class VectorBackupService {
           const missing = VECTOR_TABLES.filter((t) => !columns.has(t));
           if (missing.length > 0) throw new NotFoundError(`向量表不存在: ${missing.join(', ')}`);
           if (request.progress) await estimateBackupTotals(client, request.progress, VECTOR_TABLES);
+          const selected = await resolveBackupCollections(client, request);
           for (const table of VECTOR_TABLES) {
             const tableStarted = performance.now();
             const name = set.fileName(table);
@@ -106,12 +113,12 @@ export class VectorBackupService {
               ...set.stages(table),
               createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes }),
             ];
-            const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal });
+            const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal, rowFilter: selected?.rowFilter(table) });
             const size = (await fsp.stat(tmp)).size;
             const recorded = set.recordTable(table, rows, columns.get(table)!);
             tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted), ...recorded };
           }
-          await set.readSnapshotFacts(client, columns);
+          await set.readSnapshotFacts(client, columns, selected?.uuids);
           request.progress?.phase('commit');
           // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
           await publishFiles(dir, tmpFiles, this.open);

@@ -1,5 +1,6 @@
 import { isPostgresUrl, redactConnectionString, redactSecrets } from '../db/connection-string.js';
-import type { Compression } from './sets/backup-manifest.js';
+import type { BackupFormat, Compression } from './sets/backup-manifest.js';
+import type { OnConflict } from './selection/selection-fields.js';
 import type { BackupRequest } from './backup-service.js';
 import type { RestoreRequest } from './restore/restore-service.js';
 
@@ -16,6 +17,10 @@ export interface BackupPayload {
   compression?: Compression;
   label?: string;
   keep_last?: number;
+  /** Validated by the route; only `csv` is written today. */
+  format?: BackupFormat;
+  include?: string[];
+  exclude?: string[];
 }
 
 export interface RestorePayload {
@@ -25,6 +30,12 @@ export interface RestorePayload {
   pg_conn?: string;
   db_connection?: string;
   truncate_before_restore?: boolean;
+  include?: string[];
+  exclude?: string[];
+  collection_suffix?: string;
+  collection_renames?: Record<string, string>;
+  on_conflict?: OnConflict;
+  dry_run?: boolean;
 }
 
 export function backupRequestOf(body: BackupPayload): BackupRequest {
@@ -36,6 +47,8 @@ export function backupRequestOf(body: BackupPayload): BackupRequest {
     compression: body.compression,
     label: body.label,
     keepLast: body.keep_last,
+    include: body.include,
+    exclude: body.exclude,
   };
 }
 
@@ -47,6 +60,12 @@ export function restoreRequestOf(body: RestorePayload): RestoreRequest {
     dbConnection: body.pg_conn ?? body.db_connection,
     dbConnectionParam: body.pg_conn ? 'pg_conn' : 'db_connection',
     truncateBeforeRestore: body.truncate_before_restore,
+    include: body.include,
+    exclude: body.exclude,
+    collectionSuffix: body.collection_suffix,
+    collectionRenames: body.collection_renames,
+    onConflict: body.on_conflict,
+    dryRun: body.dry_run,
   };
 }
 

@@ -1,9 +1,15 @@
 import type { Readable, Writable } from 'node:stream';
 import type { CsvField } from '../streams/csv-rows.js';
 import type { PoolClient } from './pool.js';
+import type { UuidRowFilter } from './sql/vector-tables.sql.js';
 
 export interface CopyOptions {
   signal?: AbortSignal;
+}
+
+export interface CopyOutOptions extends CopyOptions {
+  /** Only the rows whose column holds one of these UUIDs (a backup of selected collections). */
+  rowFilter?: UuidRowFilter;
 }
 
 /** A stream stage after a COPY TO source (the last one a writable), or before a COPY FROM sink. */
@@ -16,8 +22,11 @@ export interface CsvTableLoad {
   columns: readonly string[];
   /** Opens the CSV file; called once per attempt, since a failed attempt has consumed the stream. */
   open: () => Readable;
-  /** Fix-up of each data row on the parsing path (the header is replaced by `columns`). */
-  transform: (record: CsvField[]) => CsvField[];
+  /**
+   * Fix-up of each data row on the parsing path (the header is replaced by `columns`); null drops
+   * the row (a restore of selected collections).
+   */
+  transform: (record: CsvField[]) => CsvField[] | null;
   /** The file's bytes are already what COPY expects: they may go to COPY unparsed. */
   raw: boolean;
   /**
@@ -45,7 +54,7 @@ export interface CopyChannel {
    * Streams a whole table as CSV with a header into `stages` (the last one a writable). Memory
    * stays bounded on both paths. Returns the rows copied.
    */
-  copyTableOut(client: PoolClient, table: string, columns: readonly string[], stages: CopyStage[], options?: CopyOptions): Promise<number>;
+  copyTableOut(client: PoolClient, table: string, columns: readonly string[], stages: CopyStage[], options?: CopyOutOptions): Promise<number>;
   /** Loads one CSV file into its table. Any failure leaves the caller's transaction to roll back. */
   copyTableIn(client: PoolClient, load: CsvTableLoad, options?: CopyOptions): Promise<{ rows: number; path: CsvLoadPath }>;
   /**

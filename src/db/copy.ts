@@ -9,7 +9,7 @@ import type { EmbeddedPostgres } from './embedded/embedded-postgres.js';
 import type { Pool, PoolClient } from './pool.js';
 import { copyTableFromCsv, copyTableToCsv, releaseSavepoint, rollbackToSavepoint, savepoint } from './sql/vector-tables.sql.js';
 
-export type { CopyChannel, CopyOptions, CopyStage, CsvLoadPath, CsvTableLoad } from './copy-channel.js';
+export type { CopyChannel, CopyOptions, CopyOutOptions, CopyStage, CsvLoadPath, CsvTableLoad } from './copy-channel.js';
 
 /**
  * The COPY of `pool`'s database. The choice between the two paths is made here, once: the
@@ -24,7 +24,7 @@ export function copyChannel(pool: Pool, embedded: EmbeddedPostgres | null): Copy
 
 function networkCopyChannel(pool: Pool): CopyChannel {
   return {
-    copyTableOut: (client, table, columns, stages, options) => copyOut(client, copyTableToCsv(table, columns), stages, options),
+    copyTableOut: (client, table, columns, stages, options) => copyOut(client, copyTableToCsv(table, columns, options?.rowFilter), stages, options),
     copyTableIn: (client, load, options) => copyTableInOverNetwork(client, load, options),
     withCancelOnAbort: (client, signal, fn) => withCancelOnAbort(pool, client, signal, fn),
   };
@@ -85,6 +85,6 @@ async function copyTableInOverNetwork(
 /** parse → fix each data row (the header becomes the target column list) → CSV for COPY. */
 function parsingStages(load: CsvTableLoad): NodeJS.ReadWriteStream[] {
   const header = [...load.columns];
-  const fix = (record: CsvField[], index: number) => (index === 0 ? header : load.transform(record));
+  const fix = (record: CsvField[], index: number): CsvField[] | null => (index === 0 ? header : load.transform(record));
   return [createCsvParser(), mapRecords(fix), createCsvWriter()];
 }

@@ -65,8 +65,11 @@ export async function readCsvHead(
   return { header: (header ?? []).map((h) => h ?? ''), rows };
 }
 
-/** A transform over parsed records (object mode): the fix-up stage of the slow restore path. */
-export function mapRecords(fn: (record: CsvField[], index: number) => CsvField[]): Transform {
+/**
+ * A transform over parsed records (object mode): the fix-up stage of the slow restore path. A null
+ * result drops the record (Transform pushes nothing for a null value).
+ */
+export function mapRecords(fn: (record: CsvField[], index: number) => CsvField[] | null): Transform {
   let index = 0;
   return new Transform({
     objectMode: true,

@@ -156,8 +156,8 @@ describe('planTableLoad', () => {
       const plan = planTableLoad('e.csv', HEADER, [], OLD_EMBEDDING);
       expect(plan.reason).toBe('legacy_schema');
       expect(plan.columns).toEqual(['collection_id', 'embedding', 'document', 'cmetadata', 'custom_id', 'uuid']);
-      const first = plan.transform!(row('q-ddl', "{'id': 'q-ddl'}"));
-      const second = plan.transform!(row('q-ddl', null));
+      const first = plan.transform!(row('q-ddl', "{'id': 'q-ddl'}"))!;
+      const second = plan.transform!(row('q-ddl', null))!;
       expect(first.slice(0, 5)).toEqual([COLL, '[0.1,0.2]', '查询服务区', '{"id":"q-ddl"}', 'q-ddl']);
       expect(first[5]).toMatch(UUID_RE);
       expect(second[5]).toMatch(UUID_RE);

@@ -11,14 +11,14 @@ import type { TableColumn } from '../langchain-tables.js';
 export interface TableLoadPlan {
   /** Target columns, in the order the CSV (after `transform`) provides them. */
   columns: string[];
-  transform: ((record: CsvField[]) => CsvField[]) | null;
+  transform: ((record: CsvField[]) => CsvField[] | null) | null;
   /**
    * The parsing path, also for a raw file: the sniff reads only the first rows, so a Python literal
    * further down makes the raw COPY fail, and the load is retried through this.
    */
-  slowTransform: (record: CsvField[]) => CsvField[];
-  /** Why the slow path was chosen, for logs and replies. */
-  reason: 'raw' | 'python_literal_metadata' | 'legacy_schema' | 'column_mapping';
+  slowTransform: (record: CsvField[]) => CsvField[] | null;
+  /** Why the slow path was chosen, for logs and replies (`collection_mapping`: selection or renames). */
+  reason: 'raw' | 'python_literal_metadata' | 'legacy_schema' | 'column_mapping' | 'collection_mapping';
 }
 
 const JSON_TYPES = new Set(['json', 'jsonb']);
@@ -98,6 +98,6 @@ export function planTableLoad(
 }
 
 /** parse → fix each data row (the header becomes the target column list) → CSV for COPY. */
-export function parsingStages(columns: string[], transform: (record: CsvField[]) => CsvField[]): NodeJS.ReadWriteStream[] {
+export function parsingStages(columns: string[], transform: (record: CsvField[]) => CsvField[] | null): NodeJS.ReadWriteStream[] {
   return [createCsvParser(), mapRecords((record, index) => (index === 0 ? columns : transform(record))), createCsvWriter()];
 }

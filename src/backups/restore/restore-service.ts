@@ -1,24 +1,27 @@
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import type { CopyChannel } from '../../db/copy.js';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
 import { withTransaction, type PoolClient } from '../../db/pool.js';
 import { setLocalLockTimeout } from '../../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../../errors.js';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import type { Logger } from '../../logger.js';
-import { readCsvHead } from '../../streams/csv-rows.js';
-import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
+import { TIMESTAMP_PATTERN, type VectorTable } from '../sets/set-naming.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
 import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
+import { prepareRestoreFiles, requestedTables, type PreparedTable } from './restore-files.js';
 import type { TruncateResult } from '../sets/backup-result.js';
 import { takeWriterLock, truncateInTransaction } from '../writer-lock.js';
-import { ensureVectorTables, type TableColumn } from '../langchain-tables.js';
-import { attachChecksums, checksumCause, openBackupFile } from './restore-checksum.js';
+import { copyableColumns, ensureVectorTables, type TableColumn } from '../langchain-tables.js';
+import { RestoreSelection, setCollectionsOf } from '../selection/restore-selection.js';
+import { assertCompatible, RESTORE_EXCLUSIVE_FIELDS, type OnConflict } from '../selection/selection-fields.js';
+import type { LoadCounts } from '../selection/conflict-load.js';
+import { dryRunRestore, type RestoreDryRunResult } from '../selection/restore-dry-run.js';
+import { checksumCause, openBackupFile } from './restore-checksum.js';
 import type { TransferProgress } from '../job-progress.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
@@ -35,9 +38,16 @@ export interface RestoreRequest {
   signal?: AbortSignal;
   /** Async jobs: totals from the file sizes, a counting stage per table and phase changes (SPEC §7). */
   progress?: TransferProgress;
+  /** Selection, renames, conflict policy and dry run (SPEC §7, src/backups/selection/). */
+  include?: string[];
+  exclude?: string[];
+  collectionSuffix?: string;
+  collectionRenames?: Record<string, string>;
+  onConflict?: OnConflict;
+  dryRun?: boolean;
 }
 
-export interface TableRestoreResult {
+interface TableLoadResult {
   success: boolean;
   source_file: string;
   rows_restored?: number;
@@ -47,27 +57,18 @@ export interface TableRestoreResult {
   error?: string;
 }
 
+export type TableRestoreResult = TableLoadResult & Partial<LoadCounts> & { rows_excluded?: number };
+
 export interface RestoreResult {
   restore_performed: boolean;
   truncate_performed: boolean;
   backup_info: { backup_path: string; timestamp: string; backup_date: string };
   truncate_results: Partial<Record<VectorTable, TruncateResult>>;
   restore_results: Partial<Record<VectorTable, TableRestoreResult>>;
+  /** Where each of the set's selected collections went (renamed, matched by name, created). */
+  collections?: ReturnType<RestoreSelection['report']>;
   errors: string[];
   duration: number;
-}
-
-/** Rows read from each file before the load to decide between the raw and the parsing path. */
-const SNIFF_ROWS = 50;
-
-interface PreparedTable {
-  table: VectorTable;
-  file: string;
-  header: string[];
-  sample: (string | null)[][];
-  size: number;
-  /** From the set's manifest: checked while the file loads (legacy sets: none). */
-  sha256?: string;
 }
 
 export interface VectorRestoreSettings {
@@ -90,9 +91,9 @@ export class VectorRestoreService {
     private readonly settings: VectorRestoreSettings,
   ) {}
 
-  async restore(request: RestoreRequest): Promise<RestoreResult> {
+  async restore(request: RestoreRequest): Promise<RestoreResult | RestoreDryRunResult> {
     const started = performance.now();
-    const tables = this.requestedTables(request.tables);
+    const tables = requestedTables(request.tables);
     if (!TIMESTAMP_PATTERN.test(request.timestamp)) {
       throw new ValidationError('无效的timestamp格式，应为YYYYMMDD_HHMMSS', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['timestamp'] });
     }
@@ -101,7 +102,11 @@ export class VectorRestoreService {
     const { pool, copy, callerParam } = database;
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
-    const prepared = await this.prepareFiles(dir, tables, request.timestamp);
+    const { include, exclude, collectionSuffix: collection_suffix, collectionRenames: collection_renames } = request;
+    assertCompatible({ include, exclude, collection_suffix, collection_renames }, RESTORE_EXCLUSIVE_FIELDS);
+    const prepared = await prepareRestoreFiles(this.catalog, dir, tables, request.timestamp);
+    const setCollections = await setCollectionsOf(this.catalog, dir, request.timestamp);
+    if (request.dryRun === true) return dryRunRestore({ pool, callerParam, dir, prepared, setCollections, request, started });
     request.progress?.expect(prepared.map((p) => ({ table: p.table, bytes: p.size })));
 
     const truncate = request.truncateBeforeRestore === true;
@@ -129,17 +134,23 @@ export class VectorRestoreService {
           current = undefined;
           result.truncate_results = await this.truncate(client, tables);
         }
+        const selection = await RestoreSelection.prepare(client, setCollections, request, truncate);
+        result.collections = selection.report();
         for (const item of plans) {
           current = item;
           const tableStarted = performance.now();
-          const rows = await this.loadTable(copy, client, item, item.plan, columns.get(item.table)!, request.signal, request.progress);
+          const target = columns.get(item.table)!;
+          const plan = selection.adjustPlan(item.table, item.plan);
+          const load = (into: string) => this.loadTable(copy, client, { ...item, into }, plan, target, request.signal, request.progress);
+          const { count, path: loadPath, ...counts } = await selection.load(client, item.table, copyableColumns(target), load);
           result.restore_results[item.table] = {
             success: true,
             source_file: path.basename(item.file),
-            rows_restored: rows.count,
+            rows_restored: count,
+            ...counts,
             file_size: formatSize(item.size),
             duration: secondsSince(tableStarted),
-            load_path: rows.path,
+            load_path: loadPath,
           };
         }
         request.progress?.phase('commit');
@@ -155,41 +166,6 @@ export class VectorRestoreService {
       'vector tables restored',
     );
     return result;
-  }
-
-  private requestedTables(tables: string[] | undefined): VectorTable[] {
-    if (tables === undefined) return [...VECTOR_TABLES];
-    const unknown = tables.filter((t) => !isVectorTable(t));
-    if (unknown.length > 0) {
-      throw new ValidationError(`不支持的表名: [${unknown.map((t) => `'${t}'`).join(', ')}]`, ERROR_TYPES.INVALID_PARAMS, {
-        invalidParams: ['tables'],
-        details: { supported_tables: VECTOR_TABLES },
-      });
-    }
-    if (tables.length === 0) {
-      throw new ValidationError('tables参数不能为空数组，可省略以恢复全部表', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['tables'] });
-    }
-    // Collections first: embeddings reference them.
-    return VECTOR_TABLES.filter((t) => tables.includes(t));
-  }
-
-  private async prepareFiles(dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
-    const found = await Promise.all(tables.map(async (table) => ({ table, file: await this.catalog.findFile(dir, table, timestamp) })));
-    const missing = found.filter(({ file }) => file === null).map(({ table }) => `${table}_${timestamp}.csv`);
-    if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
-    const checked = await attachChecksums(dir, timestamp, found as { table: VectorTable; file: string }[]);
-    return Promise.all(
-      checked.map(async (item) => {
-        const name = path.basename(item.file);
-        // A file that cannot even be sniffed is reported as corrupt when its checksum says so.
-        const head = await readCsvHead(item.file, SNIFF_ROWS).catch(async (err: Error) => {
-          throw await checksumCause(new UnprocessableError(`备份文件 ${name} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED), item);
-        });
-        if (head.header.length === 0) throw new UnprocessableError(`备份文件 ${name} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
-        const size = (await fsp.stat(item.file)).size;
-        return { ...item, header: head.header, sample: head.rows, size };
-      }),
-    );
   }
 
   private async truncate(client: PoolClient, tables: VectorTable[]): Promise<RestoreResult['truncate_results']> {
@@ -217,7 +193,7 @@ export class VectorRestoreService {
   private async loadTable(
     copy: CopyChannel,
     client: PoolClient,
-    item: PreparedTable,
+    item: PreparedTable & { into: string },
     plan: TableLoadPlan,
     target: readonly TableColumn[],
     signal: AbortSignal | undefined,
@@ -228,7 +204,7 @@ export class VectorRestoreService {
     const loaded = await copy.copyTableIn(
       client,
       {
-        table: item.table,
+        table: item.into,
         columns: plan.columns,
         open: () => counted(openBackupFile(item)),
         transform: plan.slowTransform,

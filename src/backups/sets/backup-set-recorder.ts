@@ -76,8 +76,9 @@ export class BackupSetRecorder {
   /**
    * Reads, inside the backup's REPEATABLE READ transaction (the same snapshot as the COPYs), the
    * rows per collection, the index definitions, the vector dimension and the server's versions.
+   * `selected`: the collections a selective backup copied (the manifest lists only those).
    */
-  async readSnapshotFacts(client: PoolClient, columns: VectorTableColumns): Promise<void> {
+  async readSnapshotFacts(client: PoolClient, columns: VectorTableColumns, selected?: ReadonlySet<string>): Promise<void> {
     const [source] = await query<{ database: string; server_version: string; pgvector_version: string | null }>(client, selectBackupSource());
     const indexes = await query<{ table_name: string; definition: string }>(client, listIndexDefinitions(VECTOR_TABLES));
     for (const entry of this.tables) {
@@ -97,7 +98,7 @@ export class BackupSetRecorder {
         server_version: source?.server_version ?? null,
         pgvector_version: source?.pgvector_version ?? null,
       },
-      collections: collections.map((c) => ({ uuid: c.uuid, name: c.name, rows: Number(c.rows) })),
+      collections: collections.filter((c) => selected?.has(c.uuid) ?? true).map((c) => ({ uuid: c.uuid, name: c.name, rows: Number(c.rows) })),
     };
   }
 

@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { to as copyTo } from 'pg-copy-streams';
 import { createCsvParser, csvLine, mapRecords, type CsvField } from '../../streams/csv-rows.js';
-import type { CopyChannel, CopyOptions, CopyStage } from '../copy-channel.js';
+import type { CopyChannel, CopyOutOptions, CopyStage } from '../copy-channel.js';
 import type { EmbeddedPostgres } from './embedded-postgres.js';
 import { query, type PoolClient } from '../pool.js';
 import { copyBatchToCsv, listPrimaryKeyColumns, selectBatchLastKey } from '../sql/embedded-copy.sql.js';
@@ -50,14 +50,14 @@ export async function copyTableOutInBatches(
   table: string,
   columns: readonly string[],
   stages: CopyStage[],
-  options: CopyOptions & { batchBytes?: number; onBatch?: (rows: number) => void } = {},
+  options: CopyOutOptions & { batchBytes?: number; onBatch?: (rows: number) => void } = {},
 ): Promise<number> {
   const key = (await query<{ column_name: string }>(client, listPrimaryKeyColumns(table))).map((r) => r.column_name);
   let rows = 0;
   const batches = async function* (): AsyncGenerator<Buffer> {
     if (key.length === 0) {
       // No key to page by (never the case for the LangChain tables): one COPY, as on a server.
-      yield* copyChunks(client, copyTableToCsv(table, columns), (n) => (rows += n));
+      yield* copyChunks(client, copyTableToCsv(table, columns, options.rowFilter), (n) => (rows += n));
       return;
     }
     const targetBytes = options.batchBytes ?? CHUNK_BYTES;
@@ -65,11 +65,11 @@ export async function copyTableOutInBatches(
     let after: string[] | null = null;
     for (;;) {
       options.signal?.throwIfAborted();
-      const [last]: Array<Record<string, string>> = await query<Record<string, string>>(client, selectBatchLastKey(table, key, after, batchRows));
+      const [last]: Array<Record<string, string>> = await query<Record<string, string>>(client, selectBatchLastKey(table, key, after, batchRows, options.rowFilter));
       const upTo: string[] | null = last ? key.map((_, i) => last[`k${i}`]!) : null;
       let bytes = 0;
       let copied = 0;
-      for await (const chunk of copyChunks(client, copyBatchToCsv(table, columns, key, { after, upTo }, after === null), (n) => (copied = n))) {
+      for await (const chunk of copyChunks(client, copyBatchToCsv(table, columns, key, { after, upTo }, after === null, options.rowFilter), (n) => (copied = n))) {
         bytes += chunk.length;
         yield chunk;
       }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { quoteIdent, quoteIdentList } from '../identifiers.js';
 import type { SqlQuery } from '../pool.js';
+import { uuidFilterCondition, type UuidRowFilter } from './vector-tables.sql.js';
 
 /** The primary-key columns of a table, in key order (empty when it has none). */
 export function listPrimaryKeyColumns(table: string): SqlQuery {
@@ -22,10 +23,20 @@ export function listPrimaryKeyColumns(table: string): SqlQuery {
  * start). Keys come back as text, to be read back by the column types' own input functions.
  * `table` and `key` must come from the catalog.
  */
-export function selectBatchLastKey(table: string, key: readonly string[], after: readonly string[] | null, rows: number): SqlQuery {
+export function selectBatchLastKey(
+  table: string,
+  key: readonly string[],
+  after: readonly string[] | null,
+  rows: number,
+  filter?: UuidRowFilter,
+): SqlQuery {
   const keyList = quoteIdentList(key);
   const afterValues = after ?? [];
-  const where = after ? `WHERE (${keyList}) > (${after.map((_, i) => `$${i + 1}`).join(', ')})` : '';
+  const conditions = [
+    ...(after ? [`(${keyList}) > (${after.map((_, i) => `$${i + 1}`).join(', ')})`] : []),
+    ...(filter ? [uuidFilterCondition(filter)] : []),
+  ];
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
   return {
     text: /* SQL */ `
       SELECT ${key.map((k, i) => `${quoteIdent(k)}::text AS k${i}`).join(', ')}
@@ -49,12 +60,14 @@ export function copyBatchToCsv(
   key: readonly string[],
   bounds: { after: readonly string[] | null; upTo: readonly string[] | null },
   header: boolean,
+  filter?: UuidRowFilter,
 ): string {
   const keyList = quoteIdentList(key);
   const row = (values: readonly string[]) => `(${values.map((v) => pg.escapeLiteral(v)).join(', ')})`;
   const conditions = [
     ...(bounds.after ? [`(${keyList}) > ${row(bounds.after)}`] : []),
     ...(bounds.upTo ? [`(${keyList}) <= ${row(bounds.upTo)}`] : []),
+    ...(filter ? [uuidFilterCondition(filter)] : []),
   ];
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   return /* SQL */ `COPY (SELECT ${quoteIdentList(columns)} FROM ${quoteIdent(table)}${where} ORDER BY ${keyList}) TO STDOUT WITH (FORMAT csv, HEADER ${header})`;

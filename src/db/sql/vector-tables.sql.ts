@@ -120,7 +120,12 @@ export function tryVectorWriterLock(): SqlQuery {
   return { text: /* SQL */ `SELECT pg_try_advisory_xact_lock($1, $2) AS locked`, values: [...WRITER_LOCK] };
 }
 
-export function copyTableToCsv(table: string, columns: readonly string[]): string {
+/** The whole table, or with `filter` only the rows it selects (a backup of some collections). */
+export function copyTableToCsv(table: string, columns: readonly string[], filter?: UuidRowFilter): string {
+  if (filter) {
+    const select = `SELECT ${quoteIdentList(columns)} FROM ${quoteIdent(table)} WHERE ${uuidFilterCondition(filter)}`;
+    return /* SQL */ `COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+  }
   return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
 }
 
@@ -143,4 +148,25 @@ export function rollbackToSavepoint(name: string): SqlQuery {
 
 export function releaseSavepoint(name: string): SqlQuery {
   return { text: `RELEASE SAVEPOINT ${quoteIdent(name)}` };
+}
+
+/**
+ * Rows of a COPY limited to some UUIDs of one column (a backup of selected collections). COPY
+ * (query) takes no parameters, so the values are inlined: each must be a canonical UUID (checked
+ * here, so no quote can reach the SQL text) and is cast to uuid. The column comes from the catalog.
+ */
+export interface UuidRowFilter {
+  column: string;
+  uuids: readonly string[];
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `"column" IN ('…'::uuid, …)`, or `false` for an empty selection (nothing matches). */
+export function uuidFilterCondition(filter: UuidRowFilter): string {
+  for (const value of filter.uuids) {
+    if (!UUID_PATTERN.test(value)) throw new RangeError(`not a UUID: ${JSON.stringify(value)}`);
+  }
+  if (filter.uuids.length === 0) return 'false';
+  return `${quoteIdent(filter.column)} IN (${filter.uuids.map((u) => `'${u.toLowerCase()}'::uuid`).join(', ')})`;
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { queryBoolean, taskIdSchema } from '../common.schemas.js';
+import { BACKUP_FORMATS } from '../../backups/sets/backup-manifest.js';
+import { BACKUP_EXCLUSIVE_FIELDS, ON_CONFLICT_MODES, RESTORE_EXCLUSIVE_FIELDS } from '../../backups/selection/selection-fields.js';
 
 const bodyBoolean = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
 const positiveInt = (name: string) =>
@@ -13,7 +15,24 @@ const backupTimestamp = () =>
 const connectionString = (name: string) =>
   z.string({ error: `参数 ${name} 必须是字符串 (postgresql://user:password@host:port/dbname)` }).min(1);
 
-export const VectorBackupBody = z.object({
+const collectionNames = (name: string) =>
+  z.array(z.string({ error: `参数 ${name} 中的集合名必须是字符串` }).min(1).max(200), { error: `参数 ${name} 必须是集合名数组` }).max(1000);
+const include = () => collectionNames('include').describe('只处理这些集合（langchain_pg_collection.name，* 为通配符，如 ["sql", "doc*"]）');
+const exclude = () => collectionNames('exclude').describe('处理除这些集合之外的全部集合（* 为通配符）；不能与 include 同时指定');
+
+/** Pairs of fields a request may not hold together: each pair → 400 naming both. */
+export function refuseTogether(pairs: readonly (readonly [string, string])[]) {
+  return (body: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    for (const [a, b] of pairs) {
+      const given = (v: unknown) => v !== undefined && v !== false;
+      if (!given(body[a]) || !given(body[b])) continue;
+      for (const name of [a, b]) ctx.addIssue({ code: 'custom', message: `参数 ${a} 与 ${b} 不能同时指定`, path: [name] });
+    }
+  };
+}
+
+/** The backup's fields (schedules pick from them); VectorBackupBody adds the cross-field checks. */
+export const VectorBackupFields = z.object({
   task_id: taskIdSchema.optional()
     .describe('备份到该任务目录的 vector_bak/；省略时备份到全局 vector_bak/'),
   db_connection: connectionString('db_connection').optional().describe('目标向量数据库，默认 VECTOR_DATABASE_URL'),
@@ -26,8 +45,14 @@ export const VectorBackupBody = z.object({
     .describe('备份集标签，写入清单并在列表中显示（≤ 200 字符）'),
   dry_run: bodyBoolean('dry_run').optional().describe('true 时不写任何文件，只返回每张表与每个集合的行数/字节估算'),
   keep_last: positiveInt('keep_last').optional().describe('备份成功后，同一位置只保留最新的 N 个备份集'),
+  format: z.enum(BACKUP_FORMATS, { error: `参数 format 必须是 ${BACKUP_FORMATS.join(' 或 ')}` }).optional()
+    .describe('备份文件格式，默认 csv'),
+  include: include().optional(),
+  exclude: exclude().optional(),
   async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
 });
+
+export const VectorBackupBody = VectorBackupFields.superRefine(refuseTogether(BACKUP_EXCLUSIVE_FIELDS));
 
 export const VectorRestoreListQuery = z.object({
   global_only: queryBoolean('global_only').optional().describe('仅列出全局备份'),
@@ -45,12 +70,24 @@ export const VectorRestoreBody = z
     pg_conn: connectionString('pg_conn').optional().describe('目标数据库（与 db_connection 同义）'),
     db_connection: connectionString('db_connection').optional().describe('目标数据库，默认 VECTOR_DATABASE_URL'),
     truncate_before_restore: bodyBoolean('truncate_before_restore').optional().describe('恢复前清空目标表，默认 false'),
+    include: include().optional(),
+    exclude: exclude().optional(),
+    collection_suffix: z.string({ error: '参数 collection_suffix 必须是字符串' }).min(1, '参数 collection_suffix 不能为空').max(100).optional()
+      .describe('恢复为重命名的集合（名称加此后缀，如 "_restored"）：新 UUID、新 id，与现有数据并存'),
+    collection_renames: z.record(z.string().min(1).max(200), z.string({ error: '参数 collection_renames 的新名称必须是字符串' }).min(1).max(200), {
+      error: '参数 collection_renames 必须是 {"旧名": "新名"} 对象',
+    }).optional().describe('按集合重命名恢复，如 {"sql": "sql_v1"}；不能与 collection_suffix 同时指定'),
+    on_conflict: z.enum(ON_CONFLICT_MODES, { error: `参数 on_conflict 必须是 ${ON_CONFLICT_MODES.join('、')} 之一` }).optional()
+      .describe('不清空恢复时 id 已存在的行：error（默认，409 并回滚）、skip（保留现有行）、upsert（以备份为准覆盖）'),
+    dry_run: bodyBoolean('dry_run').optional()
+      .describe('true 时不写入任何数据，只返回每张表与每个集合的行数/字节、冲突的 id 与预计耗时'),
     async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
   })
   .refine((b) => !(b.pg_conn && b.db_connection && b.pg_conn !== b.db_connection), {
     message: '参数 pg_conn 与 db_connection 不能同时指定不同的值',
     path: ['pg_conn'],
-  });
+  })
+  .superRefine(refuseTogether(RESTORE_EXCLUSIVE_FIELDS));
 
 /** One backup set: verify and delete. */
 export const BackupSetBody = z.object({ backup_path: backupPath(), timestamp: backupTimestamp() });

@@ -55,9 +55,17 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     tag: 'vector',
     summary: '从备份集恢复向量表（全部成功或全部回滚）',
     body: VectorRestoreBody,
-    success: { status: 200, description: 'restore_results, truncate_results, backup_info, errors, duration (async: 202 job_id, status_url)' },
+    success: {
+      status: 200,
+      description:
+        'restore_results (rows_restored, rows_inserted, rows_updated, rows_skipped, rows_excluded, load_path), collections (name, uuid, target_name, target_uuid, action), truncate_results, backup_info, errors, duration; dry_run: tables, collections, conflicts {count, first_ids, on_conflict, outcome}, rename_conflicts, would_truncate, would_create_tables, total_rows, total_bytes, estimated_duration_seconds; async: 202 job_id, status_url',
+    },
     errors: [400, 404, 409, 422, 500, 503],
     handler: async ({ body, res }) => {
+      if (body.dry_run === true) {
+        sendSuccess(res, 200, 'Vector表恢复预演完成 (dry_run，未写入任何数据)', { ...(await services.vectorRestore.restore({ ...restoreRequestOf(body), signal: clientGoneSignal(res) })) });
+        return;
+      }
       if (body.async) return sendJobAccepted(res, await services.vectorJobs.enqueue('restore', body));
       const result = await services.vectorRestore.restore({ ...restoreRequestOf(body), signal: clientGoneSignal(res) });
       sendSuccess(res, 200, 'Vector表恢复完成', { ...result });

@@ -1,0 +1,56 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../../errors.js';
+import { readCsvHead } from '../../streams/csv-rows.js';
+import type { BackupCatalog } from '../sets/backup-catalog.js';
+import { isVectorTable, VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
+import { attachChecksums, checksumCause } from './restore-checksum.js';
+
+/** Rows read from each file before the load to decide between the raw and the parsing path. */
+const SNIFF_ROWS = 50;
+
+/** A set's file checked and sniffed before the restore's transaction starts. */
+export interface PreparedTable {
+  table: VectorTable;
+  file: string;
+  header: string[];
+  sample: (string | null)[][];
+  size: number;
+  /** From the set's manifest: checked while the file loads (legacy sets: none). */
+  sha256?: string;
+}
+
+export function requestedTables(tables: string[] | undefined): VectorTable[] {
+  if (tables === undefined) return [...VECTOR_TABLES];
+  const unknown = tables.filter((t) => !isVectorTable(t));
+  if (unknown.length > 0) {
+    throw new ValidationError(`不支持的表名: [${unknown.map((t) => `'${t}'`).join(', ')}]`, ERROR_TYPES.INVALID_PARAMS, {
+      invalidParams: ['tables'],
+      details: { supported_tables: VECTOR_TABLES },
+    });
+  }
+  if (tables.length === 0) {
+    throw new ValidationError('tables参数不能为空数组，可省略以恢复全部表', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['tables'] });
+  }
+  // Collections first: embeddings reference them.
+  return VECTOR_TABLES.filter((t) => tables.includes(t));
+}
+
+export async function prepareRestoreFiles(catalog: BackupCatalog, dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
+  const found = await Promise.all(tables.map(async (table) => ({ table, file: await catalog.findFile(dir, table, timestamp) })));
+  const missing = found.filter(({ file }) => file === null).map(({ table }) => `${table}_${timestamp}.csv`);
+  if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
+  const checked = await attachChecksums(dir, timestamp, found as { table: VectorTable; file: string }[]);
+  return Promise.all(
+    checked.map(async (item) => {
+      const name = path.basename(item.file);
+      // A file that cannot even be sniffed is reported as corrupt when its checksum says so.
+      const head = await readCsvHead(item.file, SNIFF_ROWS).catch(async (err: Error) => {
+        throw await checksumCause(new UnprocessableError(`备份文件 ${name} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED), item);
+      });
+      if (head.header.length === 0) throw new UnprocessableError(`备份文件 ${name} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+      const size = (await fsp.stat(item.file)).size;
+      return { ...item, header: head.header, sample: head.rows, size };
+    }),
+  );
+}
