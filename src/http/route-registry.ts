@@ -56,7 +56,7 @@ export class RouteRegistry {
 
   mount(router: Router): void {
     for (const route of this.routes) {
-      router[route.method](route.path, ...(route.middleware ?? []), async (req: Request, res: Response) => {
+      router[route.method](route.path, notePattern(route.path), ...(route.middleware ?? []), async (req: Request, res: Response) => {
         const params = route.params ? parseInput(route.params, req.params) : req.params;
         const query = route.query ? parseInput(route.query, req.query) : req.query;
         const body = route.body ? parseInput(route.body, req.body ?? {}, { missingMessagePrefix: route.missingMessagePrefix }) : req.body;
@@ -70,7 +70,7 @@ export class RouteRegistry {
     }
     for (const [path, methods] of methodsByPath) {
       const allowed = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
-      router.all(path, (req: Request, res: Response) => {
+      router.all(path, notePattern(path), (req: Request, res: Response) => {
         if (req.method === 'OPTIONS') {
           res.set('Allow', [...allowed, 'OPTIONS'].join(', ')).status(204).end();
           return;
@@ -80,4 +80,16 @@ export class RouteRegistry {
       });
     }
   }
+}
+
+/**
+ * Keeps the matched route's full pattern for the request metrics: read when the response ends,
+ * `req.route`/`req.baseUrl` may already be the error handler's (Express restores baseUrl when an
+ * error leaves the router).
+ */
+function notePattern(path: string): RequestHandler {
+  return (req, res, next) => {
+    res.locals.routePattern = `${req.baseUrl}${path}`;
+    next();
+  };
 }
