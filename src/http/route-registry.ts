@@ -21,6 +21,8 @@ export interface RouteDefinition<B = unknown, Q = unknown, P = unknown> {
   description?: string;
   tag: string;
   body?: z.ZodType<B>;
+  /** A JSON body the handler reads itself (it may come from the query string instead): documented only. */
+  bodyDoc?: z.ZodType;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
   /** Success status and what the `data` object holds, for the OpenAPI document. */
