@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startServer } from '../helpers/server-process.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -91,6 +95,34 @@ describe('console: LOG_FORMAT, start-up lines, routine 404s', () => {
       expect(out.filter((line) => !isJson(line))).toEqual([]);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('a running task logs its steps and tables to the server log at info, tagged with task and step', async () => {
+    await db.query(`CREATE TABLE IF NOT EXISTS console_demo (id int PRIMARY KEY); COMMENT ON TABLE console_demo IS '演示'`);
+    const lines: Array<Record<string, any>> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50' }, { logger: pino({ level: 'info' }, sink) });
+    await t.services.jobRunner.start();
+    try {
+      fs.writeFileSync(path.join(t.cwd, 'tables.txt'), 'public.console_demo\n');
+      const created = await request(t.app).post('/api/v0/data_pipeline/tasks').send({ table_list_file: 'tables.txt' }).expect(201);
+      const taskId = created.body.data.task_id as string;
+      await request(t.app).post(`/api/v0/data_pipeline/tasks/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'ddl_generation' }).expect(202);
+      const ended = await waitUntil(() => lines.filter((l) => l.taskId === taskId && /任务结束/.test(l.msg)), (found) => found.length > 0, 'the end of the task in the log');
+      expect(ended[0]!.level).toBe(30);
+      const stepLines = lines.filter((l) => l.taskId === taskId && l.step === 'ddl_generation');
+      expect(stepLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['开始执行步骤: ddl_generation', '步骤执行完成: ddl_generation']));
+      // Per table: the step names each table it processed.
+      expect(stepLines.some((l) => l.level === 30 && /console_demo/.test(l.msg))).toBe(true);
+    } finally {
+      await t.services.jobRunner.stop(5000);
+      await t.close();
     }
   });
 });
