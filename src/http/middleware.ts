@@ -122,7 +122,8 @@ export function requestMetrics(metrics: Pick<Metrics, 'observeHttp'>): RequestHa
     const started = performance.now();
     res.once('finish', () => {
       const route = res.locals.routePattern ?? (req.route ? `${req.baseUrl}${String(req.route.path)}` : null);
-      const label = typeof route === 'string' ? route : res.statusCode === 404 ? '(unmatched)' : '(static)';
+      // No route: a static file served (dashboard, docs assets), or a request refused before routing (404, 401).
+      const label = typeof route === 'string' ? route : res.statusCode < 400 ? '(static)' : '(unmatched)';
       metrics.observeHttp(req.method, label, res.statusCode, (performance.now() - started) / 1000);
     });
     next();
