@@ -18,7 +18,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
-    const config = loadConfig({ DATABASE_URL: DB });
+    const config = loadConfig({ DATABASE_URL: DB }, false);
     expect(config).toEqual({
       port: 8084,
       host: '0.0.0.0',
@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       allowedDbHosts: undefined,
       jsonBodyLimit: 1024 * 1024,
       shutdownTimeoutMs: 30_000,
+      metricsPublic: true,
+      logFormat: 'json',
       providers: {
         embedding: {
           provider: 'builtin',
@@ -204,5 +206,16 @@ describe('loadConfig', () => {
     expect(() => {
       (config as { port: number }).port = 1;
     }).toThrow(TypeError);
+  });
+
+  it('LOG_FORMAT: pretty on a terminal, json on a pipe, unless set; METRICS_PUBLIC defaults to true', () => {
+    expect(loadConfig({ DATABASE_URL: DB }, true).logFormat).toBe('pretty');
+    expect(loadConfig({ DATABASE_URL: DB }, false).logFormat).toBe('json');
+    expect(loadConfig({ DATABASE_URL: DB, LOG_FORMAT: 'json' }, true).logFormat).toBe('json');
+    expect(loadConfig({ DATABASE_URL: DB, LOG_FORMAT: 'pretty' }, false).logFormat).toBe('pretty');
+    expect(() => loadConfig({ DATABASE_URL: DB, LOG_FORMAT: 'text' })).toThrow(/LOG_FORMAT/);
+    expect(loadConfig({ DATABASE_URL: DB }).metricsPublic).toBe(true);
+    expect(loadConfig({ DATABASE_URL: DB, METRICS_PUBLIC: 'false' }).metricsPublic).toBe(false);
+    expect(() => loadConfig({ DATABASE_URL: DB, METRICS_PUBLIC: 'no' })).toThrow(/METRICS_PUBLIC/);
   });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { providerEnv } from './config/provider-env.js';
 import type { ProviderSettings } from './config/provider-settings.js';
+import { observabilityEnv } from './config/observability-env.js';
 import { serverEnv } from './config/server-env.js';
 import { workEnv } from './config/work-env.js';
 
@@ -11,7 +12,7 @@ export type { EmbeddingSettings, LlmSettings, ProviderSettings } from './config/
 
 // Each group of variables lives in its own file under config/ (one per area), so adding a variable
 // touches only its area; this file stays the one place that reads process.env.
-const EnvSchema = z.object({ ...serverEnv, ...providerEnv, ...workEnv });
+const EnvSchema = z.object({ ...serverEnv, ...providerEnv, ...workEnv, ...observabilityEnv });
 
 export type ConfigInput = z.input<typeof EnvSchema>;
 
@@ -48,13 +49,17 @@ export interface Config {
   };
   readonly lockTimeoutMs: number;
   readonly webhookUrl: string | undefined;
+  /** `GET /metrics` needs no token (METRICS_PUBLIC). */
+  readonly metricsPublic: boolean;
+  /** Console format (LOG_FORMAT); the file log is JSON either way. */
+  readonly logFormat: 'pretty' | 'json';
 }
 
 /**
  * Parses the environment once. Every problem is listed with the variable it belongs to, so a bad
  * deployment fails at start-up with a message that says what to fix.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty: boolean = process.stdout.isTTY === true): Config {
   // Empty strings in .env files mean "not set", not "set to nothing".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
@@ -140,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     lockTimeoutMs: e.LOCK_TIMEOUT_MS,
     webhookUrl: e.WEBHOOK_URL,
+    metricsPublic: e.METRICS_PUBLIC === 'true',
+    // A terminal gets readable lines; a pipe or a file (systemd, docker logs, a collector) gets JSON.
+    logFormat: e.LOG_FORMAT ?? (stdoutIsTty ? 'pretty' : 'json'),
   });
 }
 

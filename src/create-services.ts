@@ -33,6 +33,8 @@ import { BackupRetention } from './backups/sets/retention.js';
 import { BackupVerifier } from './backups/sets/backup-verifier.js';
 import { BackupSetDownload } from './backups/sets/set-download.js';
 import { BackupSetUpload } from './backups/sets/set-upload.js';
+import { Metrics } from './metrics/metrics.js';
+import { BackupStats } from './metrics/backup-stats.js';
 
 export interface Services {
   dataRoot: DataRoot;
@@ -65,12 +67,16 @@ export interface Services {
   backupSchedules: BackupScheduleService;
   /** Fires due schedules as backup jobs; started and stopped with jobRunner. */
   scheduleRunner: ScheduleRunner;
+  /** Prometheus metrics of this server (its own registry), served at GET /metrics. */
+  metrics: Metrics;
 }
 
 /** SPEC §7: a running job's progress reaches its row at least this often while it changes, ms. */
 const JOB_PROGRESS_MS = 250;
 /** How often due backup schedules are looked for: a cron's resolution is one second. */
 const SCHEDULE_TICK_MS = 1000;
+/** A metrics scrape reuses a backup-catalog scan this young, ms (scrapers poll every 5–60 s). */
+const BACKUP_STATS_CACHE_MS = 5000;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
@@ -82,11 +88,13 @@ export function createServices(
 ): Services {
   const dataRoot = new DataRoot(config.dataPipelineRoot, cwd);
   const backupCatalog = new BackupCatalog(dataRoot);
+  const backupStats = new BackupStats(backupCatalog, dataRoot, BACKUP_STATS_CACHE_MS);
+  const metrics = new Metrics({ appPool: databases.app, backupStats: () => backupStats.read() });
   const inspector = new TableInspector();
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
   const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
-  const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
+  const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup, { logger, metrics });
   const backupVerifier = new BackupVerifier(dataRoot, backupCatalog);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
   const webhook = config.webhookUrl ? new WebhookNotifier({ url: config.webhookUrl }, logger) : null;
@@ -99,7 +107,10 @@ export function createServices(
     progressMs: JOB_PROGRESS_MS,
     exclusive: databases.isEmbedded(databases.app),
     listenUrl: databases.isEmbedded(databases.app) ? null : config.databaseUrl,
-    ...(webhook ? { onJobEnd: (job) => webhook.jobEnded(job) } : {}),
+    onJobEnd: (job) => {
+      metrics.jobEnded(job);
+      webhook?.jobEnded(job);
+    },
   });
   const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
   const tableListBytes = config.uploads.tableListBytes;
@@ -133,6 +144,7 @@ export function createServices(
     jobRunner,
     webhook,
     backupSchedules: new BackupScheduleService(databases.app),
+    metrics,
     scheduleRunner: new ScheduleRunner(databases.app, vectorJobs, logger, { tickMs: SCHEDULE_TICK_MS }),
   };
 }

@@ -1,4 +1,5 @@
 import 'dotenv/config';
+import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { loadConfig, withEmbeddedDatabase, type Config } from './config.js';
 import { ConfigError } from './errors.js';
@@ -53,7 +54,11 @@ async function main(): Promise<void> {
   const services = createServices(config, databases, providers, logger);
   const app = createApp({ config, services, logger });
   serve(app);
+  const urls = publicUrls(config.host, (server.address() as AddressInfo).port);
   logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir }, 'server listening');
+  logger.info({ mode: embedded ? 'embedded' : 'database' }, embedded ? `mode: embedded (PGlite in this process, data in ${embedded.dataDir})` : 'mode: database (DATABASE_URL)');
+  logger.info({ url: urls.dashboard }, `dashboard: ${urls.dashboard}`);
+  logger.info({ url: urls.docs }, `API docs: ${urls.docs}`);
   await services.jobRunner.start();
   logger.info({ workerId: config.worker.id, concurrency: config.worker.concurrency }, 'task worker started');
   // Schedules fire as jobs: they start once a runner is there to claim them.
@@ -99,6 +104,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The URLs to open: a wildcard bind (0.0.0.0, ::) is reached as localhost from this machine. */
+function publicUrls(host: string, port: number): { dashboard: string; docs: string } {
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const base = `http://${shown}:${port}`;
+  return { dashboard: `${base}/`, docs: `${base}/api/v0/docs` };
 }
 
 main().catch((err: unknown) => {

@@ -13,6 +13,7 @@ import { clientPathError, fromPgError } from '../error-map.js';
 import type { Logger } from '../logger.js';
 import { EmbeddingError, LlmError } from '../providers/types.js';
 import { errorBody } from './envelope.js';
+import { isRoutineProbe } from './middleware.js';
 
 interface BodyParserError {
   type?: string;
@@ -63,6 +64,7 @@ export function createErrorHandler(logger: Logger) {
     const appError = toAppError(err);
     const log = req.log ?? logger;
     if (appError.status >= 500) log.error({ err }, 'request failed');
+    else if (appError.status === 404 && isRoutineProbe(req.originalUrl)) log.debug({ errorType: appError.errorType, status: 404 }, appError.message);
     else log.info({ errorType: appError.errorType, status: appError.status }, appError.message);
 
     if (res.headersSent) {

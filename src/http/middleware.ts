@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { redactSecrets } from '../db/connection-string.js';
 import { ERROR_TYPES, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -19,8 +20,9 @@ export function requestLogging(logger: Logger): RequestHandler {
       res.setHeader('X-Request-Id', id);
       return id;
     },
-    customLogLevel(_req, res, err) {
+    customLogLevel(req, res, err) {
       if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode === 404 && isRoutineProbe(req.url ?? '')) return 'debug';
       if (res.statusCode >= 400) return 'warn';
       return 'info';
     },
@@ -30,6 +32,16 @@ export function requestLogging(logger: Logger): RequestHandler {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
+}
+
+/**
+ * What browsers and crawlers ask every site for (a tab icon, robots.txt, an iOS home-screen icon,
+ * .well-known probes): a 404 for these is routine, logged at debug instead of warn.
+ */
+const ROUTINE_PROBE = /^\/(favicon\.ico|robots\.txt|apple-touch-icon[\w.-]*\.png|\.well-known\/.*)(\?.*)?$/;
+
+export function isRoutineProbe(url: string): boolean {
+  return ROUTINE_PROBE.test(url);
 }
 
 export function corsMiddleware(config: Pick<Config, 'corsOrigins'>): RequestHandler {
@@ -98,4 +110,22 @@ function redactedUrl(url: string): string {
   }
   const redacted = redactSecrets(decoded);
   return redacted === decoded ? url : redacted;
+}
+
+/**
+ * Times every request for `text2sql_http_request_duration_seconds`, labelled with the matched
+ * route's pattern (`/api/v0/data_pipeline/tasks/:task_id`), never the URL: ids and file names
+ * would make one series per request. Requests no route matched share one label.
+ */
+export function requestMetrics(metrics: Pick<Metrics, 'observeHttp'>): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const route = res.locals.routePattern ?? (req.route ? `${req.baseUrl}${String(req.route.path)}` : null);
+      // No route: a static file served (dashboard, docs assets), or a request refused before routing (404, 401).
+      const label = typeof route === 'string' ? route : res.statusCode < 400 ? '(static)' : '(unmatched)';
+      metrics.observeHttp(req.method, label, res.statusCode, (performance.now() - started) / 1000);
+    });
+    next();
+  };
 }

@@ -3,6 +3,16 @@ import type { RouteDefinition, RouteRegistry } from './route-registry.js';
 
 type JsonSchema = Record<string, unknown>;
 
+/** What one success reply's `data` holds: its schema and an example. */
+export interface ResponseDoc {
+  description: string;
+  data: z.ZodType;
+  example: Record<string, unknown>;
+}
+
+/** Per operation (`<method> <path>` as registered), per success status. */
+export type ResponseDocs = Record<string, Partial<Record<number, ResponseDoc>>>;
+
 function toSchema(schema: z.ZodType): JsonSchema {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   delete json.$schema;
@@ -42,21 +52,55 @@ function parametersOf(route: RouteDefinition): unknown[] {
 const ENVELOPE_REF = { $ref: '#/components/schemas/SuccessEnvelope' };
 const ERROR_REF = { $ref: '#/components/schemas/ErrorEnvelope' };
 
-/** The OpenAPI 3.1 document of every registered route, generated from their zod schemas. */
-export function buildOpenApiDocument(registry: RouteRegistry, info: { title: string; version: string }): JsonSchema {
+/** The success envelope around one operation's own `data` schema, with its example. */
+function successContent(status: number, doc: ResponseDoc): Record<string, unknown> {
+  return {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['success', 'code', 'message', 'data'],
+        properties: {
+          success: { const: true },
+          code: { const: status, description: 'Equals the HTTP status' },
+          message: { type: 'string' },
+          data: toSchema(doc.data),
+        },
+      },
+      example: { success: true, code: status, message: '操作成功', data: doc.example },
+    },
+  };
+}
+
+/** A download or a stream: the content type and bytes, no envelope. */
+function rawContent(produces: string): Record<string, unknown> {
+  if (produces === 'application/json') return { [produces]: { schema: { type: 'object', description: 'The OpenAPI 3.1 document' } } };
+  if (produces === 'text/event-stream') return { [produces]: { schema: { type: 'string', description: 'Server-sent events' } } };
+  return { [produces]: { schema: { type: 'string', format: 'binary' } } };
+}
+
+/**
+ * The OpenAPI 3.1 document of every registered route, generated from their zod schemas; each
+ * JSON route's success replies from `responses` (a route missing there falls back to the generic
+ * envelope, which the OpenAPI test refuses).
+ */
+export function buildOpenApiDocument(registry: RouteRegistry, info: { title: string; version: string }, responseDocs: ResponseDocs = {}): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of registry.list()) {
     const path = `/api/v0${openApiPath(route.path)}`;
+    const docs = responseDocs[`${route.method} ${route.path}`] ?? {};
     const responses: Record<string, unknown> = {
       [route.success.status]: {
         description: route.success.description,
-        content: route.produces
-          ? { [route.produces]: { schema: { type: 'string', format: 'binary' } } }
-          : { 'application/json': { schema: ENVELOPE_REF } },
+        content: route.produces ? rawContent(route.produces) : { 'application/json': { schema: ENVELOPE_REF } },
       },
     };
+    if (!route.produces) {
+      for (const [status, doc] of Object.entries(docs)) {
+        if (doc) responses[status] = { description: doc.description, content: successContent(Number(status), doc) };
+      }
+    }
     for (const status of route.errors ?? []) {
-      responses[status] = { description: 'SPEC §3 error envelope', content: { 'application/json': { schema: ERROR_REF } } };
+      responses[status] = { description: 'Error envelope (success: false, data.error_type and error.type)', content: { 'application/json': { schema: ERROR_REF } } };
     }
     paths[path] = {
       ...paths[path],
@@ -66,8 +110,8 @@ export function buildOpenApiDocument(registry: RouteRegistry, info: { title: str
         description: route.description,
         operationId: `${route.method}_${route.path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}`,
         parameters: parametersOf(route),
-        ...(route.body
-          ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(route.body) } } } }
+        ...(route.body ?? route.bodyDoc
+          ? { requestBody: { required: !route.bodyDoc, content: { 'application/json': { schema: toSchema((route.body ?? route.bodyDoc)!) } } } }
           : {}),
         ...(route.multipart
           ? {

@@ -21,6 +21,8 @@ export interface RouteDefinition<B = unknown, Q = unknown, P = unknown> {
   description?: string;
   tag: string;
   body?: z.ZodType<B>;
+  /** A JSON body the handler reads itself (it may come from the query string instead): documented only. */
+  bodyDoc?: z.ZodType;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
   /** Success status and what the `data` object holds, for the OpenAPI document. */
@@ -56,7 +58,7 @@ export class RouteRegistry {
 
   mount(router: Router): void {
     for (const route of this.routes) {
-      router[route.method](route.path, ...(route.middleware ?? []), async (req: Request, res: Response) => {
+      router[route.method](route.path, notePattern(route.path), ...(route.middleware ?? []), async (req: Request, res: Response) => {
         const params = route.params ? parseInput(route.params, req.params) : req.params;
         const query = route.query ? parseInput(route.query, req.query) : req.query;
         const body = route.body ? parseInput(route.body, req.body ?? {}, { missingMessagePrefix: route.missingMessagePrefix }) : req.body;
@@ -70,7 +72,7 @@ export class RouteRegistry {
     }
     for (const [path, methods] of methodsByPath) {
       const allowed = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
-      router.all(path, (req: Request, res: Response) => {
+      router.all(path, notePattern(path), (req: Request, res: Response) => {
         if (req.method === 'OPTIONS') {
           res.set('Allow', [...allowed, 'OPTIONS'].join(', ')).status(204).end();
           return;
@@ -80,4 +82,16 @@ export class RouteRegistry {
       });
     }
   }
+}
+
+/**
+ * Keeps the matched route's full pattern for the request metrics: read when the response ends,
+ * `req.route`/`req.baseUrl` may already be the error handler's (Express restores baseUrl when an
+ * error leaves the router).
+ */
+function notePattern(path: string): RequestHandler {
+  return (req, res, next) => {
+    res.locals.routePattern = `${req.baseUrl}${path}`;
+    next();
+  };
 }

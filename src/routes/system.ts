@@ -6,6 +6,7 @@ import { buildOpenApiDocument } from '../http/openapi.js';
 import type { RouteRegistry } from '../http/route-registry.js';
 import { ERROR_TYPES, ServiceUnavailableError } from '../errors.js';
 import type { Services } from '../create-services.js';
+import { RESPONSE_DOCS } from './responses/index.js';
 
 /** The Swagger UI page and its assets: public like the routes declared `public: true`. */
 export const DOCS_PATH = '/docs';
@@ -42,7 +43,7 @@ export function registerSystemRoutes(routes: RouteRegistry, services: Services, 
     produces: 'application/json',
     success: { status: 200, description: 'The OpenAPI document itself (not enveloped, so tools can read it)' },
     handler: ({ res }) => {
-      res.json(buildOpenApiDocument(routes, { title: 'text2sql-pipeline', version }));
+      res.json(buildOpenApiDocument(routes, { title: 'text2sql-pipeline', version }, RESPONSE_DOCS));
     },
   });
 }

@@ -22,8 +22,9 @@ export const CreateTaskBody = z.object({
 });
 
 export const ExecuteTaskBody = z.object({
-  execution_mode: text('execution_mode').optional().describe('complete (默认) 或 step'),
-  step_name: text('step_name').optional().describe(STEP_NAMES.join(' | ')),
+  // Checked by the task service (its own error types: INVALID_EXECUTION_MODE, INVALID_STEP_NAME); the enum is for the document.
+  execution_mode: text('execution_mode').optional().describe('complete (默认) 或 step').meta({ enum: ['complete', 'step'] }),
+  step_name: text('step_name').optional().describe('execution_mode=step 时必填').meta({ enum: [...STEP_NAMES] }),
   backup_vector_tables: bool('backup_vector_tables').optional(),
   truncate_vector_tables: bool('truncate_vector_tables').optional(),
   skip_training: bool('skip_training').optional(),

@@ -106,6 +106,7 @@ export function registerTaskRoutes(routes: RouteRegistry, services: { tasks: Tas
     summary: '批量删除任务目录（confirm=true），可选删除数据库记录',
     description:
       'JSON 请求体 {"task_ids": [...], "confirm": true, "delete_database_records": false, "continue_on_error": true}，或查询字符串 task_ids[]=a&task_ids[]=b&confirm=true',
+    bodyDoc: DeleteTasksInput,
     success: { status: 200, description: 'deleted_tasks, failed_tasks, summary, deleted_at' },
     errors: [400],
     handler: async ({ req, res }) => {

@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { redactSecrets } from '../db/connection-string.js';
+import type { Logger } from '../logger.js';
 import { APPEND_NO_FOLLOW } from '../lib/atomic-file.js';
 import { localDateTime } from '../lib/time.js';
 import { TASK_LOG_NAME } from './task-dir.js';
 
 export type TaskLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+const CONSOLE_LEVEL = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' } as const;
 
 /**
  * Appends to `<task dir>/data_pipeline.log` in the original's simple format,
@@ -19,18 +22,20 @@ export class TaskLog {
     taskDir: string,
     private readonly loggerName: string,
     private readonly prefix = '',
+    /** Also sends every line to the server's log (console, app.log): progress is visible without polling. */
+    private readonly mirror?: Logger,
   ) {
     this.file = path.join(taskDir, TASK_LOG_NAME);
   }
 
   /** The same file under another logger name. */
   child(loggerName: string): TaskLog {
-    return new TaskLog(path.dirname(this.file), loggerName, this.prefix);
+    return new TaskLog(path.dirname(this.file), loggerName, this.prefix, this.mirror);
   }
 
   /** The same log with every message tagged `[<step>]`, which the log routes read as the step. */
   forStep(step: string): TaskLog {
-    return new TaskLog(path.dirname(this.file), this.loggerName, `[${step}] `);
+    return new TaskLog(path.dirname(this.file), this.loggerName, `[${step}] `, this.mirror?.child({ step }));
   }
 
   info(message: string): void {
@@ -59,5 +64,6 @@ export class TaskLog {
     } finally {
       fs.closeSync(fd);
     }
+    this.mirror?.[CONSOLE_LEVEL[level]](redactSecrets(message));
   }
 }

@@ -24,6 +24,7 @@ describe('the build runs on its own: node dist/main.js with no src/', () => {
   let app: string;
   let db: TestDatabase | undefined;
   let server: ServerProcess | undefined;
+  let startOutput: string[] = [];
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-dist-'));
@@ -32,7 +33,10 @@ describe('the build runs on its own: node dist/main.js with no src/', () => {
       fs.cpSync(path.join(ROOT, entry), path.join(project, entry), { recursive: true });
     }
     fs.symlinkSync(NODE_MODULES, path.join(project, 'node_modules'), 'dir');
-    await run('npm', ['run', 'build', '--silent'], { cwd: project, timeout: 240_000 });
+    // As `npm start` builds: the first run builds, a second one with nothing changed does not.
+    const first = await run(process.execPath, ['scripts/build-if-changed.mjs'], { cwd: project, timeout: 240_000 });
+    const second = await run(process.execPath, ['scripts/build-if-changed.mjs'], { cwd: project, timeout: 240_000 });
+    startOutput = [first.stderr, second.stderr];
 
     app = path.join(work, 'app');
     fs.cpSync(path.join(project, 'dist'), path.join(app, 'dist'), { recursive: true });
@@ -56,6 +60,11 @@ describe('the build runs on its own: node dist/main.js with no src/', () => {
     await server?.stop();
     await db?.drop();
     if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('npm start builds once, then starts without rebuilding while nothing changed', () => {
+    expect(startOutput[0]).toContain('building dist/ (no previous build)');
+    expect(startOutput[1]).toContain('dist/ is up to date, not rebuilding');
   });
 
   it('ships the migrations beside the compiled migrate.js', () => {

@@ -27,6 +27,8 @@ import { archivePreviousRun } from '../../task-files/previous-run-archive.js';
 import { abortReason, CANCELLED_MESSAGE, CancelledError, LeaseLostError } from '../job-errors.js';
 import type { JobFailure, JobHandler, JobRunContext } from '../job-handler.js';
 import { JOB_KINDS } from '../../db/sql/jobs.sql.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics/metrics.js';
 
 
 export interface ExecutionOptions {
@@ -56,6 +58,8 @@ export class TaskExecution implements JobHandler {
     private readonly dataRoot: DataRoot,
     private readonly pipeline: Pipeline,
     private readonly vectorBackup: VectorBackupService,
+    /** The console gets the task log's lines (per step, per table); the metrics each step's duration. */
+    private readonly observers: { logger: Logger; metrics: Pick<Metrics, 'stepEnded'> },
   ) {}
 
   /** A task left `in_progress` or a step left `running` by an execution that ended without success. */
@@ -81,7 +85,7 @@ export class TaskExecution implements JobHandler {
     // The real directory, created without following a link out of the data root: a task directory
     // that is a symlink elsewhere fails the execution instead of having its step files written there.
     const taskDir = await this.dataRoot.ensureTaskDir(task.task_id);
-    const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`);
+    const log = new TaskLog(taskDir, `TaskDir_${task.task_id}`, '', this.observers.logger.child({ component: 'task', taskId: task.task_id, jobId: job.job_id }));
     const archiveDir = complete ? await archivePreviousRun(taskDir) : null;
     await writeJson(path.join(taskDir, TASK_CONFIG_NAME), {
       task_id: task.task_id,
@@ -110,6 +114,8 @@ export class TaskExecution implements JobHandler {
       const executionId = `${task.task_id}_step_${step}_exec_${fileTimestamp().replace('_', '')}`;
       await write(updateStep(task.task_id, step, 'running', { executionId }, lease));
       stepLog.info(`开始执行步骤: ${step}`);
+      const stepStarted = performance.now();
+      const stepEnded = (status: string) => this.observers.metrics.stepEnded(step, status, (performance.now() - stepStarted) / 1000);
       try {
         // Checked between steps too: a cancel during the previous step's last write stops here.
         signal.throwIfAborted();
@@ -135,6 +141,7 @@ export class TaskExecution implements JobHandler {
         }
         signal.throwIfAborted();
         await write(updateStep(task.task_id, step, 'completed', {}, lease));
+        stepEnded('completed');
         stepLog.info(`步骤执行完成: ${step}`);
       } catch (err) {
         // The abort reason decides, not the error the aborted operation happened to throw.
@@ -143,6 +150,7 @@ export class TaskExecution implements JobHandler {
         const cancelled = stopped instanceof CancelledError;
         const message = cancelled ? CANCELLED_MESSAGE : (stopped ?? (err as Error)).message;
         await write(updateStep(task.task_id, step, cancelled ? 'cancelled' : 'failed', { error: message }, lease));
+        stepEnded(cancelled ? 'cancelled' : 'failed');
         stepLog.error(`步骤执行失败: ${step} - ${message}`);
         failedSteps.push(step);
         failure = cancelled ? new CancelledError(message) : (stopped ?? (err as Error));
