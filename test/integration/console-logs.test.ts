@@ -42,12 +42,12 @@ describe('console: LOG_FORMAT, start-up lines, routine 404s', () => {
     await db.drop();
   });
 
-  it('LOG_FORMAT=json: stdout is JSON lines with the mode, dashboard and docs URLs; a favicon 404 is debug, not warn', async () => {
+  it('LOG_FORMAT=json: stdout is JSON lines with the mode, dashboard and docs URLs; a routine 404 (apple-touch-icon) is debug, not warn', async () => {
     const cwd = newCwd();
     const server = await startServer(cwd, { DATABASE_URL: db.url, LOG_FORMAT: 'json', LOG_LEVEL: 'debug' });
     try {
-      await fetch(`${server.baseUrl}/favicon.ico`);
-      await waitUntil(() => appLog(cwd).filter((l) => l.req?.url === '/favicon.ico').length, (n) => n > 0, 'the favicon request in app.log');
+      await fetch(`${server.baseUrl}/apple-touch-icon.png`);
+      await waitUntil(() => appLog(cwd).filter((l) => l.req?.url === '/apple-touch-icon.png').length, (n) => n > 0, 'the apple-touch-icon request in app.log');
       const out = linesOf(server.output());
       expect(out.length).toBeGreaterThan(3);
       expect(out.filter((line) => !isJson(line))).toEqual([]);
@@ -55,10 +55,10 @@ describe('console: LOG_FORMAT, start-up lines, routine 404s', () => {
       expect(messages).toContain('mode: database (DATABASE_URL)');
       expect(messages).toContain(`dashboard: ${server.baseUrl}/`);
       expect(messages).toContain(`API docs: ${server.baseUrl}/api/v0/docs`);
-      const favicon = appLog(cwd).filter((l) => l.req?.url === '/favicon.ico' || (l.status === 404 && /favicon/.test(l.msg)));
-      expect(favicon.length).toBeGreaterThan(0);
+      const routine = appLog(cwd).filter((l) => l.req?.url === '/apple-touch-icon.png' || (l.status === 404 && /apple-touch-icon/.test(l.msg)));
+      expect(routine.length).toBeGreaterThan(0);
       // pino's debug level is 20; warn (40) would be the level of any other 404.
-      expect(favicon.map((l) => l.level)).toEqual(favicon.map(() => 20));
+      expect(routine.map((l) => l.level)).toEqual(routine.map(() => 20));
       await fetch(`${server.baseUrl}/api/v0/no-such-route`);
       await waitUntil(() => appLog(cwd).filter((l) => l.req?.url === '/api/v0/no-such-route').map((l) => l.level), (levels) => levels.includes(40), 'an ordinary 404 at warn');
     } finally {
@@ -70,7 +70,7 @@ describe('console: LOG_FORMAT, start-up lines, routine 404s', () => {
     const cwd = newCwd();
     const server = await startServer(cwd, { DATABASE_URL: db.url, LOG_FORMAT: 'pretty' });
     try {
-      await fetch(`${server.baseUrl}/favicon.ico`);
+      await fetch(`${server.baseUrl}/apple-touch-icon.png`);
       await waitUntil(() => server.output(), (text) => text.includes('API docs:'), 'the start-up lines');
       const out = linesOf(server.output());
       expect(out.filter(isJson)).toEqual([]);
@@ -78,7 +78,7 @@ describe('console: LOG_FORMAT, start-up lines, routine 404s', () => {
       expect(out.some((line) => line.includes(`API docs: ${server.baseUrl}/api/v0/docs`))).toBe(true);
       expect(out.some((line) => line.includes('mode: database'))).toBe(true);
       // At the default level a routine 404 is not shown at all.
-      expect(server.output()).not.toContain('favicon');
+      expect(server.output()).not.toContain('apple-touch-icon');
       const file = appLog(cwd);
       expect(file.map((l) => l.msg)).toContain(`dashboard: ${server.baseUrl}/`);
     } finally {
