@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       worker: { id: `${os.hostname()}:8084`, concurrency: 2, pollIntervalMs: 2000, heartbeatMs: 2000, staleSeconds: 60 },
       uploads: { tmpDir: path.join(os.tmpdir(), 'text2sql-uploads'), tableListBytes: 2 * 1024 * 1024, maxBytes: 10 * 1024 * 1024, backupMaxBytes: 10 * 1024 ** 3 },
       lockTimeoutMs: 10_000,
+      backupStorage: { kind: 'local' },
     });
   });
 

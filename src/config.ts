@@ -5,13 +5,15 @@ import { ConfigError } from './errors.js';
 import { providerEnv } from './config/provider-env.js';
 import type { ProviderSettings } from './config/provider-settings.js';
 import { serverEnv } from './config/server-env.js';
+import { storageEnv, storageSettings, type BackupStorageSettings } from './config/storage-env.js';
 import { workEnv } from './config/work-env.js';
 
+export type { BackupStorageSettings, S3StorageSettings } from './config/storage-env.js';
 export type { EmbeddingSettings, LlmSettings, ProviderSettings } from './config/provider-settings.js';
 
 // Each group of variables lives in its own file under config/ (one per area), so adding a variable
 // touches only its area; this file stays the one place that reads process.env.
-const EnvSchema = z.object({ ...serverEnv, ...providerEnv, ...workEnv });
+const EnvSchema = z.object({ ...serverEnv, ...providerEnv, ...workEnv, ...storageEnv });
 
 export type ConfigInput = z.input<typeof EnvSchema>;
 
@@ -48,6 +50,8 @@ export interface Config {
   };
   readonly lockTimeoutMs: number;
   readonly webhookUrl: string | undefined;
+  /** Where backup sets live: the data root or S3-compatible object storage (SPEC §7 "Storage"). */
+  readonly backupStorage: BackupStorageSettings;
 }
 
 /**
@@ -72,6 +76,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'Invalid environment configuration:\n  JOB_HEARTBEAT_MS: must be at most half of ¾ of JOB_STALE_SECONDS (in ms), or every job would lose its lease',
     );
+  }
+  const backupStorage = storageSettings(e);
+  if (Array.isArray(backupStorage)) {
+    throw new ConfigError(`Invalid environment configuration:\n${backupStorage.map((line) => `  ${line}`).join('\n')}`);
   }
   const embeddingProvider = e.EMBEDDING_PROVIDER ?? (e.EMBEDDING_BASE_URL ? 'openai' : 'builtin');
   if (embeddingProvider === 'openai' && !e.EMBEDDING_BASE_URL) {
@@ -140,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     lockTimeoutMs: e.LOCK_TIMEOUT_MS,
     webhookUrl: e.WEBHOOK_URL,
+    backupStorage,
   });
 }
 

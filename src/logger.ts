@@ -29,6 +29,12 @@ export function createLogger(config: Pick<Config, 'logDir' | 'logLevel'>): Logge
           '*.db_connection',
           '*.pg_conn',
           'connectionString',
+          // Backup store credentials (config.backupStorage.credentials), wherever a config lands in a log.
+          'credentials',
+          '*.credentials',
+          '*.*.credentials',
+          'secretAccessKey',
+          '*.secretAccessKey',
         ],
         censor: '***',
       },

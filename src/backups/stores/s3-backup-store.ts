@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3StorageSettings } from '../../config.js';
+import { backupStoreError } from '../../error-map.js';
+import { TASK_ID_PATTERN } from '../../lib/data-root.js';
+import { BACKUP_DIR_NAME } from '../sets/set-naming.js';
+import {
+  assertFileName,
+  type BackupLocations,
+  type BackupStore,
+  type ListedLocation,
+  type OpenedStoreFile,
+  type PendingStoreWrite,
+  type StoreHealth,
+  type StoreLocation,
+  type StoredFile,
+} from './backup-store.js';
+import { TASK_DIR_PATTERN } from './local-backup-store.js';
+
+/** Multipart part size: memory per upload is at most PART_BYTES × QUEUE_SIZE. */
+const PART_BYTES = 8 * 1024 * 1024;
+const QUEUE_SIZE = 4;
+/** How long a health probe's answer is reused: /health is polled, a put+delete per poll is waste. */
+const HEALTH_CACHE_MS = 10_000;
+
+/**
+ * Backup sets on S3-compatible object storage. A location's files are the objects
+ * `<S3_PREFIX>/<location key>/<name>`; nothing outside the prefix can be named (locations come from
+ * the data root's validation, names are single components). A write streams into a multipart
+ * upload (lib-storage), which creates the object only when it completes: an aborted or failed
+ * write leaves no object, and its upload is aborted (no parts left billed). The manifest, written
+ * last, is the set's commit marker: the catalog lists only sets that have one.
+ *
+ * Every SDK failure goes through backupStoreError(): unreachable endpoint, refused credentials or a
+ * missing bucket are a 503 naming the store, with no credential in the message.
+ */
+export class S3BackupStore implements BackupStore {
+  readonly kind = 's3';
+  readonly listsLegacySets = false;
+  readonly name: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private cachedHealth: { at: number; report: Promise<StoreHealth> } | null = null;
+
+  constructor(
+    readonly locations: BackupLocations,
+    private readonly settings: S3StorageSettings,
+  ) {
+    this.bucket = settings.bucket;
+    this.prefix = settings.prefix;
+    this.name = `s3://${this.bucket}/${this.prefix}`;
+    this.client = new S3Client({
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.credentials ? { credentials: { ...settings.credentials } } : {}),
+      // Checksums only where S3 requires them: otherwise a streaming PutObject is sent with
+      // aws-chunked framing, which some S3-compatible servers store as part of the data.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { connectionTimeout: 5000 },
+      maxAttempts: 2,
+    });
+  }
+
+  async listLocations(): Promise<ListedLocation[]> {
+    const base = `${this.prefix}/`;
+    const taskDirs: string[] = [];
+    for await (const page of this.pages(base, '/')) {
+      for (const common of page.CommonPrefixes ?? []) {
+        const name = common.Prefix!.slice(base.length, -1);
+        if (TASK_DIR_PATTERN.test(name) && TASK_ID_PATTERN.test(name)) taskDirs.push(name);
+      }
+    }
+    taskDirs.sort().reverse();
+    return [
+      { type: 'global', location: this.locations.global() },
+      ...taskDirs.map((name) => ({ type: 'task' as const, taskId: name, location: this.locations.fromKey(`${name}/${BACKUP_DIR_NAME}`) })),
+    ];
+  }
+
+  async taskLocation(taskId: string, paramName = 'task_id'): Promise<StoreLocation | null> {
+    return this.locations.task(taskId, paramName);
+  }
+
+  async exists(location: StoreLocation): Promise<boolean> {
+    for await (const page of this.pages(`${this.keyOf(location)}/`, undefined, 1)) {
+      if ((page.KeyCount ?? 0) > 0) return true;
+    }
+    return false;
+  }
+
+  async list(location: StoreLocation): Promise<StoredFile[]> {
+    const base = `${this.keyOf(location)}/`;
+    const files: StoredFile[] = [];
+    for await (const page of this.pages(base, '/')) {
+      for (const object of page.Contents ?? []) {
+        const name = object.Key!.slice(base.length);
+        if (name !== '') files.push({ name, size: object.Size ?? 0, mtime: object.LastModified ?? new Date(0) });
+      }
+    }
+    return files.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async stat(location: StoreLocation, name: string): Promise<StoredFile | null> {
+    const key = this.fileKey(location, name);
+    const head = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })), true);
+    return head && { name, size: head.ContentLength ?? 0, mtime: head.LastModified ?? new Date(0) };
+  }
+
+  async openRead(location: StoreLocation, name: string): Promise<OpenedStoreFile | null> {
+    const key = this.fileKey(location, name);
+    const object = await this.call(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })), true);
+    if (object === null) return null;
+    return { name, size: object.ContentLength ?? 0, mtime: object.LastModified ?? new Date(0), stream: object.Body as Readable };
+  }
+
+  async createWrite(location: StoreLocation, name: string): Promise<PendingStoreWrite> {
+    const key = this.fileKey(location, name);
+    const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: body },
+      partSize: PART_BYTES,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    // Started now (it reads the body as it is written); a failure reaches the writer by destroying
+    // the body, or its pipeline would wait forever on a stream nobody reads any more.
+    const done = upload.done().then(
+      () => undefined,
+      (err: unknown) => {
+        const mapped = backupStoreError(err, this.name) ?? err;
+        body.destroy(mapped as Error);
+        throw mapped;
+      },
+    );
+    done.catch(() => undefined);
+    let aborted = false;
+    return {
+      stream: body,
+      commit: async () => {
+        if (aborted) throw new Error(`write of ${name} was aborted`);
+        await done;
+      },
+      abort: async () => {
+        aborted = true;
+        // lib-storage aborts its multipart upload (AbortMultipartUpload) when it has started one.
+        await upload.abort().catch(() => undefined);
+        body.destroy();
+        await done.catch(() => undefined);
+      },
+    };
+  }
+
+  async delete(location: StoreLocation, names: readonly string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const name of names) {
+      // S3 answers 204 for an absent key too: the name counts as deleted only when it was there.
+      if ((await this.stat(location, name)) === null) continue;
+      await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fileKey(location, name) })));
+      deleted.push(name);
+    }
+    return deleted;
+  }
+
+  async health(): Promise<StoreHealth> {
+    const now = Date.now();
+    if (this.cachedHealth === null || now - this.cachedHealth.at > HEALTH_CACHE_MS) {
+      this.cachedHealth = { at: now, report: this.probe() };
+    }
+    return this.cachedHealth.report;
+  }
+
+  /** Writes and deletes a probe object under the prefix: the bucket is reachable and writable. */
+  private async probe(): Promise<StoreHealth> {
+    const base = { kind: 's3' as const, bucket: this.bucket, prefix: this.prefix, endpoint: this.settings.endpoint ?? null };
+    const key = `${this.prefix}/.health/${randomUUID()}`;
+    try {
+      await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: 'ok' })));
+      await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+      return { ok: true, ...base };
+    } catch (err) {
+      return { ok: false, ...base, error: (err as Error).message };
+    }
+  }
+
+  private keyOf(location: StoreLocation): string {
+    return `${this.prefix}/${location.key}`;
+  }
+
+  private fileKey(location: StoreLocation, name: string): string {
+    return `${this.keyOf(location)}/${assertFileName(name)}`;
+  }
+
+  private async *pages(prefix: string, delimiter: string | undefined, maxKeys?: number): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token, MaxKeys: maxKeys }),
+        ),
+      );
+      yield page;
+      token = maxKeys === undefined && page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /** Runs one SDK call with the store's error map; `missingIsNull`: an absent key answers null. */
+  private async call<T>(run: () => Promise<T>): Promise<T>;
+  private async call<T>(run: () => Promise<T>, missingIsNull: true): Promise<T | null>;
+  private async call<T>(run: () => Promise<T>, missingIsNull = false): Promise<T | null> {
+    try {
+      return await run();
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (missingIsNull && (e.name === 'NoSuchKey' || e.name === 'NotFound' || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket'))) {
+        return null;
+      }
+      throw backupStoreError(err, this.name) ?? err;
+    }
+  }
+}
