@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { ERROR_TYPES, ValidationError } from '../../errors.js';
+import { ERROR_TYPES, UnprocessableError, ValidationError } from '../../errors.js';
 import type { DataRoot } from '../../lib/data-root.js';
 import { BACKUP_DIR_NAME } from '../sets/set-naming.js';
 
@@ -91,7 +91,7 @@ export async function readStoreText(store: BackupStore, location: StoreLocation,
   if (file === null) return null;
   if (file.size > MAX_TEXT_BYTES) {
     file.stream.destroy();
-    throw new Error(`${name} is ${file.size} bytes, larger than ${MAX_TEXT_BYTES}`);
+    throw new UnprocessableError(`${name} 过大 (${file.size} 字节，上限 ${MAX_TEXT_BYTES})，不是备份清单`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
   }
   return (await buffer(file.stream)).toString('utf8');
 }
