@@ -74,19 +74,22 @@ export class S3BackupStore implements BackupStore {
     });
   }
 
+  /**
+   * Locations are found from the keys themselves (`<prefix>/<task>/vector_bak/…`), not from
+   * delimiter listings (CommonPrefixes), which some S3-compatible servers answer incompletely.
+   */
   async listLocations(): Promise<ListedLocation[]> {
     const base = `${this.prefix}/`;
-    const taskDirs: string[] = [];
-    for await (const page of this.pages(base, '/')) {
-      for (const common of page.CommonPrefixes ?? []) {
-        const name = common.Prefix!.slice(base.length, -1);
-        if (TASK_DIR_PATTERN.test(name) && TASK_ID_PATTERN.test(name)) taskDirs.push(name);
+    const taskDirs = new Set<string>();
+    for await (const page of this.pages(base)) {
+      for (const object of page.Contents ?? []) {
+        const [dir, sub] = object.Key!.slice(base.length).split('/');
+        if (sub === BACKUP_DIR_NAME && dir !== undefined && TASK_DIR_PATTERN.test(dir) && TASK_ID_PATTERN.test(dir)) taskDirs.add(dir);
       }
     }
-    taskDirs.sort().reverse();
     return [
       { type: 'global', location: this.locations.global() },
-      ...taskDirs.map((name) => ({ type: 'task' as const, taskId: name, location: this.locations.fromKey(`${name}/${BACKUP_DIR_NAME}`) })),
+      ...[...taskDirs].sort().reverse().map((name) => ({ type: 'task' as const, taskId: name, location: this.locations.fromKey(`${name}/${BACKUP_DIR_NAME}`) })),
     ];
   }
 
@@ -95,7 +98,7 @@ export class S3BackupStore implements BackupStore {
   }
 
   async exists(location: StoreLocation): Promise<boolean> {
-    for await (const page of this.pages(`${this.keyOf(location)}/`, undefined, 1)) {
+    for await (const page of this.pages(`${this.keyOf(location)}/`, 1)) {
       if ((page.KeyCount ?? 0) > 0) return true;
     }
     return false;
@@ -104,10 +107,11 @@ export class S3BackupStore implements BackupStore {
   async list(location: StoreLocation): Promise<StoredFile[]> {
     const base = `${this.keyOf(location)}/`;
     const files: StoredFile[] = [];
-    for await (const page of this.pages(base, '/')) {
+    for await (const page of this.pages(base)) {
       for (const object of page.Contents ?? []) {
         const name = object.Key!.slice(base.length);
-        if (name !== '') files.push({ name, size: object.Size ?? 0, mtime: object.LastModified ?? new Date(0) });
+        // Files directly in the location only (a task's vector_bak/ is not inside the global one, but keys may nest).
+        if (name !== '' && !name.includes('/')) files.push({ name, size: object.Size ?? 0, mtime: object.LastModified ?? new Date(0) });
       }
     }
     return files.sort((a, b) => a.name.localeCompare(b.name));
@@ -156,9 +160,10 @@ export class S3BackupStore implements BackupStore {
       },
       abort: async () => {
         aborted = true;
-        // lib-storage aborts its multipart upload (AbortMultipartUpload) when it has started one.
-        await upload.abort().catch(() => undefined);
-        body.destroy();
+        // Failing the body (rather than upload.abort(), which settles at once and aborts the
+        // multipart upload later, in the background) makes lib-storage send AbortMultipartUpload
+        // before `done` settles: once abort() returns, no upload is left pending.
+        body.destroy(new Error(`write of ${name} aborted`));
         await done.catch(() => undefined);
       },
     };
@@ -204,12 +209,12 @@ export class S3BackupStore implements BackupStore {
     return `${this.keyOf(location)}/${assertFileName(name)}`;
   }
 
-  private async *pages(prefix: string, delimiter: string | undefined, maxKeys?: number): AsyncGenerator<ListObjectsV2CommandOutput> {
+  private async *pages(prefix: string, maxKeys?: number): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
       const page = await this.call(() =>
         this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token, MaxKeys: maxKeys }),
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: maxKeys }),
         ),
       );
       yield page;
