@@ -98,9 +98,8 @@ export class S3BackupStore implements BackupStore {
   }
 
   async exists(location: StoreLocation): Promise<boolean> {
-    for await (const page of this.pages(`${this.keyOf(location)}/`, 1)) {
-      if ((page.KeyCount ?? 0) > 0) return true;
-    }
+    // The first page says it (no MaxKeys=1: s3rver answers it with a 500 when more keys exist).
+    for await (const page of this.pages(`${this.keyOf(location)}/`)) return (page.Contents?.length ?? 0) > 0;
     return false;
   }
 
@@ -209,16 +208,16 @@ export class S3BackupStore implements BackupStore {
     return `${this.keyOf(location)}/${assertFileName(name)}`;
   }
 
-  private async *pages(prefix: string, maxKeys?: number): AsyncGenerator<ListObjectsV2CommandOutput> {
+  private async *pages(prefix: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
       const page = await this.call(() =>
         this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: maxKeys }),
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
         ),
       );
       yield page;
-      token = maxKeys === undefined && page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
   }
 
