@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   const services = createServices(config, databases, providers, logger);
   const app = createApp({ config, services, logger });
   serve(app);
-  logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir }, 'server listening');
+  // The store by its name (`s3://bucket/prefix` or the data root), never its credentials.
+  logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir, backupStore: services.backupStore.name }, 'server listening');
   await services.jobRunner.start();
   logger.info({ workerId: config.worker.id, concurrency: config.worker.concurrency }, 'task worker started');
   // Schedules fire as jobs: they start once a runner is there to claim them.
