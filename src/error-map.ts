@@ -155,7 +155,8 @@ const STORE_REFUSALS: Record<string, string> = {
 export function backupStoreError(err: unknown, store: string): AppError | null {
   if (err instanceof AppError || (err as Error | null)?.name === 'AbortError') return null;
   const e = err as { name?: unknown; code?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: number } } | null;
-  const code = String(e?.Code ?? e?.name ?? '');
+  // A plain Error's name ('Error') says nothing; the errno (ECONNREFUSED) or the S3 code does.
+  const code = String(e?.Code ?? (e?.name === 'Error' ? '' : (e?.name ?? '')));
   const errno = typeof e?.code === 'string' ? e.code : '';
   const status = e?.$metadata?.httpStatusCode;
   const details = { store, code: code || errno || null, http_status: status ?? null };

@@ -10,6 +10,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
 import { seedVectorTables } from '../helpers/vector-db.js';
+import { pollToEnd } from '../helpers/vector-jobs.js';
 
 const API = '/api/v0/data_pipeline/vector';
 const GLOBAL_PATH = './data_pipeline/training_data/vector_bak';
@@ -78,7 +79,7 @@ describe('backup sets on S3 (BACKUP_STORAGE=s3)', () => {
       archives.push((await download(local, stamp).expect(200)).body as Buffer);
     }
     a = await createTestApp(db.url, s3.env());
-    b = await createTestApp(db.url, s3.env());
+    b = await createTestApp(db.url, s3.env({ JOB_POLL_INTERVAL_MS: '50' }));
   });
   afterAll(async () => {
     await Promise.all([local?.close(), a?.close(), b?.close()]);
@@ -128,6 +129,17 @@ describe('backup sets on S3 (BACKUP_STORAGE=s3)', () => {
       expect(bad.body.data.files.filter((f: { ok: boolean }) => !f.ok).map((f: { file: string }) => f.file)).toEqual([`langchain_pg_embedding_${stamps[1]}.csv`]);
     } finally {
       fs.writeFileSync(object, original);
+    }
+  });
+
+  it('an async verify asked of one server is run by another (its own data root) from the objects', async () => {
+    await b.services.jobRunner.start();
+    try {
+      const accepted = await request(a.app).post(`${API}/verify`).send({ backup_path: GLOBAL_PATH, timestamp: stamps[1], async: true }).expect(202);
+      const { job } = await pollToEnd(a.app, accepted.body.data.job_id as string);
+      expect(job).toMatchObject({ kind: 'verify', status: 'succeeded', result: { has_manifest: true, valid: true } });
+    } finally {
+      await b.services.jobRunner.stop(5000);
     }
   });
 
