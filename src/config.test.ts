@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       worker: { id: `${os.hostname()}:8084`, concurrency: 2, pollIntervalMs: 2000, heartbeatMs: 2000, staleSeconds: 60 },
       uploads: { tmpDir: path.join(os.tmpdir(), 'text2sql-uploads'), tableListBytes: 2 * 1024 * 1024, maxBytes: 10 * 1024 * 1024, backupMaxBytes: 10 * 1024 ** 3 },
       lockTimeoutMs: 10_000,
+      backupStorage: { kind: 'local' },
     });
   });
 
@@ -64,6 +65,37 @@ describe('loadConfig', () => {
   it('LOCK_TIMEOUT_MS must be a positive integer of ms', () => {
     expect(loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '250' }).lockTimeoutMs).toBe(250);
     expect(() => loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '0' })).toThrow(/LOCK_TIMEOUT_MS/);
+  });
+
+  it('BACKUP_STORAGE=s3 needs S3_BUCKET, both keys or neither, a clean prefix; defaults otherwise', () => {
+    const s3 = { DATABASE_URL: DB, BACKUP_STORAGE: 's3' };
+    expect(loadConfig({ ...s3, S3_BUCKET: 'backups' }).backupStorage).toEqual({
+      kind: 's3',
+      endpoint: undefined,
+      region: 'us-east-1',
+      bucket: 'backups',
+      prefix: 'text2sql-backups',
+      forcePathStyle: false,
+      credentials: undefined,
+    });
+    const full = loadConfig({
+      ...s3,
+      S3_BUCKET: 'backups',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_PREFIX: '/team/prod/',
+      S3_ACCESS_KEY_ID: 'AKIA1',
+      S3_SECRET_ACCESS_KEY: 'secret-1',
+      S3_FORCE_PATH_STYLE: 'true',
+    }).backupStorage;
+    expect(full).toMatchObject({ endpoint: 'http://127.0.0.1:9000', prefix: 'team/prod', forcePathStyle: true, credentials: { accessKeyId: 'AKIA1', secretAccessKey: 'secret-1' } });
+    expect(configError(s3).message).toMatch(/S3_BUCKET: is required when BACKUP_STORAGE=s3/);
+    expect(configError({ ...s3, S3_BUCKET: 'backups', S3_ACCESS_KEY_ID: 'AKIA1' }).message).toMatch(/S3_SECRET_ACCESS_KEY/);
+    expect(configError({ ...s3, S3_BUCKET: 'backups', S3_PREFIX: 'a/../b' }).message).toMatch(/S3_PREFIX/);
+    expect(configError({ ...s3, S3_BUCKET: 'Bad_Bucket' }).message).toMatch(/S3_BUCKET/);
+    expect(configError({ ...s3, S3_BUCKET: 'backups', S3_ENDPOINT: 'ftp://x' }).message).toMatch(/S3_ENDPOINT/);
+    expect(configError({ DATABASE_URL: DB, BACKUP_STORAGE: 'gcs' }).message).toMatch(/BACKUP_STORAGE/);
+    // The secret never reaches the error text of a bad configuration.
+    expect(configError({ ...s3, S3_SECRET_ACCESS_KEY: 'secret-1' }).message).not.toContain('secret-1');
   });
 
   it('WEBHOOK_URL is optional and must be an http(s) URL', () => {

@@ -6,13 +6,15 @@ import { providerEnv } from './config/provider-env.js';
 import type { ProviderSettings } from './config/provider-settings.js';
 import { observabilityEnv } from './config/observability-env.js';
 import { serverEnv } from './config/server-env.js';
+import { storageEnv, storageSettings, type BackupStorageSettings } from './config/storage-env.js';
 import { workEnv } from './config/work-env.js';
 
+export type { BackupStorageSettings, S3StorageSettings } from './config/storage-env.js';
 export type { EmbeddingSettings, LlmSettings, ProviderSettings } from './config/provider-settings.js';
 
 // Each group of variables lives in its own file under config/ (one per area), so adding a variable
 // touches only its area; this file stays the one place that reads process.env.
-const EnvSchema = z.object({ ...serverEnv, ...providerEnv, ...workEnv, ...observabilityEnv });
+const EnvSchema = z.object({ ...serverEnv, ...providerEnv, ...workEnv, ...observabilityEnv, ...storageEnv });
 
 export type ConfigInput = z.input<typeof EnvSchema>;
 
@@ -53,6 +55,8 @@ export interface Config {
   readonly metricsPublic: boolean;
   /** Console format (LOG_FORMAT); the file log is JSON either way. */
   readonly logFormat: 'pretty' | 'json';
+  /** Where backup sets live: the data root or S3-compatible object storage (SPEC §7 "Storage"). */
+  readonly backupStorage: BackupStorageSettings;
 }
 
 /**
@@ -77,6 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty: bo
     throw new ConfigError(
       'Invalid environment configuration:\n  JOB_HEARTBEAT_MS: must be at most half of ¾ of JOB_STALE_SECONDS (in ms), or every job would lose its lease',
     );
+  }
+  const backupStorage = storageSettings(e);
+  if (Array.isArray(backupStorage)) {
+    throw new ConfigError(`Invalid environment configuration:\n${backupStorage.map((line) => `  ${line}`).join('\n')}`);
   }
   const embeddingProvider = e.EMBEDDING_PROVIDER ?? (e.EMBEDDING_BASE_URL ? 'openai' : 'builtin');
   if (embeddingProvider === 'openai' && !e.EMBEDDING_BASE_URL) {
@@ -148,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty: bo
     metricsPublic: e.METRICS_PUBLIC === 'true',
     // A terminal gets readable lines; a pipe or a file (systemd, docker logs, a collector) gets JSON.
     logFormat: e.LOG_FORMAT ?? (stdoutIsTty ? 'pretty' : 'json'),
+    backupStorage,
   });
 }
 

@@ -35,9 +35,13 @@ import { BackupSetDownload } from './backups/sets/set-download.js';
 import { BackupSetUpload } from './backups/sets/set-upload.js';
 import { Metrics } from './metrics/metrics.js';
 import { BackupStats } from './metrics/backup-stats.js';
+import type { BackupStore } from './backups/stores/backup-store.js';
+import { createBackupStore } from './backups/stores/create-backup-store.js';
 
 export interface Services {
   dataRoot: DataRoot;
+  /** Where backup sets live: the data root or S3 (BACKUP_STORAGE). */
+  backupStore: BackupStore;
   backupCatalog: BackupCatalog;
   vectorBackup: VectorBackupService;
   vectorRestore: VectorRestoreService;
@@ -80,22 +84,23 @@ const BACKUP_STATS_CACHE_MS = 5000;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'webhookUrl'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'webhookUrl' | 'backupStorage'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
   cwd: string = process.cwd(),
 ): Services {
   const dataRoot = new DataRoot(config.dataPipelineRoot, cwd);
-  const backupCatalog = new BackupCatalog(dataRoot);
-  const backupStats = new BackupStats(backupCatalog, dataRoot, BACKUP_STATS_CACHE_MS);
+  const backupStore = createBackupStore(config.backupStorage, dataRoot);
+  const backupCatalog = new BackupCatalog(dataRoot, backupStore);
+  const backupStats = new BackupStats(backupCatalog, backupStore, BACKUP_STATS_CACHE_MS);
   const metrics = new Metrics({ appPool: databases.app, backupStats: () => backupStats.read() });
   const inspector = new TableInspector();
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
   const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup, { logger, metrics });
-  const backupVerifier = new BackupVerifier(dataRoot, backupCatalog);
+  const backupVerifier = new BackupVerifier(backupStore);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
   const webhook = config.webhookUrl ? new WebhookNotifier({ url: config.webhookUrl }, logger) : null;
   const jobRunner = new JobRunner(databases.app, handlers, logger, {
@@ -118,17 +123,18 @@ export function createServices(
   const tasks = new TaskService(databases.app, databases, dataRoot, taskLookup, jobRunner, { tableListBytes }, cwd);
   return {
     dataRoot,
+    backupStore,
     backupCatalog,
     vectorBackup,
     vectorRestore,
     backupEstimator: new BackupEstimator(dataRoot, databases),
     backupVerifier,
-    backupRetention: new BackupRetention(dataRoot),
-    backupDownload: new BackupSetDownload(dataRoot),
+    backupRetention: new BackupRetention(backupStore),
+    backupDownload: new BackupSetDownload(backupStore),
     // The upload checks staged files exactly as verify checks a set.
-    backupUpload: new BackupSetUpload(dataRoot, backupVerifier),
+    backupUpload: new BackupSetUpload(dataRoot, backupVerifier, backupStore),
     vectorJobs,
-    health: new HealthService(databases, dataRoot),
+    health: new HealthService(databases, dataRoot, backupStore),
     databaseTools: new DatabaseToolsService(databases, inspector, {
       builtin: new CatalogTableCommenter(),
       llm: providers.llm ? new LlmTableCommenter(providers.llm) : null,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONNECT_PHASE, clientPathError, connectionFailureError, connectionFailureKind, fromPgError } from './error-map.js';
+import { backupStoreError, CONNECT_PHASE, clientPathError, connectionFailureError, connectionFailureKind, fromPgError } from './error-map.js';
+import { NotFoundError } from './errors.js';
 
 const pgError = (code: string, connecting = false) => {
   const err = Object.assign(new Error(`pg ${code}`), { code });
@@ -67,5 +68,34 @@ describe('fromPgError: the one SQLSTATE map', () => {
   it('leaves what it does not know to the caller', () => {
     expect(fromPgError(new Error('boom'))).toBeNull();
     expect(fromPgError(Object.assign(new Error('x'), { code: 'CSV_RECORD_INCONSISTENT_COLUMNS' }))).toBeNull();
+  });
+});
+
+describe('backup store failures (S3 SDK errors) → 503 naming the store', () => {
+  /** An SDK service error as the client builds it: the reply's fields copied onto the error. */
+  const s3Error = (name: string, status: number) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, AWSAccessKeyId: 'AKIALEAK', StringToSign: 'AWS4 secret-ish' });
+
+  it.each([
+    ['SignatureDoesNotMatch', 403, /S3_SECRET_ACCESS_KEY/],
+    ['InvalidAccessKeyId', 403, /S3_ACCESS_KEY_ID/],
+    ['AccessDenied', 403, /存储桶策略/],
+    ['NoSuchBucket', 404, /S3_BUCKET/],
+    ['InternalError', 500, /InternalError \(HTTP 500\)/],
+  ])('%s (HTTP %d)', (name, status, hint) => {
+    const err = backupStoreError(s3Error(name, status), 's3://b/p');
+    expect(err).toMatchObject({ status: 503, errorType: 'BACKUP_STORE_UNAVAILABLE', details: { store: 's3://b/p', code: name, http_status: status } });
+    expect(err!.message).toContain('s3://b/p');
+    expect(err!.message).toMatch(hint);
+    // What the SDK error carries from the request (the access key id) stays out of the reply and the log.
+    expect(err!.cause).toBeUndefined();
+    expect(JSON.stringify({ message: err!.message, details: err!.details })).not.toContain('AKIALEAK');
+  });
+
+  it('network failures are "unreachable"; app errors and aborts are not the store\'s', () => {
+    expect(backupStoreError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 's3://b/p')?.message).toMatch(/S3_ENDPOINT/);
+    expect(backupStoreError(new NotFoundError('x'), 's3://b/p')).toBeNull();
+    expect(backupStoreError(Object.assign(new Error('aborted'), { name: 'AbortError' }), 's3://b/p')).toBeNull();
+    expect(backupStoreError(new Error('a plain bug'), 's3://b/p')).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import {
   AppError,
+  BackupStoreUnavailableError,
   ConflictError,
   ERROR_TYPES,
   InternalError,
@@ -134,4 +135,38 @@ export function fromPgError(err: unknown, context: PgErrorContext = {}): AppErro
     default:
       return new InternalError(message, context.errorType ?? ERROR_TYPES.INTERNAL_ERROR, options);
   }
+}
+
+/** S3 error codes that mean the server's own store settings are wrong (credentials, bucket). */
+const STORE_REFUSALS: Record<string, string> = {
+  InvalidAccessKeyId: '访问密钥不存在 (S3_ACCESS_KEY_ID)',
+  SignatureDoesNotMatch: '签名不符，密钥错误 (S3_SECRET_ACCESS_KEY)',
+  AccessDenied: '无权访问该存储桶 (检查凭据与存储桶策略)',
+  NoSuchBucket: '存储桶不存在 (S3_BUCKET)',
+  CredentialsProviderError: '未配置凭据 (S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY)',
+};
+
+/**
+ * The one map for failures of the backup store (S3 SDK errors): anything the store itself raised
+ * (network, credentials, bucket, a 5xx) is a 503 naming the store and saying what to check. Only
+ * the error's code and HTTP status are kept: SDK errors can carry the request's access key id.
+ * Null for errors that are not the store's (an AppError, an abort): the caller rethrows those.
+ */
+export function backupStoreError(err: unknown, store: string): AppError | null {
+  if (err instanceof AppError || (err as Error | null)?.name === 'AbortError') return null;
+  const e = err as { name?: unknown; code?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  // A plain Error's name ('Error') says nothing; the errno (ECONNREFUSED) or the S3 code does.
+  const code = String(e?.Code ?? (e?.name === 'Error' ? '' : (e?.name ?? '')));
+  const errno = typeof e?.code === 'string' ? e.code : '';
+  const status = e?.$metadata?.httpStatusCode;
+  const details = { store, code: code || errno || null, http_status: status ?? null };
+  const refusal = STORE_REFUSALS[code] ?? (status === 403 ? STORE_REFUSALS.AccessDenied : undefined);
+  if (refusal) return new BackupStoreUnavailableError(`备份存储 ${store} 不可用: ${refusal}`, details);
+  if (UNREACHABLE_ERRNOS.has(errno) || /TimeoutError|RequestTimeout|ECONNREFUSED|socket hang up/i.test(`${code} ${(err as Error | null)?.message}`)) {
+    return new BackupStoreUnavailableError(`备份存储 ${store} 无法连接 (检查 S3_ENDPOINT 与网络)`, details);
+  }
+  if (e?.$metadata !== undefined || errno !== '') {
+    return new BackupStoreUnavailableError(`备份存储 ${store} 出错: ${code || errno}${status ? ` (HTTP ${status})` : ''}`, details);
+  }
+  return null;
 }

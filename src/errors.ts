@@ -46,6 +46,8 @@ export const ERROR_TYPES = {
   VECTOR_RESTORE_CONFLICT: 'VECTOR_RESTORE_CONFLICT',
   /** An uploaded backup set's timestamp already exists at the target location (409). */
   BACKUP_SET_EXISTS: 'BACKUP_SET_EXISTS',
+  /** The backup store (S3-compatible object storage) cannot be reached or refuses the server's credentials (503). */
+  BACKUP_STORE_UNAVAILABLE: 'BACKUP_STORE_UNAVAILABLE',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
@@ -137,6 +139,17 @@ export class UnprocessableError extends AppError {
 /** A dependency (a database) cannot be reached; the request may succeed later. */
 export class ServiceUnavailableError extends AppError {
   readonly status = 503;
+}
+
+/**
+ * The backup store cannot be used: endpoint unreachable, credentials refused, bucket missing. An
+ * operator's problem, so a 503 naming the store, never the credentials (the SDK's error, which may
+ * echo the access key id, is kept out of the reply and the log: no `cause`).
+ */
+export class BackupStoreUnavailableError extends ServiceUnavailableError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, ERROR_TYPES.BACKUP_STORE_UNAVAILABLE, { details });
+  }
 }
 
 /** An upstream dependency (LLM, embedding endpoint) failed; the request itself was fine. */

@@ -4,6 +4,7 @@ import type { DatabaseRegistry } from './db/database-registry.js';
 import { query, type Pool } from './db/pool.js';
 import { selectVectorExtensionAvailable, selectVectorExtensionVersion } from './db/sql/vector-tables.sql.js';
 import type { DataRoot } from './lib/data-root.js';
+import type { BackupStore } from './backups/stores/backup-store.js';
 
 export interface HealthCheck {
   ok: boolean;
@@ -12,27 +13,30 @@ export interface HealthCheck {
 
 export interface HealthReport {
   healthy: boolean;
-  checks: Record<'app_database' | 'vector_database' | 'business_database' | 'pgvector' | 'data_root', HealthCheck>;
+  checks: Record<'app_database' | 'vector_database' | 'business_database' | 'pgvector' | 'data_root' | 'backup_store', HealthCheck>;
 }
 
 const CHECK_TIMEOUT_MS = 3000;
 
-/** Reachability of the three databases, pgvector in the vector database, a writable data root. */
+/** Reachability of the three databases, pgvector in the vector database, a writable data root and backup store. */
 export class HealthService {
   constructor(
     private readonly databases: DatabaseRegistry,
     private readonly dataRoot: DataRoot,
+    private readonly backupStore: BackupStore,
   ) {}
 
   async check(): Promise<HealthReport> {
-    const [app, vector, business, pgvector, dataRoot] = await Promise.all([
+    const [app, vector, business, pgvector, dataRoot, backupStore] = await Promise.all([
       this.ping(this.databases.app),
       this.ping(this.databases.vector),
       this.ping(this.databases.business),
       this.pgvector(),
       this.dataRootWritable(),
+      // S3: a probe object put and deleted (cached briefly by the store); bounded like the others.
+      withTimeout(this.backupStore.health()).catch((err: Error) => ({ ok: false, kind: this.backupStore.kind, error: err.message })),
     ]);
-    const checks = { app_database: app, vector_database: vector, business_database: business, pgvector, data_root: dataRoot };
+    const checks = { app_database: app, vector_database: vector, business_database: business, pgvector, data_root: dataRoot, backup_store: backupStore };
     return { healthy: Object.values(checks).every((c) => c.ok), checks };
   }
 

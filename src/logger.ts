@@ -47,6 +47,12 @@ export function createLogger(
           '*.db_connection',
           '*.pg_conn',
           'connectionString',
+          // Backup store credentials (config.backupStorage.credentials), wherever a config lands in a log.
+          'credentials',
+          '*.credentials',
+          '*.*.credentials',
+          'secretAccessKey',
+          '*.secretAccessKey',
         ],
         censor: '***',
       },

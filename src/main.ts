@@ -55,7 +55,8 @@ async function main(): Promise<void> {
   const app = createApp({ config, services, logger });
   serve(app);
   const urls = publicUrls(config.host, (server.address() as AddressInfo).port);
-  logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir }, 'server listening');
+  // The store by its name (`s3://bucket/prefix` or the data root), never its credentials.
+  logger.info({ port: config.port, host: config.host, dataRoot: services.dataRoot.dir, backupStore: services.backupStore.name }, 'server listening');
   logger.info({ mode: embedded ? 'embedded' : 'database' }, embedded ? `mode: embedded (PGlite in this process, data in ${embedded.dataDir})` : 'mode: database (DATABASE_URL)');
   logger.info({ url: urls.dashboard }, `dashboard: ${urls.dashboard}`);
   logger.info({ url: urls.docs }, `API docs: ${urls.docs}`);

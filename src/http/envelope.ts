@@ -26,6 +26,7 @@ const ERROR_TYPE_MESSAGES: Record<string, string> = {
   BACKUP_CHECKSUM_MISMATCH: '备份文件校验失败',
   BACKUP_SET_EXISTS: '备份集已存在',
   VECTOR_RESTORE_CONFLICT: '恢复数据冲突',
+  BACKUP_STORE_UNAVAILABLE: '备份存储不可用',
 };
 
 export interface SuccessBody {

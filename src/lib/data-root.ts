@@ -144,6 +144,16 @@ export class DataRoot {
     return isInside(this.dir, absolute);
   }
 
+  /** The '/'-separated path of `absolute` (inside the root) relative to the root: how stores name places. */
+  keyOf(absolute: string): string {
+    return path.relative(this.dir, absolute).split(path.sep).join('/');
+  }
+
+  /** The absolute path of a key made by keyOf. */
+  absoluteOf(key: string): string {
+    return path.join(this.dir, ...key.split('/'));
+  }
+
   /** `./data_pipeline/training_data/...`: the form the list returns and restore accepts. */
   relativeToCwd(absolute: string): string {
     const rel = path.relative(this.cwd, absolute).split(path.sep).join('/');

@@ -1,8 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { BackupCatalog } from '../backups/sets/backup-catalog.js';
-import { BACKUP_DIR_NAME } from '../backups/sets/set-naming.js';
-import type { DataRoot } from '../lib/data-root.js';
+import type { BackupStore } from '../backups/stores/backup-store.js';
 
 export interface BackupLocationStats {
   /** `global`, or the task id whose vector_bak/ holds the sets. */
@@ -32,7 +29,7 @@ export class BackupStats {
 
   constructor(
     private readonly catalog: BackupCatalog,
-    private readonly dataRoot: DataRoot,
+    private readonly store: BackupStore,
     private readonly cacheMs: number,
   ) {}
 
@@ -52,16 +49,13 @@ export class BackupStats {
     const listing = await this.catalog.list({});
     const out: BackupLocationStats[] = [];
     for (const location of listing.backup_locations) {
-      const dir =
-        location.type === 'global'
-          ? path.join(this.dataRoot.dir, BACKUP_DIR_NAME)
-          : path.join(this.dataRoot.taskDir(location.task_id!), BACKUP_DIR_NAME);
+      // Sizes from the store's listing (one call per location, local or S3), not a stat per file.
+      const where = location.type === 'global' ? this.store.locations.global() : this.store.locations.task(location.task_id!);
+      const sizes = new Map((await this.store.list(where)).map((file) => [file.name, file.size]));
       let bytes = 0;
       for (const set of location.backups) {
-        for (const file of [set.collection_file, set.embedding_file]) {
-          // A set pruned between the listing and this stat is simply not counted.
-          bytes += await fs.stat(path.join(dir, file)).then((s) => s.size, () => 0);
-        }
+        // A set pruned between the listing and this one is simply not counted.
+        for (const file of [set.collection_file, set.embedding_file]) bytes += sizes.get(file) ?? 0;
       }
       const stamps = location.backups.map((s) => setTimestampSeconds(s.timestamp)).filter((s): s is number => s !== null);
       out.push({

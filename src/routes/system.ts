@@ -16,9 +16,9 @@ export function registerSystemRoutes(routes: RouteRegistry, services: Services, 
     method: 'get',
     path: '/health',
     tag: 'system',
-    summary: '健康检查：数据库可达、pgvector、数据目录可写',
+    summary: '健康检查：数据库可达、pgvector、数据目录可写、备份存储可写',
     public: true,
-    success: { status: 200, description: 'healthy, checks{app_database, vector_database, business_database, pgvector, data_root}' },
+    success: { status: 200, description: 'healthy, checks{app_database, vector_database, business_database, pgvector, data_root, backup_store}' },
     errors: [503],
     handler: async ({ res }) => {
       const report = await services.health.check();

@@ -172,7 +172,8 @@ describe('backup sets as one tar: download and upload', () => {
     const res = await upload(b, cut, { task_id: 'task_trunc' }).expect(400);
     expect(JSON.stringify(res.body)).toContain('file');
     expect((await listOf(b, '?task_id=task_trunc')).backup_locations).toEqual([]);
-    expect(tree(path.join(b.dataRoot, 'task_trunc'))).toEqual(['vector_bak']);
+    // Uploads are staged outside the target: a refused one does not even create its vector_bak/.
+    expect(tree(path.join(b.dataRoot, 'task_trunc'))).toEqual([]);
   });
 
   it('a set without a manifest, or one whose bytes differ from it → 400, nothing published', async () => {
@@ -185,7 +186,7 @@ describe('backup sets as one tar: download and upload', () => {
     const tampered = await renamed(() => true, (n, s) => (n.startsWith('langchain_pg_collection_') ? s.replace(/,/, ';') : s));
     const res = await upload(b, tampered, { task_id: 'task_bad' }).expect(400);
     expect(JSON.stringify(res.body)).toContain(`langchain_pg_collection_${other}.csv`);
-    expect(tree(path.join(b.dataRoot, 'task_bad'))).toEqual(['vector_bak']);
+    expect(tree(path.join(b.dataRoot, 'task_bad'))).toEqual([]);
   });
 
   it('entries with paths, links or foreign names → 400, nothing written outside (or inside)', async () => {
@@ -203,7 +204,7 @@ describe('backup sets as one tar: download and upload', () => {
       const res = await upload(b, await makeTar(entries), { task_id: 'task_evil' }).expect(400);
       expect(JSON.stringify(res.body)).toContain('file');
     }
-    expect(tree(path.dirname(b.dataRoot))).toEqual([...before, 'training_data/task_evil/vector_bak'].sort());
+    expect(tree(path.dirname(b.dataRoot))).toEqual(before);
     expect(fs.existsSync(path.join(b.dataRoot, 'evil'))).toBe(false);
   });
 

@@ -2,13 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, localIsoTimestamp } from '../../lib/time.js';
-import {
-  BACKUP_DIR_NAME,
-  BACKUP_LOG_NAME,
-  backupFileNames,
-  parseBackupFileName,
-  type VectorTable,
-} from './set-naming.js';
+import { ValidationError } from '../../errors.js';
+import { BackupLocations, type BackupStore, type ListedLocation, type StoreLocation, type StoredFile } from '../stores/backup-store.js';
+import { LocalBackupStore } from '../stores/local-backup-store.js';
+import { BACKUP_LOG_NAME, backupFileNames, manifestFileName, parseBackupFileName, type VectorTable } from './set-naming.js';
 import type { DataRoot } from '../../lib/data-root.js';
 import { manifestSummary, type ManifestSummary } from './manifest-summary.js';
 
@@ -41,55 +38,54 @@ export interface BackupListing {
   };
 }
 
-/** Directories whose vector_bak/ holds task backups (API tasks and the CLI's manual runs). */
-const TASK_DIR_PATTERN = /^(task|manual)_/;
-
 /**
- * Finds backup sets on disk. A set is a timestamp for which both table files exist; files still
- * being written end in `.tmp` and are never listed.
+ * Finds backup sets in the backup store. A set is a timestamp for which both table files exist
+ * (and, on a store without legacy sets, its manifest: the commit marker written last); files
+ * still being written are never listed by a store.
  */
 export class BackupCatalog {
-  constructor(private readonly dataRoot: DataRoot) {}
+  /** The data root's own sets, for what stays local (task file listings, restore's file lookup). */
+  private readonly local: LocalBackupStore;
+
+  constructor(
+    private readonly dataRoot: DataRoot,
+    private readonly store: BackupStore = new LocalBackupStore(new BackupLocations(dataRoot)),
+  ) {
+    this.local = new LocalBackupStore(store.locations);
+  }
 
   async list(scope: { taskId?: string; globalOnly?: boolean }): Promise<BackupListing> {
-    const candidates: { type: 'global' | 'task'; taskId?: string; dir: string }[] = [];
-    if (scope.taskId !== undefined) {
-      candidates.push({ type: 'task', taskId: scope.taskId, dir: path.join(this.dataRoot.taskDir(scope.taskId), BACKUP_DIR_NAME) });
-    } else {
-      candidates.push({ type: 'global', dir: path.join(this.dataRoot.dir, BACKUP_DIR_NAME) });
-      if (!scope.globalOnly) {
-        const entries = await fs.readdir(this.dataRoot.dir, { withFileTypes: true }).catch(() => []);
-        const taskDirs = entries
-          .filter((e) => e.isDirectory() && TASK_DIR_PATTERN.test(e.name))
-          .map((e) => e.name)
-          .sort()
-          .reverse();
-        for (const name of taskDirs) {
-          candidates.push({ type: 'task', taskId: name, dir: path.join(this.dataRoot.dir, name, BACKUP_DIR_NAME) });
-        }
-      }
-    }
+    const locations = this.store.locations;
+    const candidates: ListedLocation[] =
+      scope.taskId !== undefined
+        ? [{ type: 'task', taskId: scope.taskId, location: locations.task(scope.taskId) }]
+        : scope.globalOnly
+          ? [{ type: 'global', location: locations.global() }]
+          : await this.store.listLocations();
 
-    const locations: BackupLocation[] = [];
+    const listed: BackupLocation[] = [];
     for (const candidate of candidates) {
       // A vector_bak/ or task directory linked outside the root is not a location of this server.
-      const real = await this.dataRoot.realInside(candidate.dir).catch(() => null);
-      if (real === null) continue;
-      const backups = await this.setsIn(real);
+      const files = await this.store.list(candidate.location).catch((err: unknown) => {
+        if (err instanceof ValidationError) return null;
+        throw err;
+      });
+      if (files === null) continue;
+      const backups = await setsOf(this.store, candidate.location, files);
       if (backups.length === 0) continue;
-      locations.push({
+      listed.push({
         type: candidate.type,
         ...(candidate.taskId !== undefined && candidate.type === 'task' ? { task_id: candidate.taskId } : {}),
-        relative_path: this.dataRoot.relativeToCwd(candidate.dir),
+        relative_path: candidate.location.relativePath,
         backups,
       });
     }
-    const totalSets = locations.reduce((n, l) => n + l.backups.length, 0);
-    const globalSets = locations.filter((l) => l.type === 'global').reduce((n, l) => n + l.backups.length, 0);
+    const totalSets = listed.reduce((n, l) => n + l.backups.length, 0);
+    const globalSets = listed.filter((l) => l.type === 'global').reduce((n, l) => n + l.backups.length, 0);
     return {
-      backup_locations: locations,
+      backup_locations: listed,
       summary: {
-        total_locations: locations.length,
+        total_locations: listed.length,
         total_backup_sets: totalSets,
         global_backups: globalSets,
         task_backups: totalSets - globalSets,
@@ -99,43 +95,12 @@ export class BackupCatalog {
   }
 
   /**
-   * The complete sets of one vector_bak/ directory (a real path inside the root), newest first.
-   * Set files that are symlinks leading out of the root are ignored, like absent files.
+   * The complete sets of one local vector_bak/ directory (a real path inside the root), newest
+   * first. Set files that are symlinks leading out of the root are ignored, like absent files.
    */
   async setsIn(dir: string): Promise<BackupSetEntry[]> {
-    const names: string[] = [];
-    for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
-      if (await this.fileInside(path.join(dir, name))) names.push(name);
-    }
-    const byStamp = new Map<string, Partial<Record<VectorTable, string>>>();
-    for (const name of names) {
-      const parsed = parseBackupFileName(name);
-      if (!parsed) continue;
-      const set = byStamp.get(parsed.timestamp) ?? {};
-      set[parsed.table] = name;
-      byStamp.set(parsed.timestamp, set);
-    }
-    const hasLog = names.includes(BACKUP_LOG_NAME);
-    const sets: BackupSetEntry[] = [];
-    for (const [stamp, files] of [...byStamp].sort(([a], [b]) => b.localeCompare(a))) {
-      if (!files.langchain_pg_collection || !files.langchain_pg_embedding) continue;
-      const [collectionStat, embeddingStat] = await Promise.all([
-        fs.stat(path.join(dir, files.langchain_pg_collection)),
-        fs.stat(path.join(dir, files.langchain_pg_embedding)),
-      ]);
-      sets.push({
-        timestamp: stamp,
-        collection_file: files.langchain_pg_collection,
-        embedding_file: files.langchain_pg_embedding,
-        collection_size: formatSize(collectionStat.size),
-        embedding_size: formatSize(embeddingStat.size),
-        backup_date: fileTimestampToDateTime(stamp),
-        has_log: hasLog,
-        log_file: hasLog ? BACKUP_LOG_NAME : null,
-        ...(await manifestSummary(dir, stamp, files.langchain_pg_embedding)),
-      });
-    }
-    return sets;
+    const location = this.local.locations.fromKey(this.dataRoot.keyOf(dir));
+    return setsOf(this.local, location, await this.local.list(location));
   }
 
   /** The file of `table` in a set: `.csv`, or `.csv.gz` for a compressed set. Null when absent. */
@@ -153,4 +118,37 @@ export class BackupCatalog {
     if (real === null) return null;
     return (await fs.stat(real).catch(() => null))?.isFile() ? real : null;
   }
+}
+
+/** The complete sets among a location's files, newest first. */
+async function setsOf(store: BackupStore, location: StoreLocation, files: readonly StoredFile[]): Promise<BackupSetEntry[]> {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const byStamp = new Map<string, Partial<Record<VectorTable, StoredFile>>>();
+  for (const file of files) {
+    const parsed = parseBackupFileName(file.name);
+    if (!parsed) continue;
+    const set = byStamp.get(parsed.timestamp) ?? {};
+    set[parsed.table] = file;
+    byStamp.set(parsed.timestamp, set);
+  }
+  const hasLog = byName.has(BACKUP_LOG_NAME);
+  const sets: BackupSetEntry[] = [];
+  for (const [stamp, set] of [...byStamp].sort(([a], [b]) => b.localeCompare(a))) {
+    const collection = set.langchain_pg_collection;
+    const embedding = set.langchain_pg_embedding;
+    if (!collection || !embedding) continue;
+    if (!store.listsLegacySets && !byName.has(manifestFileName(stamp))) continue;
+    sets.push({
+      timestamp: stamp,
+      collection_file: collection.name,
+      embedding_file: embedding.name,
+      collection_size: formatSize(collection.size),
+      embedding_size: formatSize(embedding.size),
+      backup_date: fileTimestampToDateTime(stamp),
+      has_log: hasLog,
+      log_file: hasLog ? BACKUP_LOG_NAME : null,
+      ...(await manifestSummary(store, location, stamp, embedding.name)),
+    });
+  }
+  return sets;
 }

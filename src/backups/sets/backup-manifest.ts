@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
+import { readStoreText, type BackupStore, type StoreLocation } from '../stores/backup-store.js';
 import { manifestFileName, parseBackupFileName } from './set-naming.js';
 
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -84,21 +85,33 @@ export async function readManifest(dir: string, timestamp: string): Promise<Back
     throw err;
   });
   if (stat === null) return null;
-  const unusable = (why: string, cause?: unknown) =>
-    new UnprocessableError(`备份清单 ${manifestFileName(timestamp)} 无法使用: ${why}`, ERROR_TYPES.VECTOR_RESTORE_FAILED, { cause });
-  if (!stat.isFile()) throw unusable('不是普通文件');
+  if (!stat.isFile()) throw unusable(timestamp, '不是普通文件');
+  return parseManifest(await fsp.readFile(file, 'utf8'), timestamp);
+}
+
+/** The manifest of a set in a backup store (either kind), or null when the set has none. */
+export async function readStoredManifest(store: BackupStore, location: StoreLocation, timestamp: string): Promise<BackupManifest | null> {
+  const text = await readStoreText(store, location, manifestFileName(timestamp));
+  return text === null ? null : parseManifest(text, timestamp);
+}
+
+/** Checks a manifest's text: JSON, the schema, and file names that belong to the set (422 otherwise). */
+export function parseManifest(text: string, timestamp: string): BackupManifest {
   let json: unknown;
   try {
-    json = JSON.parse(await fsp.readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    throw unusable('不是有效的 JSON', err);
+    throw unusable(timestamp, '不是有效的 JSON', err);
   }
   const parsed = BackupManifestSchema.safeParse(json);
-  if (!parsed.success) throw unusable(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success) throw unusable(timestamp, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   // File names become paths: only the set's own data file names, never a path or another set's file.
   for (const entry of parsed.data.tables) {
     const name = parseBackupFileName(entry.file);
-    if (name?.timestamp !== timestamp || name.table !== entry.table) throw unusable(`文件名 ${entry.file} 不属于该备份集`);
+    if (name?.timestamp !== timestamp || name.table !== entry.table) throw unusable(timestamp, `文件名 ${entry.file} 不属于该备份集`);
   }
   return parsed.data;
 }
+
+const unusable = (timestamp: string, why: string, cause?: unknown) =>
+  new UnprocessableError(`备份清单 ${manifestFileName(timestamp)} 无法使用: ${why}`, ERROR_TYPES.VECTOR_RESTORE_FAILED, { cause });

@@ -1,18 +1,13 @@
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { AppError, ERROR_TYPES, NotFoundError } from '../../errors.js';
-import { isDirectory, type DataRoot } from '../../lib/data-root.js';
+import { AppError, BackupStoreUnavailableError, ERROR_TYPES, NotFoundError } from '../../errors.js';
 import { createCsvRecordCounter } from '../../streams/csv-record-counter.js';
 import { createCsvParser } from '../../streams/csv-rows.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
-import type { BackupCatalog } from './backup-catalog.js';
-import { readManifest, type BackupManifest } from './backup-manifest.js';
-import { sha256OfFile } from '../restore/restore-checksum.js';
-import { VECTOR_TABLES } from './set-naming.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
+import { readStoredManifest, type BackupManifest } from './backup-manifest.js';
+import { backupFileNames, VECTOR_TABLES } from './set-naming.js';
 
 export interface VerifyRequest {
   backupPath: string;
@@ -52,65 +47,66 @@ const discard = () => new Writable({ write: (_chunk, _encoding, callback) => cal
  * Verifies a backup set against its manifest: every file is re-hashed and its records counted in
  * one streaming read (gzip files hashed as stored, counted decompressed). Legacy sets (no manifest)
  * are parsed with the CSV parser instead, which says whether they can be read and how many rows
- * they hold. Never holds a file in memory.
+ * they hold. Never holds a file in memory. Reads through the backup store, so a set on S3 is
+ * verified as it is streamed from its objects.
  */
 export class BackupVerifier {
-  constructor(
-    private readonly dataRoot: DataRoot,
-    private readonly catalog: BackupCatalog,
-  ) {}
+  constructor(private readonly store: BackupStore) {}
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
-    const resolved = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
-    const dir = await this.dataRoot.realInside(resolved, 'backup_path');
-    if (dir === null || !isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    const location = this.store.locations.fromBackupPath(request.backupPath);
+    if (!(await this.store.exists(location))) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    return this.verifyIn(this.store, location, request);
+  }
+
+  /** Verifies a set at a location of `store` (also a local staging directory: the upload's check). */
+  async verifyIn(store: BackupStore, location: StoreLocation, request: VerifyRequest): Promise<VerifyResult> {
     const base = { backup_path: request.backupPath, timestamp: request.timestamp };
     let manifest: BackupManifest | null;
     try {
-      manifest = await readManifest(dir, request.timestamp);
+      manifest = await readStoredManifest(store, location, request.timestamp);
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+      if (!(err instanceof AppError) || err instanceof BackupStoreUnavailableError) throw err;
       return { ...base, has_manifest: true, valid: false, files: [], manifest_error: err.message };
     }
-    if (manifest === null) return { ...base, has_manifest: false, valid: null, files: await this.verifyLegacy(dir, request) };
+    if (manifest === null) return { ...base, has_manifest: false, valid: null, files: await this.verifyLegacy(store, location, request) };
     const files: VerifiedFile[] = [];
     for (const entry of manifest.tables) {
       const expected = { table: entry.table, expected_sha256: entry.sha256, rows_expected: entry.rows, bytes_expected: entry.bytes };
-      const file = await this.setFile(dir, entry.file);
-      if (file === null) {
+      const scan = await scanFile(store, location, entry.file, 'count', request.signal);
+      if (scan === null) {
         files.push({ file: entry.file, ...expected, actual_sha256: null, rows_found: null, bytes_found: null, ok: false, error: '文件不存在' });
         continue;
       }
-      const scan = await scanFile(file, 'count', request.signal);
       const ok = scan.error === undefined && scan.sha256 === entry.sha256 && scan.rows === entry.rows;
       files.push({ file: entry.file, ...expected, actual_sha256: scan.sha256, rows_found: scan.rows, bytes_found: scan.bytes, ok, ...errorOf(scan) });
     }
     return { ...base, has_manifest: true, valid: files.every((f) => f.ok), files };
   }
 
-  private async verifyLegacy(dir: string, request: VerifyRequest): Promise<VerifiedFile[]> {
-    const found = await Promise.all(VECTOR_TABLES.map(async (table) => ({ table, file: await this.catalog.findFile(dir, table, request.timestamp) })));
+  private async verifyLegacy(store: BackupStore, location: StoreLocation, request: VerifyRequest): Promise<VerifiedFile[]> {
+    const found = await Promise.all(
+      VECTOR_TABLES.map(async (table) => {
+        for (const name of backupFileNames(table, request.timestamp)) {
+          if ((await store.stat(location, name)) !== null) return { table, file: name };
+        }
+        return { table, file: null };
+      }),
+    );
     if (found.every((f) => f.file === null)) throw new NotFoundError(`备份集不存在: ${request.backupPath} ${request.timestamp}`, ERROR_TYPES.FILE_NOT_FOUND);
     const files: VerifiedFile[] = [];
     for (const { table, file } of found) {
       const none = { table, expected_sha256: null, rows_expected: null, bytes_expected: null };
-      if (file === null) {
-        const name = `${table}_${request.timestamp}.csv`;
+      const scan = file === null ? null : await scanFile(store, location, file, 'parse', request.signal);
+      if (file === null || scan === null) {
+        const name = file ?? `${table}_${request.timestamp}.csv`;
         files.push({ file: name, ...none, actual_sha256: null, rows_found: null, bytes_found: null, ok: false, parses: false, error: '文件不存在' });
         continue;
       }
-      const scan = await scanFile(file, 'parse', request.signal);
       const parses = scan.error === undefined;
-      files.push({ file: path.basename(file), ...none, actual_sha256: scan.sha256, rows_found: scan.rows, bytes_found: scan.bytes, ok: parses, parses, ...errorOf(scan) });
+      files.push({ file, ...none, actual_sha256: scan.sha256, rows_found: scan.rows, bytes_found: scan.bytes, ok: parses, parses, ...errorOf(scan) });
     }
     return files;
-  }
-
-  /** A file the manifest names, as a regular file inside the data root; null when absent. */
-  private async setFile(dir: string, name: string): Promise<string | null> {
-    const real = await this.dataRoot.realInside(path.join(dir, name)).catch(() => null);
-    if (real === null) return null;
-    return (await fsp.stat(real).catch(() => null))?.isFile() ? real : null;
   }
 }
 
@@ -126,7 +122,9 @@ interface Scan {
  * count (`count`, the fast path for sets with a manifest) or a full CSV parse (`parse`, for legacy
  * files, where "does it parse" is the question). Rows exclude the header line.
  */
-async function scanFile(file: string, mode: 'count' | 'parse', signal: AbortSignal | undefined): Promise<Scan> {
+async function scanFile(store: BackupStore, location: StoreLocation, name: string, mode: 'count' | 'parse', signal: AbortSignal | undefined): Promise<Scan | null> {
+  const opened = await store.openRead(location, name);
+  if (opened === null) return null;
   const tap = createSha256Tap();
   const counter = createCsvRecordCounter();
   let parsedRecords = 0;
@@ -137,19 +135,27 @@ async function scanFile(file: string, mode: 'count' | 'parse', signal: AbortSign
           createCsvParser(),
           new Writable({ objectMode: true, write: (_record, _encoding, callback) => ((parsedRecords += 1), callback()) }),
         ];
-  const stages = [fs.createReadStream(file, { highWaterMark: 256 * 1024 }), tap, ...(file.endsWith('.gz') ? [createGunzip()] : []), ...tail];
+  const stages = [opened.stream, tap, ...(name.endsWith('.gz') ? [createGunzip()] : []), ...tail];
   try {
     await pipeline(stages as NodeJS.ReadableStream[], { signal });
   } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err;
+    if ((err as Error).name === 'AbortError' || err instanceof BackupStoreUnavailableError) throw err;
     // A file that breaks the CSV or gzip stream is still hashed (the tap stopped early), so the
     // reply shows that it differs from the manifest, not only that it failed.
-    return { sha256: await sha256OfFile(file).catch(() => null), bytes: (await fsp.stat(file)).size, rows: null, error: (err as Error).message };
+    return { sha256: await sha256OfStored(store, location, name).catch(() => null), bytes: opened.size, rows: null, error: (err as Error).message };
   }
   const records = mode === 'count' ? counter.records() : parsedRecords;
   const scan: Scan = { sha256: tap.sha256(), bytes: tap.bytes(), rows: Math.max(records - 1, 0) };
   if (mode === 'count' && counter.unterminatedQuote()) scan.error = '文件在引号字段内结束 (文件被截断或损坏)';
   return scan;
+}
+
+async function sha256OfStored(store: BackupStore, location: StoreLocation, name: string): Promise<string | null> {
+  const opened = await store.openRead(location, name);
+  if (opened === null) return null;
+  const tap = createSha256Tap();
+  await pipeline(opened.stream, tap, discard());
+  return tap.sha256();
 }
 
 function errorOf(scan: Scan): { error?: string } {

@@ -1,4 +1,6 @@
-import { readManifest } from './backup-manifest.js';
+import { BackupStoreUnavailableError } from '../../errors.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
+import { readStoredManifest } from './backup-manifest.js';
 
 /** What the list shows of a set's manifest (SPEC §7); legacy sets have none. */
 export interface ManifestSummary {
@@ -21,7 +23,7 @@ export interface ManifestSummary {
  * unreadable manifest is shown as such (`manifest_error`), a missing one as a legacy set whose
  * format and compression follow from its file names.
  */
-export async function manifestSummary(dir: string, timestamp: string, dataFile: string): Promise<ManifestSummary> {
+export async function manifestSummary(store: BackupStore, location: StoreLocation, timestamp: string, dataFile: string): Promise<ManifestSummary> {
   const legacy: ManifestSummary = {
     has_manifest: false,
     legacy: true,
@@ -33,7 +35,7 @@ export async function manifestSummary(dir: string, timestamp: string, dataFile: 
     source_database: null,
   };
   try {
-    const manifest = await readManifest(dir, timestamp);
+    const manifest = await readStoredManifest(store, location, timestamp);
     if (manifest === null) return legacy;
     return {
       has_manifest: true,
@@ -46,6 +48,8 @@ export async function manifestSummary(dir: string, timestamp: string, dataFile: 
       source_database: manifest.source.database,
     };
   } catch (err) {
+    // The store itself failing is the request's failure (503), not one set's.
+    if (err instanceof BackupStoreUnavailableError) throw err;
     return { ...legacy, has_manifest: true, legacy: false, manifest_error: (err as Error).message };
   }
 }

@@ -1,10 +1,10 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../../errors.js';
-import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
 import { fileTimestampToDateTime } from '../../lib/time.js';
-import { backupDirOf, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
+import { manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
 export interface RetentionPolicy {
   /** Keep the newest N sets of the location (N ≥ 1). */
@@ -31,50 +31,84 @@ export interface PruneRequest extends RetentionPolicy {
 }
 
 /**
- * Deleting sets and retention. A set is its data files and its manifest; the backup log of the
- * location stays (it is the history of every run). Only regular files are counted and removed: a
- * symlink placed in a backup directory is never followed (unlink removes a name, never a target).
+ * Deleting sets and retention, through the backup store. A set is its data files and its manifest;
+ * the backup log of the location stays (it is the history of every run). On the local store only
+ * regular files inside the root are counted and removed (unlink removes a name, never a target).
  */
 export class BackupRetention {
-  constructor(
-    private readonly dataRoot: DataRoot,
-    private readonly open: OpenFile = openFile,
-  ) {}
+  constructor(private readonly store: BackupStore) {}
 
-  /** Deletes one set; 404 when the directory or the set does not exist. */
+  /** Deletes one set; 404 when the location or the set does not exist. */
   async deleteSet(backupPath: string, timestamp: string): Promise<{ backup_path: string; timestamp: string; deleted_files: string[] }> {
-    const dir = await this.existingDir(backupPath);
-    const deleted = await deleteSetFiles(dir, timestamp, this.open);
+    const location = await this.existingLocation(backupPath);
+    const deleted = await deleteStoredSet(this.store, location, timestamp);
     if (deleted.length === 0) throw new NotFoundError(`备份集不存在: ${backupPath} ${timestamp}`);
     return { backup_path: backupPath, timestamp, deleted_files: deleted };
   }
 
   /** Applies a retention policy to one location: a `backup_path`, a task's `vector_bak/`, or the global one. */
   async prune(request: PruneRequest): Promise<PruneResult> {
-    let dir: string | null;
+    let location: StoreLocation;
     if (request.backupPath !== undefined) {
-      dir = await this.existingDir(request.backupPath);
+      location = await this.existingLocation(request.backupPath);
     } else if (request.taskId !== undefined) {
-      const taskDir = await this.dataRoot.realTaskDir(request.taskId);
-      if (taskDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
-      dir = await this.dataRoot.realInside(backupDirOf(taskDir), 'task_id');
+      const found = await this.store.taskLocation(request.taskId);
+      if (found === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
+      location = found;
     } else {
-      dir = await this.dataRoot.realInside(backupDirOf(this.dataRoot.dir));
+      location = this.store.locations.global();
     }
-    const location = this.dataRoot.relativeToCwd(dir ?? backupDirOf(this.dataRoot.dir));
-    if (dir === null) return { backup_path: request.backupPath ?? location, kept: [], deleted: [] };
-    const stamps = await listSetStamps(dir);
-    const doomed = new Set(selectExpired(stamps, request));
-    const deleted = await deleteSets(dir, [...doomed], this.open);
-    return { backup_path: request.backupPath ?? location, kept: stamps.filter((s) => !doomed.has(s)), deleted };
+    const backupPath = request.backupPath ?? location.relativePath;
+    const stamps = setStamps(await this.store.list(location), !this.store.listsLegacySets);
+    const doomed = selectExpired(stamps, request);
+    const deleted: PrunedSet[] = [];
+    for (const stamp of doomed) {
+      const files = await deleteStoredSet(this.store, location, stamp);
+      if (files.length > 0) deleted.push({ timestamp: stamp, backup_date: fileTimestampToDateTime(stamp), deleted_files: files });
+    }
+    return { backup_path: backupPath, kept: stamps.filter((s) => !doomed.includes(s)), deleted };
   }
 
-  private async existingDir(backupPath: string): Promise<string> {
-    const resolved = this.dataRoot.resolveUserPath(backupPath, 'backup_path');
-    const real = await this.dataRoot.realInside(resolved, 'backup_path');
-    if (real === null || !isDirectory(real)) throw new NotFoundError(`备份目录不存在: ${backupPath}`);
-    return real;
+  private async existingLocation(backupPath: string): Promise<StoreLocation> {
+    const location = this.store.locations.fromBackupPath(backupPath);
+    if (!(await this.store.exists(location))) throw new NotFoundError(`备份目录不存在: ${backupPath}`);
+    return location;
   }
+}
+
+/**
+ * Stamps of the complete sets (both table files; with `requireManifest`, also the manifest, the
+ * commit marker of a store without legacy sets) among a location's files, newest first.
+ */
+export function setStamps(files: readonly { name: string }[], requireManifest: boolean): string[] {
+  const names = new Set(files.map((f) => f.name));
+  const byStamp = new Map<string, Set<string>>();
+  for (const { name } of files) {
+    const parsed = parseBackupFileName(name);
+    if (parsed) byStamp.set(parsed.timestamp, (byStamp.get(parsed.timestamp) ?? new Set()).add(parsed.table));
+  }
+  return [...byStamp]
+    .filter(([stamp, tables]) => VECTOR_TABLES.every((t) => tables.has(t)) && (!requireManifest || names.has(manifestFileName(stamp))))
+    .map(([s]) => s)
+    .sort()
+    .reverse();
+}
+
+/** A set's files, manifest first: deleting in this order un-commits the set before its data goes. */
+function setFilesManifestFirst(names: readonly string[], timestamp: string): string[] {
+  return names
+    .filter((name) => setTimestampOf(name) === timestamp)
+    .sort((a, b) => Number(b === manifestFileName(timestamp)) - Number(a === manifestFileName(timestamp)));
+}
+
+/**
+ * Removes one set from a store: the manifest first (the set stops being committed), then the data
+ * files. A crash in between leaves at worst a set without manifest (locally listed as legacy and
+ * deletable again; on S3 no longer listed), never a manifest naming missing files.
+ */
+export async function deleteStoredSet(store: BackupStore, location: StoreLocation, timestamp: string): Promise<string[]> {
+  const names = (await store.list(location)).map((f) => f.name);
+  return store.delete(location, setFilesManifestFirst(names, timestamp));
 }
 
 /** `keep_last` of a backup: applied to its own location once it has succeeded. */
@@ -106,29 +140,17 @@ export function selectExpired(stampsNewestFirst: readonly string[], policy: Rete
   });
 }
 
-/** Stamps of the complete sets (both table files) in `dir`, newest first; legacy sets included. */
+/** Stamps of the complete sets (both table files) in a local `dir`, newest first; legacy sets included. */
 export async function listSetStamps(dir: string): Promise<string[]> {
-  const byStamp = new Map<string, Set<string>>();
-  for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
-    const parsed = entry.isFile() ? parseBackupFileName(entry.name) : null;
-    if (!parsed) continue;
-    byStamp.set(parsed.timestamp, (byStamp.get(parsed.timestamp) ?? new Set()).add(parsed.table));
-  }
-  return [...byStamp].filter(([, tables]) => VECTOR_TABLES.every((t) => tables.has(t))).map(([s]) => s).sort().reverse();
+  const entries = await fsp.readdir(dir, { withFileTypes: true });
+  return setStamps(entries.filter((e) => e.isFile()), false);
 }
 
-/**
- * Removes the files of one set: the manifest first (the set stops being committed), then the data
- * files, then syncs the directory. A crash in between leaves at worst a set without manifest
- * (listed as legacy, still restorable, deletable again), never a manifest naming missing files.
- */
+/** Removes the files of one set from a local `dir` (see deleteStoredSet), then syncs the directory. */
 export async function deleteSetFiles(dir: string, timestamp: string, open: OpenFile = openFile): Promise<string[]> {
-  const names = (await fsp.readdir(dir, { withFileTypes: true }))
-    .filter((e) => e.isFile() && setTimestampOf(e.name) === timestamp)
-    .map((e) => e.name)
-    .sort((a, b) => Number(b === manifestFileName(timestamp)) - Number(a === manifestFileName(timestamp)));
+  const names = (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
   const deleted: string[] = [];
-  for (const name of names) {
+  for (const name of setFilesManifestFirst(names, timestamp)) {
     const gone = await fsp.unlink(path.join(dir, name)).then(
       () => true,
       // A concurrent delete of the same set got there first.

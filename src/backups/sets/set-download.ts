@@ -1,18 +1,16 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ERROR_TYPES, NotFoundError } from '../../errors.js';
-import { isDirectory, type DataRoot } from '../../lib/data-root.js';
-import { backupFileNames, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
+import type { BackupStore, OpenedStoreFile } from '../stores/backup-store.js';
+import { backupFileNames, manifestFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
-/** One file of a set, opened before the reply starts: a set deleted mid-download still streams whole. */
-interface OpenedEntry {
+/** One file of a set: its listed size, and its read stream (opened before the reply starts on the local store). */
+interface SetEntry {
   name: string;
   size: number;
   mtime: Date;
-  handle: fsp.FileHandle;
+  open(): Promise<OpenedStoreFile>;
 }
 
 export interface OpenedSet {
@@ -26,37 +24,44 @@ export interface OpenedSet {
 
 /**
  * A backup set as one tar stream (SPEC §7 "Download"): the data files and the manifest, each entry
- * streamed from its open file with the size taken from fstat, so nothing is buffered and a file
- * that changes length while it is read fails the entry (tar-stream checks the size) instead of
+ * streamed from the store with its size in the header, so nothing is buffered and a file that
+ * changes length while it is read fails the entry (tar-stream checks the size) instead of
  * producing an archive whose headers lie. Entries are plain file names, as upload expects.
+ * Local files are all opened before the reply starts (a set deleted mid-download still streams
+ * whole); S3 objects are opened one after another (an idle GET would wait on the previous file).
  */
 export class BackupSetDownload {
-  constructor(private readonly dataRoot: DataRoot) {}
+  constructor(private readonly store: BackupStore) {}
 
-  /** Opens every file of the set; 404 when the directory or a complete set (both tables) is absent. */
+  /** Opens the set; 404 when the location or a complete set (both tables; on S3 its manifest too) is absent. */
   async open(backupPath: string, timestamp: string): Promise<OpenedSet> {
-    const resolved = this.dataRoot.resolveUserPath(backupPath, 'backup_path');
-    const dir = await this.dataRoot.realInside(resolved, 'backup_path');
-    if (dir === null || !isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${backupPath}`);
-    // Dirent types come from lstat: a symlink placed in vector_bak/ is never followed into the archive.
-    const names = (await fsp.readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isFile() && setTimestampOf(e.name) === timestamp)
-      .map((e) => e.name)
-      .sort();
-    const complete = VECTOR_TABLES.every((table) => backupFileNames(table, timestamp).some((n) => names.includes(n)));
+    const location = this.store.locations.fromBackupPath(backupPath);
+    if (!(await this.store.exists(location))) throw new NotFoundError(`备份目录不存在: ${backupPath}`);
+    const files = (await this.store.list(location)).filter((f) => setTimestampOf(f.name) === timestamp);
+    const names = files.map((f) => f.name);
+    const complete =
+      VECTOR_TABLES.every((table) => backupFileNames(table, timestamp).some((n) => names.includes(n))) &&
+      (this.store.listsLegacySets || names.includes(manifestFileName(timestamp)));
     if (!complete) throw new NotFoundError(`备份集不存在: ${backupPath} ${timestamp}`, ERROR_TYPES.FILE_NOT_FOUND);
-    const entries: OpenedEntry[] = [];
+    const opened: OpenedStoreFile[] = [];
     const close = async () => {
-      await Promise.all(entries.map((e) => e.handle.close().catch(() => undefined)));
+      for (const file of opened) file.stream.destroy();
     };
+    const openOne = async (name: string) => {
+      const file = await this.store.openRead(location, name);
+      if (file === null) throw new NotFoundError(`备份文件不存在: ${name}`, ERROR_TYPES.FILE_NOT_FOUND);
+      opened.push(file);
+      return file;
+    };
+    const entries: SetEntry[] = [];
     try {
-      for (const name of names) {
-        const handle = await fsp.open(path.join(dir, name), 'r');
-        const stat = await handle.stat().catch(async (err: unknown) => {
-          await handle.close();
-          throw err;
-        });
-        entries.push({ name, size: stat.size, mtime: stat.mtime, handle });
+      for (const file of files) {
+        if (this.store.kind === 'local') {
+          const handle = await openOne(file.name);
+          entries.push({ name: file.name, size: handle.size, mtime: handle.mtime, open: async () => handle });
+        } else {
+          entries.push({ ...file, open: () => openOne(file.name) });
+        }
       }
     } catch (err) {
       await close();
@@ -71,13 +76,13 @@ export class BackupSetDownload {
   }
 }
 
-async function writeTar(entries: readonly OpenedEntry[], out: Writable): Promise<void> {
+async function writeTar(entries: readonly SetEntry[], out: Writable): Promise<void> {
   const pack = tar.pack();
   const produce = async () => {
     try {
       for (const entry of entries) {
         const sink = pack.entry({ name: entry.name, size: entry.size, mtime: entry.mtime, mode: 0o644, type: 'file' });
-        await pipeline(entry.handle.createReadStream({ start: 0, autoClose: false, highWaterMark: 256 * 1024 }), sink);
+        await pipeline((await entry.open()).stream, sink);
       }
       pack.finalize();
     } catch (err) {

@@ -5,10 +5,11 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { AppError, ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../../errors.js';
 import type { DataRoot } from '../../lib/data-root.js';
-import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
+import { LocalBackupStore } from '../stores/local-backup-store.js';
 import { readManifest } from './backup-manifest.js';
 import type { BackupVerifier, VerifiedFile } from './backup-verifier.js';
-import { backupDirOf, isFileOfSet, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
+import { isFileOfSet, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
 export interface UploadResult {
   backup_path: string;
@@ -18,7 +19,7 @@ export interface UploadResult {
   has_manifest: true;
 }
 
-/** Staging directories live inside vector_bak/ (same file system, so publishing is a link); the catalog lists only regular files. */
+/** Staging directories live in the data root (never a task id, so never listed); uploads are checked there. */
 const STAGING_PREFIX = '.staging_';
 
 const badArchive = (why: string, cause?: unknown, data?: Record<string, unknown>) =>
@@ -26,39 +27,44 @@ const badArchive = (why: string, cause?: unknown, data?: Record<string, unknown>
 
 /**
  * Upload of a set as one tar (SPEC §7 "Upload"): the archive is unpacked, streamed entry by entry,
- * into a staging directory inside the target vector_bak/, checked against its manifest (every
- * file's SHA-256 and rows), then published. Publishing links each data file into place (link,
- * unlike rename, never replaces an existing name, so two uploads of one stamp cannot overwrite each
- * other), syncs the directory, and links the manifest last: the manifest is the set's commit marker
- * as for a backup. Any failure removes the staging directory and whatever was already linked.
+ * into a local staging directory, checked against its manifest (every file's SHA-256 and rows),
+ * then published into the backup store: each data file is written through the store (visible only
+ * once whole), the manifest last, as for a backup: it is the set's commit marker. The local store
+ * never replaces an existing name (two uploads of one stamp cannot overwrite each other); on S3 the
+ * stamp is checked just before publishing. Any failure removes the staging directory and whatever
+ * was already published.
  */
 export class BackupSetUpload {
+  private readonly staged: LocalBackupStore;
+
   constructor(
     private readonly dataRoot: DataRoot,
     private readonly verifier: BackupVerifier,
-    private readonly open: OpenFile = openFile,
-  ) {}
+    private readonly store: BackupStore,
+  ) {
+    this.staged = new LocalBackupStore(store.locations);
+  }
 
   async upload(tarFile: string, taskId?: string): Promise<UploadResult> {
-    const dir = await this.targetDir(taskId);
-    const staging = await fsp.mkdtemp(path.join(dir, STAGING_PREFIX));
+    const location = await this.targetLocation(taskId);
+    const staging = await fsp.mkdtemp(path.join(this.dataRoot.dir, STAGING_PREFIX));
     try {
-      const { timestamp, files } = await this.extract(tarFile, staging, dir);
+      const { timestamp, files } = await this.extract(tarFile, staging, location);
       await this.check(staging, timestamp, files);
-      await this.publish(staging, dir, timestamp, files);
-      const sizes = await Promise.all(files.map(async (file) => ({ file, bytes: (await fsp.stat(path.join(dir, file))).size })));
-      return { backup_path: this.dataRoot.relativeToCwd(dir), backup_timestamp: timestamp, files: sizes, has_manifest: true };
+      await this.publish(staging, location, timestamp, files);
+      const sizes = await Promise.all(files.map(async (file) => ({ file, bytes: (await fsp.stat(path.join(staging, file))).size })));
+      return { backup_path: location.relativePath, backup_timestamp: timestamp, files: sizes, has_manifest: true };
     } finally {
       await fsp.rm(staging, { recursive: true, force: true });
     }
   }
 
-  /** The task's vector_bak/ (the task directory must exist) or the global one, created when needed. */
-  private async targetDir(taskId: string | undefined): Promise<string> {
-    if (taskId === undefined) return this.dataRoot.ensureDir(backupDirOf(this.dataRoot.dir));
-    const taskDir = await this.dataRoot.realTaskDir(taskId);
-    if (taskDir === null) throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
-    return this.dataRoot.ensureDir(backupDirOf(taskDir), 'task_id');
+  /** The task's vector_bak/ (the task must be known to the store) or the global one. */
+  private async targetLocation(taskId: string | undefined): Promise<StoreLocation> {
+    if (taskId === undefined) return this.store.locations.global();
+    const location = await this.store.taskLocation(taskId);
+    if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
+    return location;
   }
 
   /**
@@ -67,7 +73,7 @@ export class BackupSetUpload {
    * naming patterns, so nothing can be written outside `staging`). The stamp is checked against
    * the target on the first entry, so a conflicting upload stops before writing its data.
    */
-  private async extract(tarFile: string, staging: string, dir: string): Promise<{ timestamp: string; files: string[] }> {
+  private async extract(tarFile: string, staging: string, location: StoreLocation): Promise<{ timestamp: string; files: string[] }> {
     const extract = tar.extract();
     const feeding = pipeline(fs.createReadStream(tarFile), extract);
     let timestamp: string | null = null;
@@ -80,7 +86,7 @@ export class BackupSetUpload {
         if (stamp === null) throw badArchive(`条目 ${name} 不是备份集文件 (应为 langchain_pg_*_<时间戳>.csv[.gz] 或 backup_manifest_<时间戳>.json)`);
         if (timestamp === null) {
           timestamp = stamp;
-          await this.assertFree(dir, stamp);
+          await this.assertFree(location, stamp);
         } else if (stamp !== timestamp) {
           throw badArchive(`归档包含多个备份集 (${timestamp}, ${stamp})，一次只能上传一个`);
         }
@@ -115,7 +121,8 @@ export class BackupSetUpload {
     if (extra.length > 0) throw badArchive(`文件 ${extra.join(', ')} 不在清单中`);
     const missingTables = VECTOR_TABLES.filter((t) => !manifest!.tables.some((e) => e.table === t));
     if (missingTables.length > 0) throw badArchive(`清单缺少表 ${missingTables.join(', ')}`);
-    const result = await this.verifier.verify({ backupPath: staging, timestamp });
+    const stagedAt = this.staged.locations.fromKey(this.dataRoot.keyOf(staging));
+    const result = await this.verifier.verifyIn(this.staged, stagedAt, { backupPath: stagedAt.relativePath, timestamp });
     if (result.valid !== true) {
       const failed = result.files.filter((f: VerifiedFile) => !f.ok);
       const why = failed.map((f) => `${f.file}: ${f.error ?? (f.actual_sha256 !== f.expected_sha256 ? 'SHA-256 不符' : '行数不符')}`).join('; ');
@@ -123,42 +130,36 @@ export class BackupSetUpload {
     }
   }
 
-  private async publish(staging: string, dir: string, timestamp: string, files: readonly string[]): Promise<void> {
-    await this.assertFree(dir, timestamp);
+  private async publish(staging: string, location: StoreLocation, timestamp: string, files: readonly string[]): Promise<void> {
+    await this.assertFree(location, timestamp);
     const manifest = manifestFileName(timestamp);
     const ordered = [...files.filter((f) => f !== manifest), manifest];
-    const linked: string[] = [];
+    const published: string[] = [];
     try {
       for (const name of ordered) {
-        // The staged bytes reach the disk before any name in vector_bak/ points at them.
-        const handle = await this.open(path.join(staging, name), 'r');
+        const write = await this.store.createWrite(location, name);
         try {
-          await handle.datasync();
-        } finally {
-          await handle.close();
-        }
-        if (name === manifest) await syncDirectory(dir, this.open);
-        await fsp.link(path.join(staging, name), path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'EEXIST') throw exists(timestamp, this.dataRoot.relativeToCwd(dir));
+          await pipeline(fs.createReadStream(path.join(staging, name)), write.stream);
+          await write.commit();
+        } catch (err) {
+          await write.abort();
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists(timestamp, location.relativePath);
           throw err;
-        });
-        linked.push(name);
+        }
+        published.push(name);
       }
-      await syncDirectory(dir, this.open);
     } catch (err) {
-      for (const name of linked.reverse()) await fsp.unlink(path.join(dir, name)).catch(() => undefined);
+      // The manifest is published last, so what is removed here was never a committed set.
+      await this.store.delete(location, published.reverse()).catch(() => undefined);
       throw err;
     }
   }
 
-  /** 409 when any file of the stamp (complete, being written, or a manifest) is already there. */
-  private async assertFree(dir: string, timestamp: string): Promise<void> {
+  /** 409 when any file of the stamp (a data file or a manifest) is already at the location. */
+  private async assertFree(location: StoreLocation, timestamp: string): Promise<void> {
     const manifest = manifestFileName(timestamp);
-    // Also a manifest still being written by a backup of the same stamp (`.backup_manifest_<ts>.json.<uuid>.tmp`).
-    const taken = (n: string) => isFileOfSet(n, timestamp) || n === manifest || n.startsWith(`.${manifest}.`);
-    if ((await fsp.readdir(dir)).some(taken)) {
-      throw exists(timestamp, this.dataRoot.relativeToCwd(dir));
-    }
+    const taken = (n: string) => isFileOfSet(n, timestamp) || n === manifest;
+    if ((await this.store.list(location)).some((f) => taken(f.name))) throw exists(timestamp, location.relativePath);
   }
 }
 

@@ -17,7 +17,7 @@ export function registerBackupSetRoutes(routes: RouteRegistry, services: Service
       status: 200,
       description: 'valid (无清单的旧备份为 null), has_manifest, files[{file, expected_sha256, actual_sha256, rows_expected, rows_found, ok}] (async: 202 job_id, status_url)',
     },
-    errors: [400, 404],
+    errors: [400, 404, 503],
     handler: async ({ body, res }) => {
       if (body.async) return sendJobAccepted(res, await services.vectorJobs.enqueue('verify', body));
       const result = await services.backupVerifier.verify({ backupPath: body.backup_path, timestamp: body.timestamp, signal: clientGoneSignal(res) });
@@ -34,7 +34,7 @@ export function registerBackupSetRoutes(routes: RouteRegistry, services: Service
     summary: '删除一个备份集（数据文件与清单；备份日志保留）',
     body: BackupSetBody,
     success: { status: 200, description: 'backup_path, timestamp, deleted_files' },
-    errors: [400, 404],
+    errors: [400, 404, 503],
     handler: async ({ body, res }) => {
       const result = await services.backupRetention.deleteSet(body.backup_path, body.timestamp);
       sendSuccess(res, 200, `已删除备份集 ${body.timestamp}`, { ...result });
@@ -49,7 +49,7 @@ export function registerBackupSetRoutes(routes: RouteRegistry, services: Service
     body: BackupPruneBody,
     missingMessagePrefix: '缺少必需参数 (至少指定其中一个): ',
     success: { status: 200, description: 'backup_path, kept (timestamps), deleted[{timestamp, backup_date, deleted_files}]' },
-    errors: [400, 404],
+    errors: [400, 404, 503],
     handler: async ({ body, res }) => {
       const result = await services.backupRetention.prune({
         backupPath: body.backup_path,

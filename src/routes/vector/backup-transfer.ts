@@ -27,7 +27,7 @@ export function registerBackupTransferRoutes(
     query: BackupSetBody,
     produces: 'application/x-tar',
     success: { status: 200, description: 'vector_backup_<timestamp>.tar（Content-Disposition: attachment）' },
-    errors: [400, 404],
+    errors: [400, 404, 503],
     handler: async ({ query, res }) => {
       const set = await services.backupDownload.open(query.backup_path, query.timestamp);
       try {
@@ -68,7 +68,7 @@ export function registerBackupTransferRoutes(
       },
     ],
     success: { status: 201, description: 'backup_path, backup_timestamp, files[{file, bytes}], has_manifest' },
-    errors: [400, 404, 409, 413],
+    errors: [400, 404, 409, 413, 503],
     handler: async ({ req, res }) => {
       if (!req.file) throw missingFileError(MISSING_TAR);
       try {

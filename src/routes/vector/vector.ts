@@ -38,7 +38,7 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     summary: '列出可恢复的备份集',
     query: VectorRestoreListQuery,
     success: { status: 200, description: 'backup_locations[], summary' },
-    errors: [400],
+    errors: [400, 503],
     handler: async ({ query, res }) => {
       const listing = await services.backupCatalog.list({ taskId: query.task_id, globalOnly: query.global_only });
       const text =

@@ -1,0 +1,136 @@
+import type { Readable, Writable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { ERROR_TYPES, UnprocessableError, ValidationError } from '../../errors.js';
+import type { DataRoot } from '../../lib/data-root.js';
+import { BACKUP_DIR_NAME } from '../sets/set-naming.js';
+
+/**
+ * Where backup sets live (SPEC §7 "Storage"). A location is what clients call a `backup_path`
+ * (`./data_pipeline/training_data/vector_bak`, `…/<task_id>/vector_bak`); every store names it by
+ * its path relative to the data root (`key`), which the local store resolves under the root and the
+ * S3 store under `S3_PREFIX`. Locations are only made by `BackupLocations`, from validated input.
+ */
+export interface StoreLocation {
+  /** '/'-separated path relative to the data root: `vector_bak`, `task_1/vector_bak`. */
+  readonly key: string;
+  /** The `./data_pipeline/training_data/…` form clients send and the list returns. */
+  readonly relativePath: string;
+}
+
+export interface ListedLocation {
+  type: 'global' | 'task';
+  taskId?: string;
+  location: StoreLocation;
+}
+
+export interface StoredFile {
+  name: string;
+  size: number;
+  mtime: Date;
+}
+
+export interface OpenedStoreFile extends StoredFile {
+  stream: Readable;
+}
+
+/**
+ * A file being written. Write the bytes into `stream` (e.g. with pipeline()), then `commit()`: the
+ * file appears under its name only then, whole. `abort()` (also after a failed write) leaves nothing:
+ * no temp file, no pending multipart upload. Committing never replaces a file of the same name on
+ * the local store (409-worthy `EEXIST`); S3 has no such check, so callers look before they write.
+ */
+export interface PendingStoreWrite {
+  readonly stream: Writable;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  kind: 'local' | 's3';
+  [key: string]: unknown;
+}
+
+export interface BackupStore {
+  readonly kind: 'local' | 's3';
+  /** How messages and health name the store (`s3://bucket/prefix`, a data root path); never credentials. */
+  readonly name: string;
+  /**
+   * Whether sets without a manifest are listed (the original's legacy sets, which exist only on a
+   * local data root). On object storage the manifest, written last, is the only commit marker.
+   */
+  readonly listsLegacySets: boolean;
+  readonly locations: BackupLocations;
+  /** The global location and every task location holding files, global first, tasks newest name first. */
+  listLocations(): Promise<ListedLocation[]>;
+  /**
+   * The location of a task, or null when the task is unknown to this store (local: its directory
+   * does not exist; S3 keeps no directories, so any valid id has a location).
+   */
+  taskLocation(taskId: string, paramName?: string): Promise<StoreLocation | null>;
+  /** Whether the location exists (local: a directory; S3: any object under it). */
+  exists(location: StoreLocation): Promise<boolean>;
+  /** Committed files directly in the location, by name; temp files and uploads in progress never appear. */
+  list(location: StoreLocation): Promise<StoredFile[]>;
+  stat(location: StoreLocation, name: string): Promise<StoredFile | null>;
+  /** Opens a file for one streaming read; null when absent. */
+  openRead(location: StoreLocation, name: string): Promise<OpenedStoreFile | null>;
+  createWrite(location: StoreLocation, name: string): Promise<PendingStoreWrite>;
+  /** Deletes the named files in the order given; the names that existed and are gone now. */
+  delete(location: StoreLocation, names: readonly string[]): Promise<string[]>;
+  /** Reachable and writable (a probe written and deleted; S3 caches the answer briefly). */
+  health(): Promise<StoreHealth>;
+}
+
+/** Manifests are small; anything larger is not one (and is not read into memory whole). */
+const MAX_TEXT_BYTES = 16 * 1024 * 1024;
+
+/** A small file (a manifest) as text; null when absent. */
+export async function readStoreText(store: BackupStore, location: StoreLocation, name: string): Promise<string | null> {
+  const file = await store.openRead(location, name);
+  if (file === null) return null;
+  if (file.size > MAX_TEXT_BYTES) {
+    file.stream.destroy();
+    throw new UnprocessableError(`${name} 过大 (${file.size} 字节，上限 ${MAX_TEXT_BYTES})，不是备份清单`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
+  }
+  return (await buffer(file.stream)).toString('utf8');
+}
+
+/**
+ * Turns request input into locations, with the data root's own validation for every store: `..`
+ * (also percent-encoded), absolute paths outside the root, NUL, symlinks out → 400 naming the
+ * parameter. So a `backup_path` names the same place on both stores, and nothing outside the root
+ * (locally) or outside `S3_PREFIX` (on S3) can be named.
+ */
+export class BackupLocations {
+  constructor(readonly dataRoot: DataRoot) {}
+
+  fromBackupPath(backupPath: string, paramName = 'backup_path'): StoreLocation {
+    const resolved = this.dataRoot.resolveUserPath(backupPath, paramName);
+    const key = this.dataRoot.keyOf(resolved);
+    // The root itself holds task directories, not sets; a key is never empty.
+    if (key === '') {
+      throw new ValidationError(`参数 ${paramName} 无效: 路径必须是数据目录之内的备份目录`, ERROR_TYPES.INVALID_PARAMS, { invalidParams: [paramName] });
+    }
+    return this.fromKey(key);
+  }
+
+  global(): StoreLocation {
+    return this.fromKey(BACKUP_DIR_NAME);
+  }
+
+  task(taskId: string, paramName = 'task_id'): StoreLocation {
+    return this.fromKey(`${this.dataRoot.assertTaskId(taskId, paramName)}/${BACKUP_DIR_NAME}`);
+  }
+
+  /** `key` must come from validated input or a store listing (names matched against set patterns). */
+  fromKey(key: string): StoreLocation {
+    return { key, relativePath: this.dataRoot.relativeToCwd(this.dataRoot.absoluteOf(key)) };
+  }
+}
+
+/** File names inside a location are single components chosen by the code (set naming), never paths. */
+export function assertFileName(name: string): string {
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) throw new Error(`not a file name: ${JSON.stringify(name)}`);
+  return name;
+}
