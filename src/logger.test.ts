@@ -17,7 +17,7 @@ describe('logger redaction', () => {
         S3_ACCESS_KEY_ID: 'AKIAREDACTME1',
         S3_SECRET_ACCESS_KEY: 'secret-redact-me-2',
       });
-      const logger = createLogger({ logDir, logLevel: 'info' });
+      const logger = createLogger({ logDir, logLevel: 'info', logFormat: 'json' });
       logger.info({ config }, 'whole config');
       logger.info({ storage: config.backupStorage }, 'storage settings');
       logger.info(config.backupStorage, 'storage settings at the top');

@@ -124,7 +124,7 @@ describe('backup sets: manifest, checksums, verify, delete, retention', () => {
     const stamp = (await backup()).backup_timestamp as string;
     const set = { backup_path: GLOBAL_PATH, timestamp: stamp };
     const intact = (await post('/verify', set).expect(200)).body.data;
-    expect(intact).toMatchObject({ valid: true, has_manifest: true });
+    expect(intact).toMatchObject({ valid: true, has_manifest: true, backup_timestamp: stamp });
     expect(intact.files.map((f: { ok: boolean }) => f.ok)).toEqual([true, true]);
     expect(intact.files[1]).toMatchObject({ rows_expected: 58, rows_found: 58 });
 

@@ -36,7 +36,7 @@ describe('vector jobs: async verify', () => {
     expect(accepted.body.data).toMatchObject({ kind: 'verify', status_url: `${JOBS}/${jobId}` });
     const { job, percents } = await pollToEnd(t.app, jobId);
     expect(job).toMatchObject({ kind: 'verify', status: 'succeeded', error: null });
-    expect(job.result).toMatchObject({ has_manifest: true, valid: true, timestamp: stamp });
+    expect(job.result).toMatchObject({ has_manifest: true, valid: true, backup_timestamp: stamp });
     expect(job.result.files.map((f: { ok: boolean }) => f.ok)).toEqual([true, true]);
     expect(job.progress).toMatchObject({ phase: 'done', percent: 100 });
     expect(monotone(percents)).toBe(true);

@@ -33,7 +33,8 @@ export interface VerifiedFile {
 
 export interface VerifyResult {
   backup_path: string;
-  timestamp: string;
+  /** The set's stamp; not `timestamp`, which every reply's envelope fills with the reply time. */
+  backup_timestamp: string;
   has_manifest: boolean;
   /** null for a legacy set: there is nothing to verify against. */
   valid: boolean | null;
@@ -61,7 +62,7 @@ export class BackupVerifier {
 
   /** Verifies a set at a location of `store` (also a local staging directory: the upload's check). */
   async verifyIn(store: BackupStore, location: StoreLocation, request: VerifyRequest): Promise<VerifyResult> {
-    const base = { backup_path: request.backupPath, timestamp: request.timestamp };
+    const base = { backup_path: request.backupPath, backup_timestamp: request.timestamp };
     let manifest: BackupManifest | null;
     try {
       manifest = await readStoredManifest(store, location, request.timestamp);

@@ -80,8 +80,10 @@ const dryRun = dataOf({
 });
 const verifyResult = dataOf({
   backup_path: z.string(),
+  backup_timestamp: z.string(),
   has_manifest: z.boolean(),
-  valid: z.boolean(),
+  /** null for a legacy set (no manifest to check against). */
+  valid: z.boolean().nullable(),
   files: z.array(
     z.object({
       file: z.string(),
@@ -89,9 +91,9 @@ const verifyResult = dataOf({
       expected_sha256: z.string().nullable(),
       rows_expected: z.number().int().nullable(),
       bytes_expected: z.number().int().nullable(),
-      actual_sha256: z.string(),
-      rows_found: z.number().int(),
-      bytes_found: z.number().int(),
+      actual_sha256: z.string().nullable(),
+      rows_found: z.number().int().nullable(),
+      bytes_found: z.number().int().nullable(),
       ok: z.boolean(),
     }).loose(),
   ),
@@ -180,6 +182,7 @@ export const VECTOR_RESPONSES: ResponseDocs = {
       data: verifyResult,
       example: {
         backup_path: BAK,
+        backup_timestamp: STAMP,
         has_manifest: true,
         valid: true,
         files: [
