@@ -17,6 +17,8 @@ export interface SqlToken {
   value: string;
   /** Parenthesis depth the token sits at (an opening `(` has the depth outside it). */
   depth: number;
+  /** Offset of the token in the SQL text. */
+  start: number;
 }
 
 const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
@@ -33,7 +35,7 @@ export function tokenize(sql: string): SqlToken[] {
   const tokens: SqlToken[] = [];
   let depth = 0;
   let i = 0;
-  const push = (kind: TokenKind, text: string, value = text) => tokens.push({ kind, text, value, depth });
+  const push = (kind: TokenKind, text: string, value = text) => tokens.push({ kind, text, value, depth, start: i });
   while (i < sql.length) {
     const ch = sql[i]!;
     const next = sql[i + 1];
