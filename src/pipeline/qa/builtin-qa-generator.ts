@@ -69,9 +69,22 @@ export class BuiltinQaGenerator implements QaGenerator {
  * Takes candidates round-robin over the tiers (labelled by the rules, not by the template's
  * intent), so every theme contributes to every tier it can; order within a tier is kept.
  */
+/**
+ * Join candidates and one-table ones in turn (joins first): a theme's few picks of a tier then
+ * reach its neighbour tables (table coverage) and still include subqueries, CTEs and windows.
+ */
+function alternateJoins(list: Candidate[]): Candidate[] {
+  const joins = list.filter((c) => c.intent.includes(':'));
+  const single = list.filter((c) => !c.intent.includes(':'));
+  const out: Candidate[] = [];
+  for (let i = 0; i < Math.max(joins.length, single.length); i += 1) out.push(...[joins[i], single[i]].filter((c): c is Candidate => Boolean(c)));
+  return out;
+}
+
 export function pickAcrossTiers(candidates: Candidate[], count: number): Candidate[] {
   const byTier = new Map<Difficulty, Candidate[]>(DIFFICULTIES.map((d) => [d, []]));
   for (const c of candidates) byTier.get(classifyDifficulty(c.sql))!.push(c);
+  for (const [tier, list] of byTier) byTier.set(tier, alternateJoins(list));
   const picked: Candidate[] = [];
   while (picked.length < count && [...byTier.values()].some((list) => list.length > 0)) {
     for (const tier of DIFFICULTIES) {

@@ -1,6 +1,6 @@
 import type { JoinEdge } from './join-graph.js';
 import { phrase } from './phrasing.js';
-import { liveRows, type TableFacts } from './schema-facts.js';
+import { allLive, liveRows, type TableFacts } from './schema-facts.js';
 import { sqlAlias, sqlString } from './sql-alias.js';
 import { detailColumns, literal, metricOf, type Candidate } from './table-templates.js';
 
@@ -48,7 +48,7 @@ export function joinCandidates(f: TableFacts, all: TableFacts[], edges: JoinEdge
     // Towards a parent (f.x_id = g.id) a sum stays right; towards children it would count f's rows twice.
     const fansOut = step.edge.from !== f.table && f.measures.length > 0;
     const on = `g.${ident(g, step.farColumn)} = s.${ident(f, step.nearColumn)}`;
-    const lives = `${liveRows(f, 's.')} AND ${liveRows(g, 'g.')}`;
+    const lives = allLive(liveRows(f, 's.'), liveRows(g, 'g.'));
     const gName = g.names[0];
     const key = `${g.table.name}.${step.nearColumn}`;
     if (gName && !fansOut) {
@@ -84,7 +84,7 @@ export function joinCandidates(f: TableFacts, all: TableFacts[], edges: JoinEdge
       if (h === f || !hName || next.edge === step.edge || next.edge.from !== g.table) continue;
       const on2 = `h.${ident(h, next.farColumn)} = g.${ident(g, next.nearColumn)}`;
       add(`two-hop:${key}:${h.table.name}`, [`按${h.label}的${hName.label}统计${f.label}的${metric.label}。`, `经由${g.label}关联，各${hName.label}的${f.label}${metric.label}是多少？`, `每个${hName.label}对应的${f.label}${metric.label}有多少？`],
-        `SELECT h.${hName.ident} AS ${sqlAlias(hName.label)}, ${metric.expr} AS ${metric.alias} FROM ${f.ref} s JOIN ${g.ref} g ON ${on} JOIN ${h.ref} h ON ${on2} WHERE ${lives} AND ${liveRows(h, 'h.')} GROUP BY h.${hName.ident} ORDER BY ${metric.alias} DESC`);
+        `SELECT h.${hName.ident} AS ${sqlAlias(hName.label)}, ${metric.expr} AS ${metric.alias} FROM ${f.ref} s JOIN ${g.ref} g ON ${on} JOIN ${h.ref} h ON ${on2} WHERE ${allLive(lives, liveRows(h, 'h.'))} GROUP BY h.${hName.ident} ORDER BY ${metric.alias} DESC`);
     }
   }
   return out;

@@ -31,7 +31,7 @@ const NUMERIC = /^(smallint|integer|bigint|numeric|real|double precision|money)$
 const DATE_TYPES = /^(date|timestamp without time zone|timestamp with time zone)$/;
 const AUDIT = /^(create|created|update|updated|delete|deleted)_(ts|at|time|by)$|^version$/;
 const TOTAL = /(^|_)(sum|total|amount|count|qty|quantity)$/;
-const NOT_A_MEASURE = /(^|_)(id|version|no|code|seq|sort|order_no|phone|lat|lng|latitude|longitude)$/;
+const NOT_A_MEASURE = /(^|_)(id|version|no|code|seq|sort|order_no|phone|lat|lng|latitude|longitude|type|status|state|flag)$/;
 
 export function tableFacts(table: TableDescription, latestDates: Map<string, string>, sampled: Map<string, string[]> = new Map()): TableFacts {
   const fact = (column: ColumnDescription): ColumnFact => ({
@@ -63,6 +63,12 @@ export function tableFacts(table: TableDescription, latestDates: Map<string, str
       .map((c) => ({ ...fact(c), latest: latestDates.get(`${table.schema}.${table.name}.${c.name}`) ?? null })),
     keyColumn: columns.find((c) => c.is_primary_key) ? fact(columns.find((c) => c.is_primary_key)!) : null,
   };
+}
+
+/** The soft-delete filters of several table references, `TRUE` only when none has one. */
+export function allLive(...filters: string[]): string {
+  const real = filters.filter((f) => f !== 'TRUE');
+  return real.length ? real.join(' AND ') : 'TRUE';
 }
 
 /** Soft-delete filter for a table reference (`alias.` prefix in joins). */

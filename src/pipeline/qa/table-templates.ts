@@ -10,7 +10,7 @@ export function metricOf(f: TableFacts, prefix = ''): { expr: string; alias: str
   const m = f.measures[0];
   return m
     ? { expr: `SUM(${prefix}${m.ident})`, alias: sqlAlias(`${m.label}合计`), label: `${m.label}合计` }
-    : { expr: 'COUNT(*)', alias: sqlAlias(`${f.label}数量`), label: `${f.label}数量` };
+    : { expr: 'COUNT(*)', alias: '记录数量', label: '记录数量' };
 }
 
 export const literal = (c: ColumnFact, value: string) => (c.numeric ? String(Number(value)) : sqlString(value));
