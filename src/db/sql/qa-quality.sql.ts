@@ -50,16 +50,18 @@ export function frequentValues(qualifiedIdent: string, column: string, liveFilte
 }
 
 /**
- * The execution check: how many rows the SQL returns, up to `cap`. The SQL is wrapped, not
- * fetched: no rows cross the wire, the LIMIT outside the SQL's own (it may have one) caps the
- * work, and the count comes back in one round trip. The caller runs it READ ONLY with a timeout.
+ * The execution check runs the SQL as written through a cursor and fetches at most `cap` rows:
+ * every output column is computed (a wrapper such as `SELECT count(*) FROM (<sql>) q` lets the
+ * planner drop unused columns, so a division by zero in the select list would go unseen), the
+ * SQL's own LIMIT needs no care, and the cap bounds the work and the transfer. DECLARE, like the
+ * EXPLAIN before it, accepts only a plain query. The caller runs both READ ONLY with a timeout.
  */
-export function cappedRowCount(sql: string, cap: number): SqlQuery & { queryMode: 'extended' } {
-  return {
-    text: /* SQL */ `SELECT ${OWN_QUERY_MARK} count(*)::int AS n FROM (SELECT 1 FROM (${sql}\n) q LIMIT $1) t`,
-    values: [cap],
-    queryMode: 'extended',
-  };
+export function declareCheckCursor(sql: string): SqlQuery & { queryMode: 'extended' } {
+  return { text: /* SQL */ `DECLARE t2s_execution_check NO SCROLL CURSOR FOR ${sql}`, queryMode: 'extended' };
+}
+
+export function fetchCheckCursor(cap: number): SqlQuery {
+  return { text: /* SQL */ `FETCH FORWARD ${Math.max(1, Math.floor(cap))} FROM t2s_execution_check` };
 }
 
 /** Is pg_stat_statements installed in this database? (Loaded is checked by reading it.) */

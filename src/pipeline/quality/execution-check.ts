@@ -1,5 +1,5 @@
 import { withClient, type Pool } from '../../db/pool.js';
-import { cappedRowCount } from '../../db/sql/qa-quality.sql.js';
+import { declareCheckCursor, fetchCheckCursor } from '../../db/sql/qa-quality.sql.js';
 import { InvalidSqlError, isSqlError } from '../read-only-explain.js';
 import { splitStatements } from '../sql-statements.js';
 
@@ -16,8 +16,8 @@ const READ_ONLY_VIOLATION = '25006';
 
 /**
  * The execution check (SPEC §8 item 7) of SQL that passed EXPLAIN: run READ ONLY with a statement
- * timeout, wrapped as `SELECT count(*) FROM (SELECT 1 FROM (<sql>) q LIMIT cap) t` — no rows are
- * fetched, the cap bounds the work whatever LIMIT the SQL has, one round trip. SQL errors at run
+ * timeout through a cursor, fetching at most `cap` rows (see declareCheckCursor for why a cursor
+ * rather than a count(*) wrapper). SQL errors at run
  * time (division by zero, a bad cast, several rows from a scalar subquery) throw InvalidSqlError;
  * a timeout is reported; anything else (the database gone) is rethrown for the step to fail on.
  */
@@ -27,9 +27,10 @@ export async function executionCheck(pool: Pool, sql: string, timeoutMs: number,
     await client.query('BEGIN READ ONLY');
     try {
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-      const { rows } = await client.query<{ n: number }>(cappedRowCount(statement, cap) as never);
+      await client.query(declareCheckCursor(statement) as never);
+      const { rowCount } = await client.query(fetchCheckCursor(cap));
       await client.query('ROLLBACK');
-      return { rowCount: rows[0]?.n ?? 0, timedOut: false };
+      return { rowCount: rowCount ?? 0, timedOut: false };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       const code = (err as { code?: unknown }).code;
