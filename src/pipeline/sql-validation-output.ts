@@ -3,10 +3,48 @@ import { keepFirstBackup, writeFileAtomic, writeJson } from '../lib/atomic-file.
 import { fileTimestamp, localDateTime } from '../lib/time.js';
 import type { LabelledPair, QuestionSqlPair } from './qa/qa-types.js';
 import { classifyDifficulty } from './quality/difficulty.js';
-import { buildQualityReport, readQualityReport, writeQualityReport, type QualityReport } from './quality/quality-report.js';
-import type { SqlValidationResult, SqlValidationSettings } from './sql-validation.js';
+import { buildQualityReport, readQualityReport, writeQualityReport, type QualityReport, type QualitySummary } from './quality/quality-report.js';
 import type { StepContext } from './step-context.js';
 import { fileModificationsLogName, PAIR_BACKUP_SUFFIX } from '../task-files/task-dir.js';
+
+export interface SqlValidationSettings {
+  concurrency: number;
+  statementTimeoutMs: number;
+  /** Repair failed SQL with the LLM (needs one configured). */
+  enableRepair: boolean;
+  /** Rewrite the pair file: repaired SQL replaced, still-invalid pairs removed, labels written; `<file>.backup` kept. */
+  modifyOriginalFile: boolean;
+  /** Remove pairs whose SQL returns no rows (the pair file is rewritten, with its `.backup`). */
+  dropEmptyResults: boolean;
+  /** Rows the execution check counts up to. */
+  rowCap: number;
+  /** Which provider does what, for the quality report. */
+  providers: Record<string, string | null>;
+}
+
+/** Fixes SQL that failed EXPLAIN; one answer per item, same order. Only the LLM implements it. */
+export interface SqlRepairer {
+  readonly provider: string;
+  repair(items: { question: string; sql: string; error: string }[], signal?: AbortSignal): Promise<string[]>;
+}
+
+export interface SqlValidationResult {
+  input_file: string;
+  original_sql_count: number;
+  valid_sql_count: number;
+  invalid_sql_count: number;
+  success_rate: number;
+  repair_stats: { attempted: number; successful: number; failed: number };
+  file_modification_stats: { modified: number; deleted: number; failed_modifications: number };
+  average_execution_time: number;
+  total_retries: number;
+  invalid_items: { index: number; question: string; error: string }[];
+  /** The execution check: valid SQL with rows, without rows, and not finished within the timeout. */
+  execution_stats: { non_empty: number; empty: number; timed_out: number; row_cap: number };
+  dropped_empty_results: number;
+  quality: QualitySummary | null;
+  duration: number;
+}
 
 /** What sql_validation found about one pair of the file. */
 export interface Check {

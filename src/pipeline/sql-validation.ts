@@ -6,52 +6,18 @@ import { fileTimestamp, secondsSince } from '../lib/time.js';
 import { StepFailedError } from './ddl-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
 import { executionCheck } from './quality/execution-check.js';
-import { qualitySummary, type QualitySummary } from './quality/quality-report.js';
+import { qualitySummary } from './quality/quality-report.js';
 import { explainReadOnly, InvalidSqlError } from './read-only-explain.js';
 import { checkAborted, type StepContext } from './step-context.js';
 import { PAIR_FILE_PATTERN, sqlValidationSummaryName, stepResultFile } from '../task-files/task-dir.js';
-import { labelledPairs, summary, writeLabelledPairs, type Check } from './sql-validation-output.js';
+import { labelledPairs, summary, writeLabelledPairs, type Check, type SqlRepairer, type SqlValidationResult, type SqlValidationSettings } from './sql-validation-output.js';
+
+export type { SqlRepairer, SqlValidationResult, SqlValidationSettings } from './sql-validation-output.js';
 
 export { explainReadOnly } from './read-only-explain.js';
 
-export interface SqlValidationSettings {
-  concurrency: number;
-  statementTimeoutMs: number;
-  /** Repair failed SQL with the LLM (needs one configured). */
-  enableRepair: boolean;
-  /** Rewrite the pair file: repaired SQL replaced, still-invalid pairs removed, labels written; `<file>.backup` kept. */
-  modifyOriginalFile: boolean;
-  /** Remove pairs whose SQL returns no rows (the pair file is rewritten, with its `.backup`). */
-  dropEmptyResults: boolean;
-  /** Rows the execution check counts up to. */
-  rowCap: number;
-  /** Which provider does what, for the quality report. */
-  providers: Record<string, string | null>;
-}
 
-/** Fixes SQL that failed EXPLAIN; one answer per item, same order. Only the LLM implements it. */
-export interface SqlRepairer {
-  readonly provider: string;
-  repair(items: { question: string; sql: string; error: string }[], signal?: AbortSignal): Promise<string[]>;
-}
 
-export interface SqlValidationResult {
-  input_file: string;
-  original_sql_count: number;
-  valid_sql_count: number;
-  invalid_sql_count: number;
-  success_rate: number;
-  repair_stats: { attempted: number; successful: number; failed: number };
-  file_modification_stats: { modified: number; deleted: number; failed_modifications: number };
-  average_execution_time: number;
-  total_retries: number;
-  invalid_items: { index: number; question: string; error: string }[];
-  /** The execution check: valid SQL with rows, without rows, and not finished within the timeout. */
-  execution_stats: { non_empty: number; empty: number; timed_out: number; row_cap: number };
-  dropped_empty_results: number;
-  quality: QualitySummary | null;
-  duration: number;
-}
 
 /** Step 3: validate every pair's SQL, optionally repair and rewrite the pair file. */
 export class SqlValidationStep {
