@@ -43,8 +43,9 @@ export class BuiltinQaGenerator implements QaGenerator {
     const facts = factsOf(input);
     const f = facts.find((t) => t.table.name === theme.related_tables[0]);
     if (!f) return [];
+    const rank = [...facts].sort((a, b) => richness(b, input) - richness(a, input)).indexOf(f);
     const candidates = dedupePairs([...tableCandidates(f), ...joinCandidates(f, facts, input.joins)]).kept;
-    return pickAcrossTiers(candidates, count).map(({ question, sql }) => ({ question, sql }));
+    return pickAcrossTiers(candidates, count, rank).map(({ question, sql }) => ({ question, sql }));
   }
 
   async businessScope(input: QaInput, themes: Theme[]): Promise<string> {
@@ -73,18 +74,21 @@ export class BuiltinQaGenerator implements QaGenerator {
  * Join candidates and one-table ones in turn (joins first): a theme's few picks of a tier then
  * reach its neighbour tables (table coverage) and still include subqueries, CTEs and windows.
  */
-function alternateJoins(list: Candidate[]): Candidate[] {
+function alternateJoins(list: Candidate[], rotation: number): Candidate[] {
   const joins = list.filter((c) => c.intent.includes(':'));
-  const single = list.filter((c) => !c.intent.includes(':'));
+  // Rotated by the theme's rank: themes start at different intents (a daily CTE, a share, month-over-month …).
+  const plain = list.filter((c) => !c.intent.includes(':'));
+  const start = plain.length ? rotation % plain.length : 0;
+  const single = [...plain.slice(start), ...plain.slice(0, start)];
   const out: Candidate[] = [];
   for (let i = 0; i < Math.max(joins.length, single.length); i += 1) out.push(...[joins[i], single[i]].filter((c): c is Candidate => Boolean(c)));
   return out;
 }
 
-export function pickAcrossTiers(candidates: Candidate[], count: number): Candidate[] {
+export function pickAcrossTiers(candidates: Candidate[], count: number, rotation = 0): Candidate[] {
   const byTier = new Map<Difficulty, Candidate[]>(DIFFICULTIES.map((d) => [d, []]));
   for (const c of candidates) byTier.get(classifyDifficulty(c.sql))!.push(c);
-  for (const [tier, list] of byTier) byTier.set(tier, alternateJoins(list));
+  for (const [tier, list] of byTier) byTier.set(tier, alternateJoins(list, rotation));
   const picked: Candidate[] = [];
   while (picked.length < count && [...byTier.values()].some((list) => list.length > 0)) {
     for (const tier of DIFFICULTIES) {
