@@ -12,6 +12,28 @@ import { TableInspector } from '../../src/introspection/table-inspector.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seededDemoPool, stepContext } from '../helpers/pipeline.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
+import { chatCompletion, FakeOpenAiServer, type RecordedRequest } from '../helpers/fake-openai-server.js';
+
+const chat = (content: string) => ({ body: chatCompletion(content) });
+const lastUserPrompt = (r: RecordedRequest) => ((r.body as { messages: { content: string }[] }).messages.at(-1)?.content ?? '');
+
+/** A scripted LLM for a whole run with query-log mining: comments, themes, one pair per tier, scope, questions. */
+function scriptedLlm(request: RecordedRequest) {
+  const prompt = lastUserPrompt(request);
+  const table = /表: public\.(\w+)/.exec(prompt)?.[1];
+  if (table) return chat(JSON.stringify({ table_comment: `${table} 注释`, fields: [] }));
+  if (prompt.includes('分析主题，忽略')) {
+    return chat(JSON.stringify({ themes: [{ topic_name: '车流分析', description: '分析车流', related_tables: ['bss_car_day_count'], biz_entities: ['车辆'], biz_metrics: ['车流量'] }] }));
+  }
+  const tier = /难度等级: (\w+)/.exec(prompt)?.[1];
+  if (tier) return chat(JSON.stringify([{ question: `${tier} 问题`, sql: `SELECT COUNT(*) AS ${tier} FROM bss_car_day_count;` }]));
+  if (prompt.includes('=== 数据库业务范围 ===')) return chat('=== 数据库业务范围 ===\n高速公路');
+  if (prompt.includes('真实查询日志')) {
+    const n = (prompt.match(/^#\d+ /gm) ?? []).length;
+    return chat(JSON.stringify({ questions: Array.from({ length: n }, (_, i) => `LLM真实问题${i + 1}`) }));
+  }
+  return { status: 400, body: { error: { message: 'unexpected prompt' } } };
+}
 
 const OPTIONS = { enableLlmRepair: false, modifyOriginalFile: true };
 
@@ -113,6 +135,33 @@ describe('mine_query_log', () => {
     const report = JSON.parse(fs.readFileSync(path.join(ctx.dir, 'qa_quality_report.json'), 'utf8')) as QualityReport;
     expect(report.by_source.query_log).toBe(checked.length);
     fs.rmSync(ctx.dir, { recursive: true, force: true });
+  });
+
+  it('with an LLM configured, the mined statements get the LLM\'s questions', async (test) => {
+    if (!preloaded) test.skip(embeddedTestMode() ? 'PGlite has no pg_stat_statements (embedded mode)' : 'the server does not preload pg_stat_statements');
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    for (let i = 0; i < 3; i += 1) await db.query(`SELECT company_no FROM bss_company WHERE company_name = '某公司' AND delete_ts IS NULL`);
+    const llm = await FakeOpenAiServer.start();
+    llm.otherwise(scriptedLlm);
+    try {
+      const providers = createProviders(
+        { llm: { baseUrl: llm.baseUrl, model: 'fake-model', timeoutMs: 5000, maxRetries: 0 }, embedding: { provider: 'builtin', model: 'b', dimensions: 64, batchSize: 8, timeoutMs: 1000, maxRetries: 0 } },
+        pino({ level: 'silent' }),
+      );
+      const pipeline = createPipeline({ pipeline: { tableConcurrency: 2, sqlValidationConcurrency: 2, sqlValidationTimeoutMs: 5000 } }, providers, new TableInspector(), pool);
+      const ctx = stepContext(pool, 'highway_db');
+      await pipeline.run('ddl_generation', ctx, OPTIONS);
+      const qa = (await pipeline.run('qa_generation', ctx, { ...OPTIONS, mineQueryLog: true })) as { output_file: string; query_log: { pairs: number; question_provider: string } };
+      expect(qa.query_log.question_provider).toBe('openai-compatible:fake-model');
+      const mined = readPairs(ctx.dir, qa.output_file).filter((p) => p.source === 'query_log');
+      expect(mined.length).toBe(qa.query_log.pairs);
+      expect(mined.length).toBeGreaterThan(0);
+      for (const p of mined) expect(p.question).toMatch(/^LLM真实问题\d+$/);
+      expect(mined.some((p) => p.sql.includes('FROM bss_company WHERE company_name ='))).toBe(true);
+      fs.rmSync(ctx.dir, { recursive: true, force: true });
+    } finally {
+      await llm.close();
+    }
   });
 });
 

@@ -64,11 +64,6 @@ export function fetchCheckCursor(cap: number): SqlQuery {
   return { text: /* SQL */ `FETCH FORWARD ${Math.max(1, Math.floor(cap))} FROM t2s_execution_check` };
 }
 
-/** Is pg_stat_statements installed in this database? (Loaded is checked by reading it.) */
-export const statementsExtension: SqlQuery = {
-  text: /* SQL */ `SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements'`,
-};
-
 export interface StatementRow {
   query: string;
   calls: number;

@@ -15,7 +15,21 @@ export class LlmQuestionWriter implements QuestionWriter {
 
   async describe(sqls: string[], input: QaInput, signal?: AbortSignal): Promise<string[]> {
     if (sqls.length === 0) return [];
-    const reply = await this.llm.chatJson<{ questions?: unknown }>(
+    const fallback = await this.fallback.describe(sqls, input, signal);
+    let reply: { questions?: unknown };
+    try {
+      reply = await this.ask(sqls, input, signal);
+    } catch (err) {
+      // A failed call costs the wording, not the mined pairs: the built-in descriptions stand in.
+      if (signal?.aborted) throw err;
+      return fallback;
+    }
+    const questions = Array.isArray(reply.questions) ? reply.questions : [];
+    return sqls.map((_, i) => (typeof questions[i] === 'string' && (questions[i] as string).trim() ? (questions[i] as string).trim() : fallback[i]!));
+  }
+
+  private ask(sqls: string[], input: QaInput, signal?: AbortSignal) {
+    return this.llm.chatJson<{ questions?: unknown }>(
       [
         { role: 'system', content: '你是一名资深业务数据分析师，熟悉 PostgreSQL。只输出要求的 JSON。' },
         {
@@ -32,8 +46,5 @@ export class LlmQuestionWriter implements QuestionWriter {
       ],
       { signal },
     );
-    const questions = Array.isArray(reply.questions) ? reply.questions : [];
-    const fallback = await this.fallback.describe(sqls, input, signal);
-    return sqls.map((_, i) => (typeof questions[i] === 'string' && (questions[i] as string).trim() ? (questions[i] as string).trim() : fallback[i]!));
   }
 }

@@ -43,8 +43,9 @@ export async function mineQueryLog(pool: Pool, input: QaInput): Promise<QueryLog
   try {
     rows = await query<StatementRow>(pool, topStatements(ext.schema, STATEMENTS_READ));
   } catch (err) {
-    // 55000: installed but not in shared_preload_libraries; 42501: not allowed to read it.
-    if (!isSqlError(err) && (err as { code?: string }).code !== '55000') throw err;
+    // 55000: installed but not in shared_preload_libraries; 42501: this role may not read it.
+    const code = (err as { code?: string }).code;
+    if (!isSqlError(err) && code !== '55000' && code !== '42501') throw err;
     return { available: false, note: `pg_stat_statements 不可用: ${(err as Error).message}，跳过查询日志挖掘`, mined: [], skipped: [] };
   }
   const values = columnValues(input);
@@ -93,7 +94,8 @@ function columnBefore(tokens: SqlToken[], i: number): string | null {
   return col && (col.kind === 'word' || col.kind === 'ident') ? col.value : null;
 }
 
-function fillParameters(sql: string, tokens: SqlToken[], values: Map<string, string>): { sql: string } | { reason: string } {
+/** Exported for its unit test. */
+export function fillParameters(sql: string, tokens: SqlToken[], values: Map<string, string>): { sql: string } | { reason: string } {
   const params = tokens.map((t, i) => ({ t, i })).filter(({ t }) => t.kind === 'param');
   if (params.length === 0) return { sql };
   const replacements = new Map<string, string>();
