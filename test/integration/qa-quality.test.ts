@@ -210,6 +210,22 @@ describe('sql_validation execution check options', () => {
     fs.rmSync(ctx.dir, { recursive: true, force: true });
   });
 
+  it('SQL that outlives statement_timeout when run stays valid, labelled not executed (row_count null)', async (test) => {
+    if (embeddedTestMode()) test.skip('PGlite (WASM, one thread) does not interrupt pg_sleep with statement_timeout');
+    const providers = createProviders({ embedding: { provider: 'builtin', model: 'b', dimensions: 64, batchSize: 16, timeoutMs: 1000, maxRetries: 0 } }, pino({ level: 'silent' }));
+    const pipeline = createPipeline({ pipeline: { tableConcurrency: 2, sqlValidationConcurrency: 2, sqlValidationTimeoutMs: 300 } }, providers, new TableInspector(), pool);
+    const ctx = stepContext(pool, 'highway_db');
+    const file = path.join(ctx.dir, 'qs_highway_db_20990101_000000_pair.json');
+    fs.writeFileSync(file, JSON.stringify([PAIRS[0], { question: '慢查询', sql: 'SELECT pg_sleep(30) FROM bss_company LIMIT 1;' }]));
+    const result = (await pipeline.run('sql_validation', ctx, OPTIONS)) as { valid_sql_count: number; execution_stats: { timed_out: number } };
+    expect(result).toMatchObject({ valid_sql_count: 2, execution_stats: { timed_out: 1 } });
+    const labelled = JSON.parse(fs.readFileSync(file, 'utf8')) as LabelledPair[];
+    expect(labelled[1]).toMatchObject({ question: '慢查询', valid: true, row_count: null, empty_result: false });
+    const report = JSON.parse(fs.readFileSync(path.join(ctx.dir, 'qa_quality_report.json'), 'utf8')) as QualityReport;
+    expect(report.execution).toMatchObject({ explain_valid: 2, non_empty: 1, not_executed: 1 });
+    fs.rmSync(ctx.dir, { recursive: true, force: true });
+  });
+
   it('without modify_original_file or drop_empty_results the pair file is not touched', async () => {
     const pipeline = builtinPipeline(pool);
     const ctx = stepContext(pool, 'highway_db');
