@@ -1,16 +1,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { query } from '../db/pool.js';
-import { latestDate } from '../db/sql/catalog.sql.js';
 import { writeFileAtomic, writeJson } from '../lib/atomic-file.js';
-import { mapLimit } from '../lib/map-limit.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
-import { splitTableName } from '../introspection/database-tools.js';
 import type { TableCommenter } from '../introspection/table-commenter.js';
-import type { TableDescription, TableInspector } from '../introspection/table-inspector.js';
-import { readTaskTables, StepFailedError, tableDocFiles } from './ddl-generation.js';
+import type { TableInspector } from '../introspection/table-inspector.js';
+import { readTaskTables, StepFailedError } from './ddl-generation.js';
 import { renderMetadataDetail, renderMetadataSql } from './qa/metadata-files.js';
-import type { QaGenerator, QaInput, QuestionSqlPair } from './qa/qa-types.js';
+import { buildQaInput } from './qa/qa-input.js';
+import type { LabelledPair, QaGenerator, QaInput, QuestionSqlPair } from './qa/qa-types.js';
+import { classifyDifficulty } from './quality/difficulty.js';
+import { dedupePairs } from './quality/dedupe.js';
+import { buildQualityReport, qualitySummary, writeQualityReport, type QualitySummary } from './quality/quality-report.js';
+import { mineQueryLog, type QueryLogOutcome } from './quality/query-log-miner.js';
+import type { QuestionWriter } from './quality/sql-describer.js';
 import { checkAborted, type StepContext } from './step-context.js';
 import {
   DECISION_PROMPT_NAME,
@@ -33,6 +35,16 @@ export interface QaSettings {
   maxTables: number;
 }
 
+export interface QaRunOptions {
+  /** Also turn the business database's most-called read-only statements into pairs. */
+  mineQueryLog: boolean;
+  /** Which provider does what, for the quality report. */
+  providers: Record<string, string | null>;
+}
+
+/** The theme of pairs mined from the query log. */
+export const QUERY_LOG_THEME = '真实查询';
+
 export interface QaGenerationResult {
   output_file: string;
   total_questions: number;
@@ -40,6 +52,9 @@ export interface QaGenerationResult {
   successful_themes: number;
   failed_themes: { topic_name: string; error: string }[];
   generator_provider: string;
+  duplicates_removed: { questions: number; sql: number };
+  query_log: (Omit<QueryLogOutcome, 'mined'> & { pairs: number; question_provider: string }) | null;
+  quality: QualitySummary;
   duration: number;
 }
 
@@ -53,9 +68,10 @@ export class QaGenerationStep {
     private readonly commenter: TableCommenter,
     private readonly generator: QaGenerator,
     private readonly settings: QaSettings,
+    private readonly questionWriter: QuestionWriter,
   ) {}
 
-  async run(ctx: StepContext): Promise<QaGenerationResult> {
+  async run(ctx: StepContext, options: QaRunOptions): Promise<QaGenerationResult> {
     const started = performance.now();
     const tables = await readTaskTables(ctx);
     if (tables.length > this.settings.maxTables) {
@@ -63,20 +79,21 @@ export class QaGenerationStep {
     }
     await this.checkStepOneFiles(ctx, tables);
     await retireOldPairFiles(ctx.taskDir);
-    const input = await this.buildInput(ctx, tables);
+    const input = await buildQaInput(ctx, this.inspector, this.commenter, tables);
 
     const themes = await this.generator.themes(input, this.settings.themeCount, ctx.signal);
     if (themes.length === 0) throw new StepFailedError('未能提取任何业务主题');
     ctx.log.info(`提取到 ${themes.length} 个业务主题 (${this.generator.provider}): ${themes.map((t) => t.topic_name).join(', ')}`);
-    const pairs: QuestionSqlPair[] = [];
+    const generated: LabelledPair[] = [];
     const failed: QaGenerationResult['failed_themes'] = [];
     for (const [i, theme] of themes.entries()) {
       checkAborted(ctx.signal);
       ctx.progress({ done: i, total: themes.length, unit: 'themes' });
       try {
-        const generated = await this.generator.pairs(input, theme, this.settings.questionsPerTheme, ctx.signal);
-        const clean = generated.filter((p) => p.question?.trim() && p.sql?.trim()).map(normalisePair);
-        pairs.push(...clean);
+        const clean = (await this.generator.pairs(input, theme, this.settings.questionsPerTheme, ctx.signal))
+          .filter((p) => p.question?.trim() && p.sql?.trim())
+          .map((p) => label(normalisePair(p), theme.topic_name, 'generated'));
+        generated.push(...clean);
         ctx.log.info(`主题 ${theme.topic_name}: 生成 ${clean.length} 个问答对`);
       } catch (err) {
         checkAborted(ctx.signal);
@@ -86,8 +103,24 @@ export class QaGenerationStep {
     }
     ctx.progress({ done: themes.length, total: themes.length, unit: 'themes' });
 
+    const mined = options.mineQueryLog ? await this.mine(ctx, input) : null;
+    // Real queries first: where one repeats a generated question or SQL template, the real one stays.
+    const deduped = dedupePairs([...(mined?.pairs ?? []), ...generated]);
+    const pairs = [...deduped.kept.filter((p) => p.source === 'generated'), ...deduped.kept.filter((p) => p.source === 'query_log')];
+    const duplicates = { questions: deduped.duplicateQuestions, sql: deduped.duplicateSql };
+    if (duplicates.questions + duplicates.sql > 0) ctx.log.info(`去重: 删除重复问题 ${duplicates.questions} 个, 重复SQL ${duplicates.sql} 条`);
+
     const outputFile = pairFileName(ctx.business.database, fileTimestamp());
     await writeJson(path.join(ctx.taskDir, outputFile), pairs);
+    const report = buildQualityReport(pairs, {
+      pairFile: outputFile,
+      catalog: Object.fromEntries(input.tables.map((t) => [`${t.schema}.${t.name}`, t.columns.map((c) => c.name)])),
+      duplicatesRemoved: duplicates,
+      providers: options.providers,
+      queryLog: mined?.summary ?? null,
+      validation: null,
+    });
+    await writeQualityReport(ctx.taskDir, report);
     const scope = await this.generator.businessScope(input, themes, ctx.signal);
     await writeFileAtomic(path.join(ctx.taskDir, METADATA_SQL_NAME), renderMetadataSql(themes, ctx.businessContext, ctx.business.database, localDateTime()));
     await writeFileAtomic(path.join(ctx.taskDir, METADATA_DETAIL_NAME), renderMetadataDetail(themes));
@@ -100,6 +133,9 @@ export class QaGenerationStep {
       successful_themes: themes.length - failed.length,
       failed_themes: failed,
       generator_provider: this.generator.provider,
+      duplicates_removed: duplicates,
+      query_log: mined?.summary ?? null,
+      quality: qualitySummary(report),
       duration: secondsSince(started),
     };
     await writeJson(stepResultFile(ctx.taskDir, 'qa_generation'), result);
@@ -118,27 +154,20 @@ export class QaGenerationStep {
     }
   }
 
-  private async buildInput(ctx: StepContext, tables: string[]): Promise<QaInput> {
-    const latestDates = new Map<string, string>();
-    const described: TableDescription[] = await mapLimit(tables, 4, async (name) => {
-      const [schema, table] = splitTableName(name);
-      const description = await this.inspector.describeTable(ctx.business.pool, schema, table);
-      const comments = await this.commenter.comment(description, ctx.businessContext, ctx.signal);
-      for (const column of description.columns.filter((c) => /^(date|timestamp)/.test(c.data_type))) {
-        const [row] = await query<{ v: string | null }>(ctx.business.pool, latestDate(description.qualifiedIdent, column.name));
-        if (row?.v) latestDates.set(`${description.schema}.${description.name}.${column.name}`, row.v);
-      }
-      return {
-        ...description,
-        comment: comments.table ?? description.comment,
-        columns: description.columns.map((c) => ({ ...c, comment: comments.columns.get(c.name) ?? c.comment })),
-      };
-    });
-    const docs = await tableDocFiles(ctx.taskDir);
-    const sections = await Promise.all(docs.map(async (f) => `${'='.repeat(80)}\n# 文件: ${f}\n${'='.repeat(80)}\n${await fs.readFile(path.join(ctx.taskDir, f), 'utf8')}`));
-    const markdown = [`# 数据库表结构文档汇总`, `共包含 ${docs.length} 个表`, '', ...sections].join('\n');
-    return { tables: described, markdown, businessContext: ctx.businessContext, latestDates };
+  /** Query-log pairs: mined statements with questions; without pg_stat_statements a note and none. */
+  private async mine(ctx: StepContext, input: QaInput) {
+    const outcome = await mineQueryLog(ctx.business.pool, input);
+    ctx.log.info(`查询日志挖掘: ${outcome.note}`);
+    for (const s of outcome.skipped) ctx.log.info(`跳过查询日志语句 (${s.reason}): ${s.sql}`);
+    const questions = await this.questionWriter.describe(outcome.mined.map((m) => m.sql), input, ctx.signal);
+    const pairs = outcome.mined.map((m, i) => label(normalisePair({ question: questions[i]!, sql: m.sql }), QUERY_LOG_THEME, 'query_log'));
+    const { mined: _mined, ...rest } = outcome;
+    return { pairs, summary: { ...rest, pairs: pairs.length, question_provider: this.questionWriter.provider } };
   }
+}
+
+function label(pair: QuestionSqlPair, theme: string, source: LabelledPair['source']): LabelledPair {
+  return { question: pair.question, sql: pair.sql, difficulty: classifyDifficulty(pair.sql), theme, source };
 }
 
 /** One line, ending with a semicolon (the original's post-processing). */

@@ -57,25 +57,25 @@ export function splitStatements(sql: string): string[] {
 
 /** scan.l `dolqdelim`: `$` (ident_start ident_cont*)? `$`, where ident_cont has no `$`. */
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
-const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+export const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 
-function dollarTagAt(sql: string, i: number): string | undefined {
+export function dollarTagAt(sql: string, i: number): string | undefined {
   DOLLAR_TAG.lastIndex = i;
   return DOLLAR_TAG.exec(sql)?.[0];
 }
 
 /** A `$` right after an identifier character belongs to that identifier (`price$usd`) or parameter. */
-function continuesIdentifier(sql: string, i: number): boolean {
+export function continuesIdentifier(sql: string, i: number): boolean {
   return i > 0 && IDENTIFIER_CHAR.test(sql[i - 1]!);
 }
 
 /** `E'…'` / `e'…'`, where the E is a token of its own (not the end of an identifier like `name'`). */
-function isEscapeStringPrefix(sql: string, quoteAt: number): boolean {
+export function isEscapeStringPrefix(sql: string, quoteAt: number): boolean {
   const prev = sql[quoteAt - 1];
   return (prev === 'E' || prev === 'e') && !(quoteAt > 1 && IDENTIFIER_CHAR.test(sql[quoteAt - 2]!));
 }
 
-function skipQuoted(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
+export function skipQuoted(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
   let i = start + 1;
   while (i < sql.length) {
     if (backslashEscapes && sql[i] === '\\') {
@@ -94,7 +94,7 @@ function skipQuoted(sql: string, start: number, quote: string, backslashEscapes:
   return sql.length;
 }
 
-function skipBlockComment(sql: string, start: number): number {
+export function skipBlockComment(sql: string, start: number): number {
   let depth = 0;
   let i = start;
   while (i < sql.length) {

@@ -1,60 +1,23 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { keepFirstBackup, writeFileAtomic, writeJson } from '../lib/atomic-file.js';
+import { writeFileAtomic, writeJson } from '../lib/atomic-file.js';
 import { mapLimit } from '../lib/map-limit.js';
-import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
+import { fileTimestamp, secondsSince } from '../lib/time.js';
 import { StepFailedError } from './ddl-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
+import { executionCheck } from './quality/execution-check.js';
+import { qualitySummary } from './quality/quality-report.js';
 import { explainReadOnly, InvalidSqlError } from './read-only-explain.js';
 import { checkAborted, type StepContext } from './step-context.js';
-import {
-  fileModificationsLogName,
-  PAIR_BACKUP_SUFFIX,
-  PAIR_FILE_PATTERN,
-  sqlValidationSummaryName,
-  stepResultFile,
-} from '../task-files/task-dir.js';
+import { PAIR_FILE_PATTERN, sqlValidationSummaryName, stepResultFile } from '../task-files/task-dir.js';
+import { labelledPairs, summary, writeLabelledPairs, type Check, type SqlRepairer, type SqlValidationResult, type SqlValidationSettings } from './sql-validation-output.js';
+
+export type { SqlRepairer, SqlValidationResult, SqlValidationSettings } from './sql-validation-output.js';
 
 export { explainReadOnly } from './read-only-explain.js';
 
-export interface SqlValidationSettings {
-  concurrency: number;
-  statementTimeoutMs: number;
-  /** Repair failed SQL with the LLM (needs one configured). */
-  enableRepair: boolean;
-  /** Rewrite the pair file: repaired SQL replaced, still-invalid pairs removed; `<file>.backup` kept. */
-  modifyOriginalFile: boolean;
-}
 
-/** Fixes SQL that failed EXPLAIN; one answer per item, same order. Only the LLM implements it. */
-export interface SqlRepairer {
-  readonly provider: string;
-  repair(items: { question: string; sql: string; error: string }[], signal?: AbortSignal): Promise<string[]>;
-}
 
-interface Check {
-  index: number;
-  question: string;
-  sql: string;
-  valid: boolean;
-  error: string | null;
-  ms: number;
-  repairedSql?: string;
-}
-
-export interface SqlValidationResult {
-  input_file: string;
-  original_sql_count: number;
-  valid_sql_count: number;
-  invalid_sql_count: number;
-  success_rate: number;
-  repair_stats: { attempted: number; successful: number; failed: number };
-  file_modification_stats: { modified: number; deleted: number; failed_modifications: number };
-  average_execution_time: number;
-  total_retries: number;
-  invalid_items: { index: number; question: string; error: string }[];
-  duration: number;
-}
 
 /** Step 3: validate every pair's SQL, optionally repair and rewrite the pair file. */
 export class SqlValidationStep {
@@ -85,8 +48,11 @@ export class SqlValidationStep {
     } catch (err) {
       throw stepFailure(ctx, err);
     }
-    const modification = this.settings.modifyOriginalFile ? await rewritePairFile(ctx, file, pairs, checks) : { modified: 0, deleted: 0, failed_modifications: 0 };
+    const labelled = labelledPairs(pairs, checks, this.settings);
+    const written = await writeLabelledPairs(ctx, file, pairs, labelled, checks, this.settings, repairStats);
+    const modification = written.modification;
     const valid = checks.filter((c) => c.valid).length;
+    const executed = checks.filter((c) => c.valid);
     const result: SqlValidationResult = {
       input_file: path.basename(file),
       original_sql_count: items.length,
@@ -98,24 +64,38 @@ export class SqlValidationStep {
       average_execution_time: checks.length ? checks.reduce((s, c) => s + c.ms, 0) / checks.length / 1000 : 0,
       total_retries: 0,
       invalid_items: checks.filter((c) => !c.valid).map((c) => ({ index: c.index, question: c.question, error: c.error ?? '' })),
+      execution_stats: {
+        non_empty: executed.filter((c) => (c.rowCount ?? 0) > 0).length,
+        empty: executed.filter((c) => c.rowCount === 0).length,
+        timed_out: executed.filter((c) => c.timedOut).length,
+        row_cap: this.settings.rowCap,
+      },
+      dropped_empty_results: written.droppedEmpty,
+      quality: written.report ? qualitySummary(written.report) : null,
       duration: secondsSince(started),
     };
     await writeFileAtomic(path.join(ctx.taskDir, sqlValidationSummaryName(fileTimestamp())), summary(result, checks));
     await writeJson(stepResultFile(ctx.taskDir, 'sql_validation'), result);
-    ctx.log.info(`SQL验证完成: ${valid}/${items.length} 有效`);
+    ctx.log.info(`SQL验证完成: ${valid}/${items.length} 有效, ${result.execution_stats.non_empty} 条有结果, ${result.execution_stats.empty} 条结果为空`);
     return result;
   }
 
   private async check(ctx: StepContext, item: { index: number; question: string; sql: string }): Promise<Check> {
     const t0 = performance.now();
     try {
-      await explainReadOnly(ctx.business.pool, item.sql, this.settings.statementTimeoutMs);
-      return { ...item, valid: true, error: null, ms: performance.now() - t0 };
+      const outcome = await this.explainAndRun(ctx, item.sql);
+      return { ...item, valid: true, error: null, ms: performance.now() - t0, ...outcome };
     } catch (err) {
       // Only the SQL's own errors judge the pair; an outage is not a verdict on it.
       if (!(err instanceof InvalidSqlError)) throw err;
-      return { ...item, valid: false, error: err.message, ms: performance.now() - t0 };
+      return { ...item, valid: false, error: err.message, ms: performance.now() - t0, rowCount: null, timedOut: false };
     }
+  }
+
+  /** EXPLAIN from the plan (never executing writing SQL), then the read-only execution check. */
+  private async explainAndRun(ctx: StepContext, sql: string) {
+    await explainReadOnly(ctx.business.pool, sql, this.settings.statementTimeoutMs);
+    return executionCheck(ctx.business.pool, sql, this.settings.statementTimeoutMs, this.settings.rowCap);
   }
 
   private async repair(ctx: StepContext, failed: Check[]): Promise<SqlValidationResult['repair_stats']> {
@@ -138,8 +118,8 @@ export class SqlValidationStep {
           continue;
         }
         try {
-          await explainReadOnly(ctx.business.pool, candidate, this.settings.statementTimeoutMs);
-          Object.assign(check, { valid: true, repairedSql: candidate.endsWith(';') ? candidate : `${candidate};` });
+          const outcome = await this.explainAndRun(ctx, candidate);
+          Object.assign(check, { valid: true, repairedSql: candidate.endsWith(';') ? candidate : `${candidate};`, ...outcome });
           stats.successful += 1;
         } catch (err) {
           if (!(err instanceof InvalidSqlError)) throw err;
@@ -160,31 +140,6 @@ export async function newestPairFile(taskDir: string): Promise<string> {
   return path.join(taskDir, stats.sort((a, b) => b.mtime - a.mtime || b.n.localeCompare(a.n))[0]!.n);
 }
 
-async function rewritePairFile(ctx: StepContext, file: string, pairs: Partial<QuestionSqlPair>[], checks: Check[]) {
-  const byIndex = new Map(checks.map((c) => [c.index, c]));
-  const modified = checks.filter((c) => c.repairedSql).length;
-  const deleted = checks.filter((c) => !c.valid).length;
-  if (modified === 0 && deleted === 0) return { modified: 0, deleted: 0, failed_modifications: 0 };
-  // The first rewrite's backup is the only copy of the pairs as generated: a later run never replaces it.
-  const backupKept = !(await keepFirstBackup(file, `${file}${PAIR_BACKUP_SUFFIX}`));
-  const kept = pairs.flatMap((pair, index) => {
-    const check = byIndex.get(index);
-    if (!check) return [pair];
-    if (!check.valid) return [];
-    return [check.repairedSql ? { ...pair, sql: check.repairedSql } : pair];
-  });
-  await writeJson(file, kept);
-  const log = [
-    `SQL验证文件修改日志 - ${localDateTime()}`,
-    `文件: ${path.basename(file)} (备份: ${path.basename(file)}${PAIR_BACKUP_SUFFIX}${backupKept ? ', 保留已有的首次备份' : ''})`,
-    ...checks.filter((c) => c.repairedSql).map((c) => `修改 #${c.index}: ${c.question}\n  原SQL: ${c.sql}\n  新SQL: ${c.repairedSql}`),
-    ...checks.filter((c) => !c.valid).map((c) => `删除 #${c.index}: ${c.question}\n  SQL: ${c.sql}\n  错误: ${c.error}`),
-  ];
-  await writeFileAtomic(path.join(ctx.taskDir, fileModificationsLogName(fileTimestamp())), `${log.join('\n')}\n`);
-  ctx.log.info(`已修改问答对文件: 修改 ${modified} 条, 删除 ${deleted} 条`);
-  return { modified, deleted, failed_modifications: 0 };
-}
-
 /**
  * A check that failed for a reason other than the SQL (the business database unreachable, a
  * timeout, a lost connection) fails the step before any file is written: the pair file, its
@@ -197,22 +152,4 @@ function stepFailure(ctx: StepContext, err: unknown): unknown {
     `SQL验证中止: 数据库错误与SQL本身无关${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}。问答对文件未修改，请检查业务数据库后重试`,
     { cause: err },
   );
-}
-
-function summary(result: SqlValidationResult, checks: Check[]): string {
-  return `${[
-    'SQL验证报告',
-    '='.repeat(50),
-    `输入文件: ${result.input_file}`,
-    `验证时间: ${localDateTime()}`,
-    `总SQL数量: ${result.original_sql_count}`,
-    `有效SQL: ${result.valid_sql_count}`,
-    `无效SQL: ${result.invalid_sql_count}`,
-    `成功率: ${(result.success_rate * 100).toFixed(2)}%`,
-    `平均耗时: ${result.average_execution_time.toFixed(3)}秒`,
-    `修复统计: 尝试 ${result.repair_stats.attempted}, 成功 ${result.repair_stats.successful}, 失败 ${result.repair_stats.failed}`,
-    '',
-    ...checks.filter((c) => !c.valid).flatMap((c) => [`错误 #${c.index}: ${c.question}`, `  SQL: ${c.sql}`, `  错误: ${c.error}`, '']),
-    ...checks.filter((c) => c.repairedSql).flatMap((c) => [`已修复 #${c.index}: ${c.question}`, `  原SQL: ${c.sql}`, `  修复后: ${c.repairedSql}`, '']),
-  ].join('\n')}\n`;
 }

@@ -19,6 +19,8 @@ export const CreateTaskBody = z.object({
   enable_training_data_load: bool('enable_training_data_load').optional(),
   backup_vector_tables: bool('backup_vector_tables').optional(),
   truncate_vector_tables: bool('truncate_vector_tables').optional(),
+  drop_empty_results: bool('drop_empty_results').optional().describe('sql_validation 删除执行结果为空的问答对，默认 false'),
+  mine_query_log: bool('mine_query_log').optional().describe('qa_generation 从 pg_stat_statements 挖掘常用只读查询生成问答对，默认 false'),
 });
 
 export const ExecuteTaskBody = z.object({
@@ -28,6 +30,8 @@ export const ExecuteTaskBody = z.object({
   backup_vector_tables: bool('backup_vector_tables').optional(),
   truncate_vector_tables: bool('truncate_vector_tables').optional(),
   skip_training: bool('skip_training').optional(),
+  drop_empty_results: bool('drop_empty_results').optional().describe('本次执行覆盖任务的 drop_empty_results'),
+  mine_query_log: bool('mine_query_log').optional().describe('本次执行覆盖任务的 mine_query_log'),
 });
 
 const intFromQuery = (name: string, min: number, max: number) =>

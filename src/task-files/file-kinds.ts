@@ -2,6 +2,7 @@ import { BACKUP_FILE_PATTERN, BACKUP_LOG_NAME } from '../backups/sets/set-naming
 import {
   BACKUP_COPY_PATTERN,
   DECISION_PROMPT_NAME,
+  QUALITY_REPORT_NAME,
   extensionOf,
   FILE_MODIFICATIONS_LOG_PATTERN,
   FILENAME_MAPPING_NAME,
@@ -42,6 +43,7 @@ const EXACT_DESCRIPTIONS: Record<string, string> = {
   [METADATA_SQL_NAME]: '业务主题元数据',
   [METADATA_DETAIL_NAME]: '业务主题元数据说明',
   [DECISION_PROMPT_NAME]: '数据库查询决策提示词',
+  [QUALITY_REPORT_NAME]: '训练数据质量报告',
   [BACKUP_LOG_NAME]: 'Vector表备份日志',
 };
 

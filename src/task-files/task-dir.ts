@@ -36,6 +36,8 @@ export function tableDocFileName(base: string): string {
 export const METADATA_SQL_NAME = 'metadata.txt';
 export const METADATA_DETAIL_NAME = 'metadata_detail.md';
 export const DECISION_PROMPT_NAME = 'db_query_decision_prompt.txt';
+/** The training-data quality report of the last qa_generation / sql_validation run. */
+export const QUALITY_REPORT_NAME = 'qa_quality_report.json';
 
 /** sql_validation's report of one run, and its record of the pair-file rewrite. */
 export function sqlValidationSummaryName(timestamp: string): string {

@@ -38,6 +38,8 @@ export interface CreateTaskInput {
   enable_training_data_load?: boolean;
   backup_vector_tables?: boolean;
   truncate_vector_tables?: boolean;
+  drop_empty_results?: boolean;
+  mine_query_log?: boolean;
 }
 
 export interface ExecuteInput {
@@ -46,6 +48,8 @@ export interface ExecuteInput {
   backup_vector_tables?: boolean;
   truncate_vector_tables?: boolean;
   skip_training?: boolean;
+  drop_empty_results?: boolean;
+  mine_query_log?: boolean;
 }
 
 const DEFAULT_BUSINESS_CONTEXT = '数据库管理系统';
@@ -88,6 +92,8 @@ export class TaskService {
       enable_training_data_load: input.enable_training_data_load ?? true,
       backup_vector_tables: (input.backup_vector_tables ?? false) || (input.truncate_vector_tables ?? false),
       truncate_vector_tables: input.truncate_vector_tables ?? false,
+      drop_empty_results: input.drop_empty_results ?? false,
+      mine_query_log: input.mine_query_log ?? false,
     };
     const dbName = input.db_name ?? (input.db_connection ? databaseNameOf(input.db_connection) : business.database);
     const base = `task_${fileTimestamp()}`;
@@ -158,6 +164,9 @@ export class TaskService {
       backup_vector_tables: vectorStep && (truncate || (input.backup_vector_tables ?? task.parameters.backup_vector_tables === true)),
       truncate_vector_tables: truncate,
       skip_training: input.skip_training ?? false,
+      // Training-data options: this execution's value, else the task's.
+      drop_empty_results: input.drop_empty_results ?? task.parameters.drop_empty_results === true,
+      mine_query_log: input.mine_query_log ?? task.parameters.mine_query_log === true,
     };
     const jobId = `${taskId}_exec_${fileTimestamp()}_${randomBytes(2).toString('hex')}`;
     try {

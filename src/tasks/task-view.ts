@@ -38,6 +38,12 @@ export function taskListItem(task: TaskRow, steps: StepRow[]) {
   };
 }
 
+/** The training-data quality summary of the last run: sql_validation's (checked) else qa_generation's. */
+function qualityOf(artifacts: unknown): unknown {
+  const steps = (artifacts ?? {}) as Record<string, { quality?: unknown } | undefined>;
+  return steps.sql_validation?.quality ?? steps.qa_generation?.quality ?? null;
+}
+
 /** GET /tasks/{id}: status, steps, the running step with its execution id and progress, results. */
 export function taskDetail(task: TaskRow, steps: StepRow[], job: JobRow | null) {
   const running = steps.find((s) => s.step_status === 'running') ?? null;
@@ -53,6 +59,7 @@ export function taskDetail(task: TaskRow, steps: StepRow[], job: JobRow | null) 
     completed_at: iso(task.completed_at),
     parameters: task.parameters,
     result: task.result?.artifacts ?? null,
+    quality: qualityOf(task.result?.artifacts),
     error_message: task.error_message,
     db_name: task.db_name,
     current_step: running

@@ -2,13 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pool } from '../../src/db/pool.js';
+import { query, type Pool } from '../../src/db/pool.js';
+import { foreignKeys, type ForeignKeyRow } from '../../src/db/sql/qa-quality.sql.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline/create-pipeline.js';
 import { explainReadOnly } from '../../src/pipeline/sql-validation.js';
 import { createProviders } from '../../src/providers/create-providers.js';
 import { TableInspector } from '../../src/introspection/table-inspector.js';
+import { classifyDifficulty, DIFFICULTIES } from '../../src/pipeline/quality/difficulty.js';
+import { normaliseQuestion, normaliseSql } from '../../src/pipeline/quality/dedupe.js';
+import { sqlCoverage, type QualityReport } from '../../src/pipeline/quality/quality-report.js';
+import { followsEdge, joinEdges } from '../../src/pipeline/qa/join-graph.js';
+import type { LabelledPair } from '../../src/pipeline/qa/qa-types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { HIGHWAY_FIXTURES, seededDemoPool, stepContext } from '../helpers/pipeline.js';
+import { joinConditions } from '../helpers/sql-joins.js';
 
 const TABLES = ['bss_business_day_data', 'bss_car_day_count', 'bss_company', 'bss_section_route', 'bss_section_route_area_link', 'bss_service_area', 'bss_service_area_mapper'];
 const OPTIONS = { enableLlmRepair: true, modifyOriginalFile: true };
@@ -59,18 +66,55 @@ describe('the four steps on the demo database with the built-in providers', () =
     expect(fs.readFileSync(path.join(ctx.dir, 'filename_mapping.txt'), 'utf8')).toContain('public.bss_company -> bss_company.ddl, bss_company_detail.md');
   });
 
-  it('qa_generation writes pairs whose SQL all pass EXPLAIN, and valid metadata SQL', async () => {
+  it('qa_generation writes ≥ 40 labelled pairs of every tier over all 7 tables, deduplicated, joins along keys only', async () => {
     const result = (await pipeline.run('qa_generation', ctx, OPTIONS)) as { output_file: string; total_questions: number; total_themes: number };
     expect(result.output_file).toMatch(/^qs_highway_db_\d{8}_\d{6}_pair\.json$/);
     expect(result.total_themes).toBe(5);
-    const pairs = JSON.parse(fs.readFileSync(path.join(ctx.dir, result.output_file), 'utf8')) as { question: string; sql: string }[];
+    const pairs = JSON.parse(fs.readFileSync(path.join(ctx.dir, result.output_file), 'utf8')) as LabelledPair[];
     expect(pairs.length).toBe(result.total_questions);
-    expect(pairs.length).toBeGreaterThanOrEqual(30);
+    expect(pairs.length).toBeGreaterThanOrEqual(40);
     for (const pair of pairs) {
-      expect(Object.keys(pair).sort()).toEqual(['question', 'sql']);
+      // The original's loader reads question and sql; the labels come after them.
+      expect(Object.keys(pair)).toEqual(['question', 'sql', 'difficulty', 'theme', 'source']);
       expect(pair.sql.endsWith(';')).toBe(true);
+      expect(pair.difficulty, pair.sql).toBe(classifyDifficulty(pair.sql));
+      expect(pair.source).toBe('generated');
       await expect(explainReadOnly(pool, pair.sql, 5000), pair.sql).resolves.toBeUndefined();
     }
+    for (const tier of DIFFICULTIES) {
+      expect(pairs.filter((p) => p.difficulty === tier).length, tier).toBeGreaterThanOrEqual(pairs.length * 0.1);
+    }
+    // The tiers mean what they say: CTEs, windows and multi-hop joins are there.
+    expect(pairs.some((p) => /^WITH /.test(p.sql))).toBe(true);
+    expect(pairs.some((p) => / OVER \(/.test(p.sql))).toBe(true);
+    expect(pairs.some((p) => / HAVING /.test(p.sql))).toBe(true);
+    expect(pairs.some((p) => (p.sql.match(/ JOIN /g) ?? []).length >= 2)).toBe(true);
+    expect(new Set(pairs.map((p) => normaliseQuestion(p.question))).size).toBe(pairs.length);
+    expect(new Set(pairs.map((p) => normaliseSql(p.sql))).size).toBe(pairs.length);
+    const tablesUsed = new Set(pairs.flatMap((p) => TABLES.filter((t) => new RegExp(`\\b${t}\\b`).test(p.sql))));
+    expect([...tablesUsed].sort()).toEqual([...TABLES].sort());
+
+    // Every JOIN follows a key: the demo declares no foreign keys between its tables, so the <x>_id rule.
+    const declared = await query<ForeignKeyRow>(pool, foreignKeys(TABLES.map((t) => `public.${t}`)));
+    expect(declared).toEqual([]);
+    const inspector = new TableInspector();
+    const edges = joinEdges(await Promise.all(TABLES.map((t) => inspector.describeTable(pool, 'public', t))), declared);
+    expect(edges.map((e) => `${e.from.name}.${e.fromColumn}->${e.to.name}.${e.toColumn}`).sort()).toEqual([
+      'bss_business_day_data.service_area_id->bss_service_area.id',
+      'bss_car_day_count.service_area_id->bss_service_area.id',
+      'bss_section_route_area_link.section_route_id->bss_section_route.id',
+      'bss_section_route_area_link.service_area_id->bss_service_area.id',
+      'bss_service_area.company_id->bss_company.id',
+      'bss_service_area_mapper.service_area_id->bss_service_area.id',
+    ]);
+    let joins = 0;
+    for (const pair of pairs) {
+      const found = joinConditions(pair.sql);
+      expect(found.conditions.length, pair.sql).toBe(found.joins);
+      for (const c of found.conditions) expect(followsEdge(edges, c.left, c.right), pair.sql).toBe(true);
+      joins += found.joins;
+    }
+    expect(joins).toBeGreaterThanOrEqual(5);
     expect(pairs.filter((p) => /delete_ts IS NULL/.test(p.sql)).length).toBeGreaterThan(pairs.length / 2);
     expect(pairs.some((p) => /AS [\u4e00-\u9fa5]/.test(p.sql))).toBe(true);
 
@@ -85,11 +129,36 @@ describe('the four steps on the demo database with the built-in providers', () =
     expect(fs.readFileSync(path.join(ctx.dir, 'db_query_decision_prompt.txt'), 'utf8')).toMatch(/^=== 数据库业务范围 ===\n/);
   });
 
-  it('sql_validation finds every generated SQL valid', async () => {
-    const result = (await pipeline.run('sql_validation', ctx, OPTIONS)) as Record<string, number>;
+  it('sql_validation finds every generated SQL valid, runs it, labels row counts; the report equals the pair file', async () => {
+    const result = (await pipeline.run('sql_validation', ctx, OPTIONS)) as { invalid_sql_count: number; success_rate: number; input_file: string; quality: Record<string, unknown> };
     expect(result.invalid_sql_count).toBe(0);
     expect(result.success_rate).toBe(1);
     expect(fs.readdirSync(ctx.dir).some((f) => /^sql_validation_\d{8}_\d{6}_summary\.log$/.test(f))).toBe(true);
+    const pairs = JSON.parse(fs.readFileSync(path.join(ctx.dir, result.input_file), 'utf8')) as LabelledPair[];
+    expect(pairs.every((p) => p.valid === true)).toBe(true);
+    const nonEmpty = pairs.filter((p) => (p.row_count ?? 0) > 0).length;
+    expect(nonEmpty).toBeGreaterThanOrEqual(pairs.length * 0.9);
+    expect(pairs.filter((p) => p.empty_result).length).toBe(pairs.length - nonEmpty);
+    // Row counts are real: the first pair's count is what the database returns for its SQL (capped).
+    const counted = pairs.find((p) => (p.row_count ?? 0) > 1 && (p.row_count ?? 0) < 1000)!;
+    expect((await db.query(counted.sql.replace(/;$/, ''))).length).toBe(counted.row_count);
+
+    const report = JSON.parse(fs.readFileSync(path.join(ctx.dir, 'qa_quality_report.json'), 'utf8')) as QualityReport;
+    expect(report.pair_file).toBe(result.input_file);
+    expect(report.total_pairs).toBe(pairs.length);
+    for (const tier of DIFFICULTIES) expect(report.by_difficulty[tier]).toBe(pairs.filter((p) => p.difficulty === tier).length);
+    const themes = [...new Set(pairs.map((p) => p.theme))];
+    expect(report.by_theme).toEqual(Object.fromEntries(themes.map((t) => [t, pairs.filter((p) => p.theme === t).length])));
+    expect(report.by_source).toEqual({ generated: pairs.length });
+    expect(report.execution).toMatchObject({ explain_valid: pairs.length, explain_valid_pct: 100, non_empty: nonEmpty, non_empty_pct: Math.round((nonEmpty / pairs.length) * 10000) / 100 });
+    const coveredTables = new Set(pairs.flatMap((p) => sqlCoverage(p.sql, report.catalog).tables));
+    const coveredColumns = new Set(pairs.flatMap((p) => sqlCoverage(p.sql, report.catalog).columns));
+    expect(report.coverage.tables).toMatchObject({ total: 7, covered: coveredTables.size, uncovered: [] });
+    expect(report.coverage.columns.covered).toBe(coveredColumns.size);
+    expect(report.duplicates_removed.total).toBe(report.duplicates_removed.questions + report.duplicates_removed.sql);
+    expect(report.validation).toMatchObject({ checked: pairs.length, invalid_found: 0, repairs: { attempted: 0, successful: 0 }, labels_in_pair_file: true });
+    expect(report.providers).toMatchObject({ qa_generation: 'builtin', ddl_comments: 'builtin', query_log_questions: 'builtin', sql_validation: 'postgresql' });
+    expect(result.quality).toMatchObject({ total_pairs: pairs.length, by_difficulty: report.by_difficulty, explain_valid_pct: 100, tables_covered: '7/7' });
   });
 
   it('training_load writes DDL, doc sections and pairs with the right ids, collections and dimensions', async () => {

@@ -148,7 +148,10 @@ describe('sql_validation judges writing SQL and keeps the first backup', () => {
     try {
       const result = (await pipeline.run('sql_validation', ctx, REWRITE)) as { file_modification_stats: { deleted: number } };
       expect(result.file_modification_stats.deleted).toBe(1);
-      expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual([{ question: 'ok', sql: 'SELECT count(*) FROM bss_company;' }]);
+      // The kept pair carries sql_validation's labels after its question and sql.
+      const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>[];
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toMatchObject({ question: 'ok', sql: 'SELECT count(*) FROM bss_company;', valid: true, row_count: 1, difficulty: 'moderate' });
       expect(fs.readFileSync(`${file}.backup`, 'utf8')).toBe(original);
       expect(fs.readdirSync(ctx.dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     } finally {

@@ -56,6 +56,8 @@ describe('tasks through HTTP on the demo database', () => {
         enable_training_data_load: true,
         backup_vector_tables: false,
         truncate_vector_tables: false,
+        mine_query_log: true,
+        drop_empty_results: true,
       })
       .expect(201);
     expect(created.body).toMatchObject({ success: true, code: 201, data: { task_name: '高速公路数据处理', status: 'pending', response: '任务创建成功' } });
@@ -71,9 +73,15 @@ describe('tasks through HTTP on the demo database', () => {
     expect(done.error_message).toBeNull();
     expect(done.result.training_load.total_records).toBeGreaterThan(40);
     expect(done.parameters.db_connection).toContain(':***@');
+    expect(done.parameters).toMatchObject({ mine_query_log: true, drop_empty_results: true });
+    // The quality summary of the run, as GET /tasks/{id} shows it; query-log mining ran (with or without the extension).
+    expect(done.quality).toMatchObject({ report_file: 'qa_quality_report.json', tables_covered: '7/7', explain_valid_pct: 100, non_empty_pct: 100 });
+    expect(done.quality.total_pairs).toBeGreaterThanOrEqual(40);
+    expect(done.result.qa_generation.query_log.note).toContain('pg_stat_statements');
+    expect(done.result.sql_validation.quality).toEqual(done.quality);
 
     const dir = path.join(t.dataRoot, taskId);
-    for (const file of ['task_config.json', 'task_result.json', 'bss_company.ddl', 'metadata.txt', 'data_pipeline.log']) {
+    for (const file of ['task_config.json', 'task_result.json', 'bss_company.ddl', 'metadata.txt', 'data_pipeline.log', 'qa_quality_report.json']) {
       expect(fs.existsSync(path.join(dir, file)), file).toBe(true);
     }
     const log = fs.readFileSync(path.join(dir, 'data_pipeline.log'), 'utf8');

@@ -1,5 +1,6 @@
 import { quoteIdent } from '../identifiers.js';
 import type { SqlQuery } from '../pool.js';
+import { OWN_QUERY_MARK } from './qa-quality.sql.js';
 
 /** Ordinary and partitioned tables (like the original's pg_tables), optionally filtered by LIKE. */
 export function listTables(schemas: readonly string[], likePattern: string | null): SqlQuery {
@@ -98,7 +99,7 @@ export function listColumns(oid: number): SqlQuery {
  * scanned past the size that makes it "large". `qualifiedIdent` comes from findTable.
  */
 export function countRowsUpTo(qualifiedIdent: string, limit: number): SqlQuery {
-  return { text: /* SQL */ `SELECT count(*) AS n FROM (SELECT 1 FROM ${qualifiedIdent} LIMIT $1) s`, values: [limit] };
+  return { text: /* SQL */ `SELECT ${OWN_QUERY_MARK} count(*) AS n FROM (SELECT 1 FROM ${qualifiedIdent} LIMIT $1) s`, values: [limit] };
 }
 
 /**
@@ -114,7 +115,7 @@ export function planRowEstimate(qualifiedIdent: string): SqlQuery {
 export function sampleRows(qualifiedIdent: string, columns: readonly string[], limit: number, blockSamplePercent: number | null): SqlQuery {
   const list = columns.map((c) => `${quoteIdent(c)}::text`).join(', ');
   const sampling = blockSamplePercent === null ? '' : ` TABLESAMPLE SYSTEM (${Number(blockSamplePercent)})`;
-  return { text: /* SQL */ `SELECT ${list} FROM ${qualifiedIdent}${sampling} LIMIT $1`, values: [limit] };
+  return { text: /* SQL */ `SELECT ${OWN_QUERY_MARK} ${list} FROM ${qualifiedIdent}${sampling} LIMIT $1`, values: [limit] };
 }
 
 /**
@@ -125,7 +126,7 @@ export function distinctValues(qualifiedIdent: string, column: string, scanLimit
   const col = quoteIdent(column);
   return {
     text: /* SQL */ `
-      SELECT v, count(*) AS n
+      SELECT ${OWN_QUERY_MARK} v, count(*) AS n
         FROM (SELECT ${col}::text AS v FROM ${qualifiedIdent} WHERE ${col} IS NOT NULL LIMIT $1) s
        GROUP BY v ORDER BY n DESC, v LIMIT $2`,
     values: [scanLimit, maxValues + 1],
@@ -134,5 +135,5 @@ export function distinctValues(qualifiedIdent: string, column: string, scanLimit
 
 /** The latest value of a date/timestamp column, as an ISO date (time filters in generated questions). */
 export function latestDate(qualifiedIdent: string, column: string): SqlQuery {
-  return { text: /* SQL */ `SELECT max(${quoteIdent(column)})::date::text AS v FROM ${qualifiedIdent}` };
+  return { text: /* SQL */ `SELECT ${OWN_QUERY_MARK} max(${quoteIdent(column)})::date::text AS v FROM ${qualifiedIdent}` };
 }

@@ -35,6 +35,8 @@ export interface ExecutionOptions {
   backup_vector_tables?: boolean;
   truncate_vector_tables?: boolean;
   skip_training?: boolean;
+  drop_empty_results?: boolean;
+  mine_query_log?: boolean;
 }
 
 export interface ProgressReport extends StepProgress {
@@ -136,7 +138,12 @@ export class TaskExecution implements JobHandler {
               signal,
               progress: (p) => report({ ...p, step, percent: p.total ? Math.round((p.done / p.total) * 100) : 0 }),
             },
-            { enableLlmRepair: params.enable_llm_repair !== false, modifyOriginalFile: params.modify_original_file !== false },
+            {
+              enableLlmRepair: params.enable_llm_repair !== false,
+              modifyOriginalFile: params.modify_original_file !== false,
+              dropEmptyResults: options.drop_empty_results === true,
+              mineQueryLog: options.mine_query_log === true,
+            },
           );
         }
         signal.throwIfAborted();

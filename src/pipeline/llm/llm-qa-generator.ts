@@ -3,6 +3,14 @@ import type { QaGenerator, QaInput, QuestionSqlPair, Theme } from '../qa/qa-type
 
 const ANALYST = '你是一名资深业务数据分析师，熟悉 PostgreSQL。只输出要求的 JSON，不要解释。';
 
+/** The tiers as the prompts describe them; the rules in quality/difficulty.ts decide the label. */
+const TIER_PROMPTS = [
+  { name: 'simple', rule: '单表查询，只有过滤条件和字段投影，不用聚合、连接、子查询' },
+  { name: 'moderate', rule: '单表聚合：COUNT/SUM/AVG、GROUP BY、HAVING 或 ORDER BY … LIMIT 排名' },
+  { name: 'complex', rule: '恰好一个表连接（沿给定关联），或一个子查询' },
+  { name: 'highly_complex', rule: 'WITH 公共表表达式、窗口函数（排名、累计、环比）或两个及以上表连接' },
+] as const;
+
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
 
 /** Themes and question/SQL pairs from an OpenAI-compatible LLM, prompted with the tables' Markdown docs. */
@@ -43,7 +51,22 @@ export class LlmQaGenerator implements QaGenerator {
       .slice(0, count);
   }
 
+  /**
+   * One prompt per difficulty tier (SPEC §8 item 6), each asking for its share of `count`: the
+   * tier the LLM claims is not trusted — the rules label what it wrote, and the same checks
+   * (deduplication, EXPLAIN, execution) apply as to built-in pairs.
+   */
   async pairs(input: QaInput, theme: Theme, count: number, signal?: AbortSignal): Promise<QuestionSqlPair[]> {
+    const out: QuestionSqlPair[] = [];
+    for (const [i, tier] of TIER_PROMPTS.entries()) {
+      const share = Math.floor(count / TIER_PROMPTS.length) + (i < count % TIER_PROMPTS.length ? 1 : 0);
+      if (share > 0) out.push(...(await this.tierPairs(input, theme, tier, share, signal)));
+    }
+    return out;
+  }
+
+  private async tierPairs(input: QaInput, theme: Theme, tier: (typeof TIER_PROMPTS)[number], count: number, signal?: AbortSignal): Promise<QuestionSqlPair[]> {
+    const joins = input.joins.map((e) => `${e.from.name}.${e.fromColumn} = ${e.to.name}.${e.toColumn}`);
     const reply = await this.llm.chatJson<unknown>(
       [
         { role: 'system', content: ANALYST },
@@ -55,10 +78,11 @@ export class LlmQaGenerator implements QaGenerator {
             `相关表: ${theme.related_tables.join(', ')}; 业务实体: ${theme.biz_entities.join(', ')}; 业务指标: ${theme.biz_metrics.join(', ')}`,
             `数据库表结构文档:\n${input.markdown}`,
             '',
-            `请生成 ${count} 个该主题下的业务问题及对应的 PostgreSQL 查询。要求:`,
+            `请生成 ${count} 个该主题下的业务问题及对应的 PostgreSQL 查询，难度等级: ${tier.name}（${tier.rule}）。要求:`,
             '- 只使用文档中存在的表和字段；只写 SELECT；每条 SQL 一行，以分号结尾',
-            '- 表含 delete_ts 字段时加 delete_ts IS NULL 过滤已删除数据',
-            '- 输出列使用中文别名 (AS 中文名)；覆盖统计、对比、排名、趋势、占比等不同分析类型',
+            `- 表连接只能沿以下关联: ${joins.length ? joins.join('; ') : '（无，不要连接表）'}`,
+            '- 表含 delete_ts 字段时加 delete_ts IS NULL 过滤已删除数据；过滤条件使用文档中出现的样例值，使结果非空',
+            '- 输出列使用中文别名 (AS 中文名)；问题措辞多样，不要套用同一句式',
             '返回 JSON 数组: [{"question": "中文问题", "sql": "SELECT ...;"}]',
           ].join('\n'),
         },

@@ -6,6 +6,9 @@ export interface ColumnFact {
   name: string;
   ident: string;
   label: string;
+  /** Frequent values among live rows (as text), most frequent first: filters that have answers. */
+  values: string[];
+  numeric: boolean;
 }
 
 /** What the template generator knows about one table, read from the catalog and a little data. */
@@ -18,6 +21,8 @@ export interface TableFacts {
   measures: ColumnFact[];
   dimensions: ColumnFact[];
   names: ColumnFact[];
+  /** Business codes (`…_no`, `code`): exact-match filters. */
+  codes: ColumnFact[];
   dates: (ColumnFact & { latest: string | null })[];
   keyColumn: ColumnFact | null;
 }
@@ -26,13 +31,16 @@ const NUMERIC = /^(smallint|integer|bigint|numeric|real|double precision|money)$
 const DATE_TYPES = /^(date|timestamp without time zone|timestamp with time zone)$/;
 const AUDIT = /^(create|created|update|updated|delete|deleted)_(ts|at|time|by)$|^version$/;
 const TOTAL = /(^|_)(sum|total|amount|count|qty|quantity)$/;
-const NOT_A_MEASURE = /(^|_)(id|version|no|code|seq|sort|order_no|phone|lat|lng|latitude|longitude)$/;
+const NOT_A_MEASURE = /(^|_)(id|version|no|code|seq|sort|order_no|phone|lat|lng|latitude|longitude|type|status|state|flag)$/;
 
-function fact(column: ColumnDescription, fallbackPrefix = ''): ColumnFact {
-  return { name: column.name, ident: column.ident, label: aliasFromComment(column.comment, `${fallbackPrefix}${column.name}`) };
-}
-
-export function tableFacts(table: TableDescription, latestDates: Map<string, string>): TableFacts {
+export function tableFacts(table: TableDescription, latestDates: Map<string, string>, sampled: Map<string, string[]> = new Map()): TableFacts {
+  const fact = (column: ColumnDescription): ColumnFact => ({
+    name: column.name,
+    ident: column.ident,
+    label: aliasFromComment(column.comment, column.name),
+    values: sampled.get(`${table.schema}.${table.name}.${column.name}`) ?? column.samples,
+    numeric: NUMERIC.test(column.data_type),
+  });
   const columns = table.columns;
   const plain = columns.filter((c) => !c.is_primary_key && !AUDIT.test(c.name));
   const softDelete = columns.find((c) => c.name === 'delete_ts' || c.name === 'deleted_at');
@@ -48,6 +56,7 @@ export function tableFacts(table: TableDescription, latestDates: Map<string, str
       .map((c) => fact(c)),
     dimensions: plain.filter((c) => c.enumValues !== null && c.enumValues.length > 1).map((c) => fact(c)),
     names: plain.filter((c) => /(^|_)name$/.test(c.name) && !c.enumValues).map((c) => fact(c)),
+    codes: plain.filter((c) => /(^|_)(no|code)$/.test(c.name) && !c.enumValues).map((c) => fact(c)),
     dates: plain
       .filter((c) => DATE_TYPES.test(c.data_type))
       .sort((a, b) => Number(b.data_type === 'date') - Number(a.data_type === 'date'))
@@ -56,21 +65,13 @@ export function tableFacts(table: TableDescription, latestDates: Map<string, str
   };
 }
 
+/** The soft-delete filters of several table references, `TRUE` only when none has one. */
+export function allLive(...filters: string[]): string {
+  const real = filters.filter((f) => f !== 'TRUE');
+  return real.length ? real.join(' AND ') : 'TRUE';
+}
+
 /** Soft-delete filter for a table reference (`alias.` prefix in joins). */
 export function liveRows(facts: TableFacts, prefix = ''): string {
   return facts.softDelete ? `${prefix}${facts.softDelete.ident} IS NULL` : 'TRUE';
-}
-
-/**
- * A `<x>_id` column of `from` that points at another listed table (`…_<x>` with an `id` key and a
- * name column): the join the templates use for "by service area" questions.
- */
-export function findLookup(from: TableFacts, all: TableFacts[]): { column: ColumnFact; target: TableFacts; targetName: ColumnFact } | null {
-  for (const column of from.table.columns) {
-    const m = /^(.+)_id$/.exec(column.name);
-    if (!m) continue;
-    const target = all.find((t) => t !== from && (t.table.name === m[1] || t.table.name.endsWith(`_${m[1]}`)) && t.keyColumn?.name === 'id' && t.names.length > 0);
-    if (target) return { column: fact(column), target, targetName: target.names[0]! };
-  }
-  return null;
 }
