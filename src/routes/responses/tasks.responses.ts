@@ -147,6 +147,7 @@ export const TASK_RESPONSES: ResponseDocs = {
         started_at: nullableTime,
         completed_at: nullableTime,
         error_message: z.string().nullable(),
+        quality: anyObject.nullable().describe('training-data quality of the last run (qa_quality_report.json summarised): pairs per tier, EXPLAIN-valid %, non-empty %, duplicates removed; null before qa_generation'),
         db_name: z.string().nullable(),
         current_step: z
           .object({ execution_id: z.string().nullable(), step: stepName, status: stepStatus, started_at: nullableTime, progress: stepProgress.nullable() })
@@ -188,6 +189,18 @@ export const TASK_RESPONSES: ResponseDocs = {
         started_at: '2025-07-21T21:36:30.101+08:00',
         completed_at: null,
         error_message: null,
+        quality: {
+          report_file: 'qa_quality_report.json',
+          total_pairs: 48,
+          by_difficulty: { simple: 14, moderate: 15, complex: 9, highly_complex: 10 },
+          by_source: { generated: 46, query_log: 2 },
+          tables_covered: '7/7',
+          columns_covered_pct: 41.11,
+          explain_valid_pct: 100,
+          non_empty_pct: 97.92,
+          duplicates_removed: 0,
+          repairs: { attempted: 0, successful: 0 },
+        },
         db_name: 'highway_db',
         current_step: {
           execution_id: `${TASK_ID}_step_sql_validation_exec_20250721213702`,
