@@ -98,7 +98,7 @@ export function createServices(
   const inspector = new TableInspector();
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }, undefined, backupStore);
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
-  const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
+  const vectorRestore = new VectorRestoreService(backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup, { logger, metrics });
   const backupVerifier = new BackupVerifier(backupStore);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
