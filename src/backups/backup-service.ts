@@ -93,6 +93,10 @@ export class VectorBackupService {
     const tables: BackupResult['tables_backed_up'] = {};
     const truncateResults: BackupResult['truncate_results'] = {};
     const writes: PendingStoreWrite[] = [];
+    // A cancel while the last bytes are still uploading (the COPY done, commit() waiting on the
+    // store) fails those writes at once instead of letting them complete into a set.
+    const abortWrites = () => void Promise.all(writes.map((w) => w.abort().catch(() => undefined)));
+    request.signal?.addEventListener('abort', abortWrites, { once: true });
     try {
       await withTransaction(
         pool,
@@ -124,6 +128,7 @@ export class VectorBackupService {
           request.progress?.phase('commit');
           // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
           for (const write of writes) await write.commit();
+          request.signal?.throwIfAborted();
           // The manifest last, as the set's commit marker; before the TRUNCATE, which it must cover.
           await set.commit();
           if (truncate) Object.assign(truncateResults, await truncateInTransaction(client, TRUNCATED_BY_BACKUP));
@@ -136,6 +141,7 @@ export class VectorBackupService {
       await set.discardUncommitted().catch(() => undefined);
       throw this.backupError(err, tables, callerParam);
     } finally {
+      request.signal?.removeEventListener('abort', abortWrites);
       await release();
     }
 
