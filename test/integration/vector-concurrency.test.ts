@@ -75,7 +75,7 @@ describe.skipIf(embeddedTestMode())('vector backup and restore under concurrency
     const resume = deferred();
     const open: OpenFile = async (file, flags) => {
       const handle = await fsp.open(file, flags);
-      if (path.basename(file).startsWith('langchain_pg_collection_')) {
+      if (path.basename(file).startsWith('.langchain_pg_collection_')) {
         const writev = handle.writev.bind(handle);
         handle.writev = (async (buffers: NodeJS.ArrayBufferView[], position?: number) => {
           paused.resolve();
