@@ -51,8 +51,8 @@ export interface VectorBackupSettings {
 /**
  * Backs up both LangChain tables with COPY TO in one REPEATABLE READ snapshot, through the backup
  * store: each table streams into a pending write (a temp file, or a multipart upload) committed
- * only when every table is complete, and aborted on any failure or cancel. Both tables are locked before the snapshot
- * is taken, so a restore's TRUNCATE can never commit between the snapshot and the COPY (which
+ * only when every table is complete, and aborted on any failure or cancel. Both tables are locked
+ * before the snapshot is taken, so a restore's TRUNCATE can never commit between the snapshot and the COPY (which
  * would make the backup silently empty). With truncate, the embeddings are cleared in the same
  * transaction, after the files and their directory entries are on disk: rows written by others
  * meanwhile are blocked by a SHARE lock, so nothing is truncated that is not in the backup.

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
+import { startServer } from '../helpers/server-process.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { seedVectorTables, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
 import { JOBS, pollToEnd } from '../helpers/vector-jobs.js';
@@ -162,6 +164,52 @@ describe('backup and restore on S3 (BACKUP_STORAGE=s3)', () => {
       if (id) await request(b.app).delete(`${API}/schedules/${id}`);
       await b.services.scheduleRunner.stop();
       await b.services.jobRunner.stop(10_000);
+    }
+  });
+});
+
+// A child server's COPY over a real socket, killed mid-flight (as vector-crash.test.ts): real PostgreSQL only.
+describe.skipIf(embeddedTestMode())('kill -9 of a server backing up to S3', () => {
+  let s3: TestS3;
+  let db: TestDatabase;
+  let cwd: string;
+
+  beforeAll(async () => {
+    [s3, db] = await Promise.all([startS3(), createTestDatabase()]);
+    // Enough rows (~40 MB of CSV) that the COPY is still running when the kill arrives.
+    await seedVectorTables(db, { rows: 4000, dims: 1024 });
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-s3-crash-'));
+  });
+  afterAll(async () => {
+    fs.rmSync(cwd, { recursive: true, force: true });
+    await Promise.all([db?.drop(), s3?.close()]);
+  });
+
+  it('leaves no listed set and no manifest; the stamp lock goes with the dead session, so the next backup succeeds', async () => {
+    const server = await startServer(cwd, { DATABASE_URL: db.url, LOG_DIR: path.join(cwd, 'logs'), ...s3.env() });
+    try {
+      fetch(`${server.baseUrl}${API}/backup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
+      await waitFor('the COPY of the embeddings to run', async () =>
+        (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY "langchain_pg_embedding"%TO STDOUT%'`)).length > 0);
+      await server.kill9();
+      await waitFor("the killed server's sessions to end", async () =>
+        (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'text2sql-pipeline'`)).length === 0);
+    } finally {
+      await server.stop();
+    }
+    // No manifest, so no set: what the dead server had uploaded is never listed. (Its multipart
+    // upload cannot be aborted by a dead process: the bucket's AbortIncompleteMultipartUpload
+    // lifecycle rule removes such parts, see the README.)
+    expect(s3.objectKeys(PREFIX).filter((k) => k.includes('backup_manifest_'))).toEqual([]);
+    const t = await createTestApp(db.url, s3.env());
+    try {
+      const list = await request(t.app).get(`${API}/restore/list`).expect(200);
+      expect(list.body.data.summary.total_backup_sets).toBe(0);
+      const res = await request(t.app).post(`${API}/backup`).send({}).expect(200);
+      const after = await request(t.app).get(`${API}/restore/list`).expect(200);
+      expect(after.body.data.backup_locations[0].backups.map((b: { timestamp: string }) => b.timestamp)).toEqual([res.body.data.backup_timestamp]);
+    } finally {
+      await t.close();
     }
   });
 });
