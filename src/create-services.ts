@@ -96,9 +96,9 @@ export function createServices(
   const backupStats = new BackupStats(backupCatalog, backupStore, BACKUP_STATS_CACHE_MS);
   const metrics = new Metrics({ appPool: databases.app, backupStats: () => backupStats.read() });
   const inspector = new TableInspector();
-  const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
+  const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }, undefined, backupStore);
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
-  const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
+  const vectorRestore = new VectorRestoreService(backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup, { logger, metrics });
   const backupVerifier = new BackupVerifier(backupStore);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
@@ -127,7 +127,7 @@ export function createServices(
     backupCatalog,
     vectorBackup,
     vectorRestore,
-    backupEstimator: new BackupEstimator(dataRoot, databases),
+    backupEstimator: new BackupEstimator(backupStore, databases),
     backupVerifier,
     backupRetention: new BackupRetention(backupStore),
     backupDownload: new BackupSetDownload(backupStore),

@@ -4,14 +4,14 @@ import { countRowsPerCollection, selectTableEstimates } from '../db/sql/backup-m
 import { countRows } from '../db/sql/vector-tables.sql.js';
 import { connectionFailureError } from '../error-map.js';
 import { AppError, NotFoundError } from '../errors.js';
-import type { DataRoot } from '../lib/data-root.js';
+import type { BackupStore } from './stores/backup-store.js';
 import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import { readVectorTableColumns } from './langchain-tables.js';
 import { applyKeepLastPreview } from './sets/retention.js';
 import { collectionFilterOf } from './selection/collection-filter.js';
 import { assertCompatible, BACKUP_EXCLUSIVE_FIELDS } from './selection/selection-fields.js';
-import { backupDirOf, backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
+import { backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
 
 export interface TableEstimate {
   file: string;
@@ -45,7 +45,8 @@ export interface BackupDryRunResult {
  */
 export class BackupEstimator {
   constructor(
-    private readonly dataRoot: DataRoot,
+    /** The store the backup would write to: its location and `keep_last` preview (nothing is written). */
+    private readonly store: BackupStore,
     private readonly databases: DatabaseRegistry,
   ) {}
 
@@ -53,9 +54,8 @@ export class BackupEstimator {
     assertCompatible({ include: request.include, exclude: request.exclude, truncate_vector_tables: request.truncateVectorTables || undefined }, BACKUP_EXCLUSIVE_FIELDS);
     const matches = collectionFilterOf(request);
     using database = this.databases.vectorDatabase(request.dbConnection);
-    const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
-    if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
-    const dir = backupDirOf(parentDir);
+    const location = request.taskId !== undefined ? await this.store.taskLocation(request.taskId) : this.store.locations.global();
+    if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
     const gzip = request.compression === 'gzip';
     const facts = await withTransaction(
       database.pool,
@@ -97,21 +97,14 @@ export class BackupEstimator {
       dry_run: true,
       backup_performed: false,
       truncate_performed: false,
-      backup_directory: this.dataRoot.relativeToCwd(dir),
+      backup_directory: location.relativePath,
       compression: request.compression ?? 'none',
       label: request.label ?? null,
       ...facts,
       total_rows: all.reduce((n, t) => n + t.rows, 0),
       total_bytes: all.reduce((n, t) => n + t.bytes, 0),
       would_truncate: request.truncateVectorTables === true ? [...TRUNCATED_BY_BACKUP] : [],
-      would_prune: await this.prunePreview(dir, request.keepLast),
+      would_prune: request.keepLast === undefined ? [] : await applyKeepLastPreview(this.store, location, request.keepLast),
     };
-  }
-
-  private async prunePreview(dir: string, keepLast: number | undefined): Promise<string[]> {
-    if (keepLast === undefined) return [];
-    // A vector_bak/ linked out of the root is refused (400), never listed.
-    const real = await this.dataRoot.realInside(dir, 'task_id');
-    return real === null ? [] : applyKeepLastPreview(real, keepLast);
   }
 }

@@ -1,19 +1,16 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { DatabaseRegistry } from '../db/database-registry.js';
 import { withTransaction, type PoolClient } from '../db/pool.js';
 import { lockVectorTablesForRead, lockVectorTablesShared, setLocalLockTimeout } from '../db/sql/vector-tables.sql.js';
 import { fromPgError } from '../error-map.js';
 import { AppError, ERROR_TYPES, InternalError, NotFoundError } from '../errors.js';
-import { openFile, syncDirectory, type OpenFile } from '../lib/durable-dir.js';
+import { openFile, type OpenFile } from '../lib/durable-dir.js';
 import { formatSize } from '../lib/format-size.js';
-import { fileTimestamp, secondsSince } from '../lib/time.js';
+import { secondsSince } from '../lib/time.js';
 import type { Logger } from '../logger.js';
 import { createChunkBatcher } from '../streams/chunk-batcher.js';
-import { createDurableFileSink } from '../streams/durable-file-sink.js';
-import { appendBackupLog } from './sets/backup-log.js';
+import { appendStoredBackupLog } from './sets/backup-log.js';
 import type { BackupResult } from './sets/backup-result.js';
-import { backupDirOf, isFileOfSet, TRUNCATED_BY_BACKUP, VECTOR_TABLES } from './sets/set-naming.js';
+import { TRUNCATED_BY_BACKUP, VECTOR_TABLES } from './sets/set-naming.js';
 import type { DataRoot } from '../lib/data-root.js';
 import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
 import type { Compression } from './sets/backup-manifest.js';
@@ -22,6 +19,9 @@ import { applyKeepLast } from './sets/retention.js';
 import { estimateBackupTotals, type TransferProgress } from './job-progress.js';
 import { takeWriterLock, truncateInTransaction } from './writer-lock.js';
 import { resolveBackupCollections } from './selection/backup-selection.js';
+import { BackupLocations, type BackupStore, type PendingStoreWrite } from './stores/backup-store.js';
+import { LocalBackupStore } from './stores/local-backup-store.js';
+import { reserveSetStamp } from './sets/stamp-reservation.js';
 import { assertCompatible, BACKUP_EXCLUSIVE_FIELDS } from './selection/selection-fields.js';
 
 export interface BackupRequest {
@@ -49,21 +49,24 @@ export interface VectorBackupSettings {
 }
 
 /**
- * Backs up both LangChain tables with COPY TO in one REPEATABLE READ snapshot, into `.tmp` files
- * that are renamed only when every table is complete. Both tables are locked before the snapshot
- * is taken, so a restore's TRUNCATE can never commit between the snapshot and the COPY (which
+ * Backs up both LangChain tables with COPY TO in one REPEATABLE READ snapshot, through the backup
+ * store: each table streams into a pending write (a temp file, or a multipart upload) committed
+ * only when every table is complete, and aborted on any failure or cancel. Both tables are locked
+ * before the snapshot is taken, so a restore's TRUNCATE can never commit between the snapshot and the COPY (which
  * would make the backup silently empty). With truncate, the embeddings are cleared in the same
  * transaction, after the files and their directory entries are on disk: rows written by others
  * meanwhile are blocked by a SHARE lock, so nothing is truncated that is not in the backup.
  */
 export class VectorBackupService {
   constructor(
-    private readonly dataRoot: DataRoot,
+    dataRoot: DataRoot,
     private readonly databases: DatabaseRegistry,
     private readonly logger: Logger,
     private readonly settings: VectorBackupSettings,
     /** Opens the backup files and directories (tests pass real handles with injected faults). */
-    private readonly open: OpenFile = openFile,
+    open: OpenFile = openFile,
+    /** Where sets are written (BACKUP_STORAGE); by default the data root through `open`. */
+    private readonly store: BackupStore = new LocalBackupStore(new BackupLocations(dataRoot), open, settings.syncEveryBytes),
   ) {}
 
   async backup(request: BackupRequest): Promise<BackupResult> {
@@ -78,18 +81,22 @@ export class VectorBackupService {
     using database = this.databases.vectorDatabase(request.dbConnection);
     // Network COPY, or the embedded database's bounded batches: the channel picks.
     const { pool, copy, callerParam } = database;
-    // Real paths checked at use: a task directory or vector_bak/ linked outside the root is refused
-    // here, before a file is created (mkdir -p would follow the link and write three files out).
-    const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
-    if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
-    const dir = await this.dataRoot.ensureDir(backupDirOf(parentDir), request.taskId !== undefined ? 'task_id' : undefined, this.open);
-    const { stamp, release } = await reserveTimestamp(dir);
+    // Real paths checked at use (local store): a task directory or vector_bak/ linked outside the
+    // root is refused here, before a file is created (mkdir -p would follow the link and write out).
+    const location = request.taskId !== undefined ? await this.store.taskLocation(request.taskId) : this.store.locations.global();
+    if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
+    if (this.store instanceof LocalBackupStore) await this.store.ensureDir(location, request.taskId !== undefined ? 'task_id' : 'backup_path');
+    const { stamp, release } = await reserveSetStamp(this.store, location, this.databases);
     const { compression, label } = request;
-    const set = new BackupSetRecorder({ dir, timestamp: stamp, compression, label, databaseLabel: database.label, open: this.open });
+    const set = new BackupSetRecorder({ store: this.store, location, timestamp: stamp, compression, label, databaseLabel: database.label });
 
     const tables: BackupResult['tables_backed_up'] = {};
     const truncateResults: BackupResult['truncate_results'] = {};
-    const tmpFiles: string[] = [];
+    const writes: PendingStoreWrite[] = [];
+    // A cancel while the last bytes are still uploading (the COPY done, commit() waiting on the
+    // store) fails those writes at once instead of letting them complete into a set.
+    const abortWrites = () => void Promise.all(writes.map((w) => w.abort().catch(() => undefined)));
+    request.signal?.addEventListener('abort', abortWrites, { once: true });
     try {
       await withTransaction(
         pool,
@@ -103,25 +110,25 @@ export class VectorBackupService {
           for (const table of VECTOR_TABLES) {
             const tableStarted = performance.now();
             const name = set.fileName(table);
-            const tmp = path.join(dir, `${name}.tmp`);
-            tmpFiles.push(tmp);
+            const write = await this.store.createWrite(location, name);
+            writes.push(write);
             const copyColumns = copyableColumns(columns.get(table)!);
             const counter = request.progress ? [request.progress.counter(table)] : [];
             const stages = [
               createChunkBatcher(),
               ...counter,
               ...set.stages(table),
-              createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes }),
+              write.stream,
             ];
             const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal, rowFilter: selected?.rowFilter(table) });
-            const size = (await fsp.stat(tmp)).size;
             const recorded = set.recordTable(table, rows, columns.get(table)!);
-            tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted), ...recorded };
+            tables[table] = { success: true, row_count: rows, file_size: formatSize(recorded.bytes), backup_file: name, duration: secondsSince(tableStarted), ...recorded };
           }
           await set.readSnapshotFacts(client, columns, selected?.uuids);
           request.progress?.phase('commit');
           // Durable before the TRUNCATE can commit: a crash must never leave the rows gone and the set unnamed.
-          await publishFiles(dir, tmpFiles, this.open);
+          for (const write of writes) await write.commit();
+          request.signal?.throwIfAborted();
           // The manifest last, as the set's commit marker; before the TRUNCATE, which it must cover.
           await set.commit();
           if (truncate) Object.assign(truncateResults, await truncateInTransaction(client, TRUNCATED_BY_BACKUP));
@@ -129,10 +136,12 @@ export class VectorBackupService {
         truncate ? { isolation: 'REPEATABLE READ' } : { isolation: 'REPEATABLE READ', readOnly: true },
       );
     } catch (err) {
-      await Promise.all(tmpFiles.map((f) => fsp.rm(f, { force: true })));
-      await set.discardUncommitted();
+      // Pending writes leave nothing (no temp file, no multipart upload); committed ones are deleted.
+      await Promise.all(writes.map((w) => w.abort().catch(() => undefined)));
+      await set.discardUncommitted().catch(() => undefined);
       throw this.backupError(err, tables, callerParam);
     } finally {
+      request.signal?.removeEventListener('abort', abortWrites);
       await release();
     }
 
@@ -142,14 +151,14 @@ export class VectorBackupService {
       tables_backed_up: tables,
       truncate_results: truncateResults,
       errors: [],
-      backup_directory: this.dataRoot.relativeToCwd(dir),
+      backup_directory: location.relativePath,
       backup_timestamp: stamp,
       duration: secondsSince(started),
       ...set.summary(),
     };
-    await appendBackupLog(dir, request.taskId ?? 'global', result);
-    if (request.keepLast !== undefined) result.pruned_sets = await applyKeepLast(dir, request.keepLast, this.open);
-    this.logger.info({ component: 'vector-backup', dir: result.backup_directory, stamp, truncate }, 'vector tables backed up');
+    await appendStoredBackupLog(this.store, location, request.taskId ?? 'global', result);
+    if (request.keepLast !== undefined) result.pruned_sets = await applyKeepLast(this.store, location, request.keepLast);
+    this.logger.info({ component: 'vector-backup', dir: result.backup_directory, store: this.store.kind, stamp, truncate }, 'vector tables backed up');
     return result;
   }
 
@@ -180,37 +189,5 @@ export class VectorBackupService {
       fromPgError(err, { message, errorType: ERROR_TYPES.VECTOR_BACKUP_FAILED, data, callerParam }) ??
       new InternalError(message, ERROR_TYPES.VECTOR_BACKUP_FAILED, { cause: err, data })
     );
-  }
-}
-
-/**
- * The sinks synced the data before finishing: renaming publishes complete files only. The
- * directory fsync then makes the new names durable (fdatasync of a file does not cover its name).
- */
-async function publishFiles(dir: string, tmpFiles: readonly string[], open: OpenFile): Promise<void> {
-  for (const tmp of tmpFiles) await fsp.rename(tmp, tmp.replace(/\.tmp$/, ''));
-  await syncDirectory(dir, open);
-}
-
-/**
- * Reserves a stamp no set in `dir` uses yet, with an exclusively created marker file: two backups
- * in the same second (other server processes included) never write the same files.
- */
-async function reserveTimestamp(dir: string): Promise<{ stamp: string; release: () => Promise<void> }> {
-  for (;;) {
-    const stamp = fileTimestamp();
-    const names = await fsp.readdir(dir);
-    if (!names.some((n) => isFileOfSet(n, stamp))) {
-      const marker = path.join(dir, `.backup_${stamp}.lock`);
-      const handle = await fsp.open(marker, 'wx').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EEXIST') return null;
-        throw err;
-      });
-      if (handle) {
-        await handle.close();
-        return { stamp, release: () => fsp.rm(marker, { force: true }) };
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
   }
 }

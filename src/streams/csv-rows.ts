@@ -21,6 +21,9 @@ export function openCsvFile(file: string, options: { end?: number } = {}): Reada
   return pipeline(raw, createGunzip(), () => undefined);
 }
 
+/** How much of a file the head reader reads at most (raw bytes: compressed ones for `.gz`). */
+export const HEAD_BYTES = 4 * 1024 * 1024;
+
 /**
  * csv-parse configured for COPY's CSV dialect: an unquoted empty field is NULL, a quoted one is ''.
  * Accepts a UTF-8 BOM and both LF and CRLF row ends (Python's csv module writes CRLF).
@@ -41,16 +44,20 @@ export function createCsvWriter(): Transform {
   return stringify({ quoted_string: true, record_delimiter: '\n' });
 }
 
-/** Reads the header and up to `maxRows` records from the start of a CSV file, never the whole file. */
+/**
+ * Reads the header and up to `maxRows` records from the start of a CSV file, never the whole file:
+ * a path, or an opener of its (already gunzipped, already bounded) byte stream, e.g. from a backup store.
+ */
 export async function readCsvHead(
-  file: string,
+  file: string | (() => Readable),
   maxRows: number,
 ): Promise<{ header: string[]; rows: CsvField[][] }> {
   const records: CsvField[][] = [];
   try {
     // Leaving the loop early ends the pipeline with an AbortError, which destroys (and closes)
     // every stage: the file is never read past the sniff, and its descriptor is released.
-    await pipelinePromise(openCsvFile(file, { end: 4 * 1024 * 1024 }), createCsvParser(), async (parsed: AsyncIterable<CsvField[]>) => {
+    const source = typeof file === 'string' ? openCsvFile(file, { end: HEAD_BYTES }) : file();
+    await pipelinePromise(source, createCsvParser(), async (parsed: AsyncIterable<CsvField[]>) => {
       for await (const record of parsed) {
         records.push(record);
         if (records.length > maxRows) break;

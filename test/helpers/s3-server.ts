@@ -21,6 +21,11 @@ export interface TestS3 {
   pendingUploads(): string[];
   /** Requests seen, as `METHOD path?query` (a recording proxy sits in front of s3rver). */
   requests: string[];
+  /**
+   * Holds every UploadPart request at the proxy until released (a multipart upload then stays
+   * pending, and the writer backs up): `reached` resolves when the first one is held.
+   */
+  holdParts(): { reached: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -35,9 +40,14 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
   const { port: s3Port } = await server.run();
   const requests: string[] = [];
+  let hold: { reached: () => void; released: Promise<void> } | null = null;
   // Headers (Host included) are forwarded as signed, so SigV4 checks still pass at s3rver.
-  const proxy = http.createServer((req, res) => {
+  const proxy = http.createServer(async (req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    if (hold && req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '')) {
+      hold.reached();
+      await hold.released;
+    }
     const upstream = http.request({ host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -56,6 +66,20 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
     bucket,
     dir,
     requests,
+    holdParts: () => {
+      let reached!: () => void;
+      let release!: () => void;
+      const reachedP = new Promise<void>((resolve) => (reached = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      hold = { reached, released };
+      return {
+        reached: reachedP,
+        release: () => {
+          hold = null;
+          release();
+        },
+      };
+    },
     env: (overrides = {}) => ({
       BACKUP_STORAGE: 's3',
       S3_ENDPOINT: endpoint,

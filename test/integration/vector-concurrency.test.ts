@@ -75,7 +75,7 @@ describe.skipIf(embeddedTestMode())('vector backup and restore under concurrency
     const resume = deferred();
     const open: OpenFile = async (file, flags) => {
       const handle = await fsp.open(file, flags);
-      if (path.basename(file).startsWith('langchain_pg_collection_')) {
+      if (path.basename(file).startsWith('.langchain_pg_collection_')) {
         const writev = handle.writev.bind(handle);
         handle.writev = (async (buffers: NodeJS.ArrayBufferView[], position?: number) => {
           paused.resolve();
@@ -123,7 +123,7 @@ describe.skipIf(embeddedTestMode())('vector backup and restore under concurrency
 
   it('an aborted restore waiting for a lock is cancelled on the server', async () => {
     // lock_timeout far away: only the cancel can end the wait within this test.
-    const service = new VectorRestoreService(t.services.dataRoot, t.services.backupCatalog, t.databases, silent, { lockTimeoutMs: 600_000 });
+    const service = new VectorRestoreService(t.services.backupCatalog, t.databases, silent, { lockTimeoutMs: 600_000 });
     const reader = await openSession(db);
     try {
       await reader.query('BEGIN');

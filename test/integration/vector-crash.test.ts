@@ -84,9 +84,9 @@ describe.skipIf(embeddedTestMode())('kill -9 of the server during a backup or a 
       await server.stop();
     }
     expect(await vectorSnapshot(db)).toEqual(before);
-    // The killed backup left its files as `.tmp` (the collections file was complete when the
-    // embeddings COPY ran): they must never be listed as a set.
-    expect(fs.readdirSync(path.join(cwd, BACKUP_PATH)).some((f) => f.startsWith('langchain_pg_collection_') && f.endsWith('.csv.tmp'))).toBe(true);
+    // The killed backup left its files as the store's hidden temp files (`.<name>.<uuid>.tmp`; the
+    // collections file was complete when the embeddings COPY ran): they must never be listed as a set.
+    expect(fs.readdirSync(path.join(cwd, BACKUP_PATH)).some((f) => f.startsWith('.langchain_pg_collection_') && f.endsWith('.tmp'))).toBe(true);
     const t = await createTestApp(db.url, {}, { cwd });
     try {
       const list = await request(t.app).get('/api/v0/data_pipeline/vector/restore/list').expect(200);

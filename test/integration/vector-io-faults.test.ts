@@ -46,7 +46,8 @@ describe('vector backup and restore under I/O faults', () => {
       // file is smaller than one sync interval); a small interval makes the background syncs run.
       const open: OpenFile = async (file, flags) => {
         const handle = await fsp.open(file, flags);
-        if (path.basename(file).startsWith('langchain_pg_embedding_')) handle.datasync = () => Promise.reject(eio());
+        // The store's temp file of the embeddings: `.langchain_pg_embedding_<stamp>.csv.<uuid>.tmp`.
+        if (path.basename(file).startsWith('.langchain_pg_embedding_')) handle.datasync = () => Promise.reject(eio());
         return handle;
       };
       // Several MiB of embeddings: several writes, so background syncs run (and fail) mid-file.
@@ -100,12 +101,15 @@ describe('vector backup and restore under I/O faults', () => {
     const result = await service.backup({ taskId, truncateVectorTables: true });
     const stamp = result.backup_timestamp!;
     const files = [`langchain_pg_collection_${stamp}.csv`, `langchain_pg_embedding_${stamp}.csv`];
+    const tmp = (name: string) => expect.stringMatching(new RegExp(`^datasync \\.${name.replace(/\./g, '\\.')}\\.[0-9a-f-]+\\.tmp$`));
     expect(events).toEqual([
       `sync ${taskId} [] truncated=false`,
-      `datasync ${files[0]}.tmp`,
-      `datasync ${files[1]}.tmp`,
+      tmp(files[0]!),
+      tmp(files[1]!),
+      // Each file published (linked from its synced temp file) only once both are complete.
+      `sync ${taskId}/vector_bak [${files[0]}] truncated=false`,
       `sync ${taskId}/vector_bak [${files.join(' ')}] truncated=false`,
-      // The manifest last (its temp file synced, renamed, the directory synced), still before the TRUNCATE.
+      // The manifest last (its temp file synced, linked, the directory synced), still before the TRUNCATE.
       expect.stringMatching(new RegExp(`^datasync \\.backup_manifest_${stamp}\\.json\\.[0-9a-f-]+\\.tmp$`)),
       `sync ${taskId}/vector_bak [${files.join(' ')}] truncated=false`,
     ]);

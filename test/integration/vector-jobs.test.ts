@@ -191,7 +191,7 @@ describe('vector jobs: a running backup is read from memory and cancelled withou
     const resume = deferred();
     const open: OpenFile = async (file, flags) => {
       const handle = await fsp.open(file, flags);
-      if (path.basename(file).startsWith('langchain_pg_embedding_')) {
+      if (path.basename(file).startsWith('.langchain_pg_embedding_')) {
         const writev = handle.writev.bind(handle);
         handle.writev = (async (buffers: NodeJS.ArrayBufferView[], position?: number) => {
           reached.resolve();

@@ -1,16 +1,18 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline, type Readable, Writable } from 'node:stream';
+import { pipeline, Transform, type Readable, Writable } from 'node:stream';
 import { pipeline as pipelinePromise } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AppError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
-import { readManifest } from '../sets/backup-manifest.js';
+import { readStoredManifest } from '../sets/backup-manifest.js';
+import { openStoreStream, type BackupStore, type StoreLocation } from '../stores/backup-store.js';
 
-/** A restore's file with the checksum its manifest promises (none for a legacy set). */
+/** A restore's file (a name in a store location) with the checksum its manifest promises (none for a legacy set). */
 export interface ChecksummedFile {
   table: string;
   file: string;
+  store: BackupStore;
+  location: StoreLocation;
   sha256?: string;
 }
 
@@ -19,8 +21,8 @@ export interface ChecksummedFile {
  * for its files: a file the manifest does not name (e.g. a `.csv` dropped beside a gzip set) is
  * refused before anything is loaded. A legacy set (no manifest) loads unchecked, as before.
  */
-export async function attachChecksums<T extends ChecksummedFile>(dir: string, timestamp: string, files: T[]): Promise<T[]> {
-  const manifest = await readManifest(dir, timestamp);
+export async function attachChecksums<T extends ChecksummedFile>(store: BackupStore, location: StoreLocation, timestamp: string, files: T[]): Promise<T[]> {
+  const manifest = await readStoredManifest(store, location, timestamp);
   if (manifest === null) return files;
   return files.map((f) => {
     const entry = manifest.tables.find((t) => t.table === f.table && t.file === path.basename(f.file));
@@ -36,7 +38,7 @@ export async function attachChecksums<T extends ChecksummedFile>(dir: string, ti
  * restore's transaction rolls back. The stages are joined with pipeline() (see openCsvFile).
  */
 export function openBackupFile(item: ChecksummedFile): Readable {
-  const raw = fs.createReadStream(item.file, { highWaterMark: 256 * 1024 });
+  const raw = openStoreStream(item.store, item.location, item.file);
   const name = path.basename(item.file);
   const tap = createSha256Tap(
     item.sha256 === undefined ? {} : { expected: item.sha256, mismatch: (actual) => checksumMismatch(name, item.sha256!, actual) },
@@ -53,15 +55,39 @@ export function openBackupFile(item: ChecksummedFile): Readable {
  */
 export async function checksumCause(err: unknown, current: ChecksummedFile | undefined): Promise<unknown> {
   if (current?.sha256 === undefined || (err instanceof AppError && err.errorType === ERROR_TYPES.BACKUP_CHECKSUM_MISMATCH)) return err;
-  const actual = await sha256OfFile(current.file).catch(() => null);
+  const actual = await sha256OfStored(current).catch(() => null);
   if (actual === null || actual === current.sha256) return err;
   return checksumMismatch(path.basename(current.file), current.sha256, actual, err);
 }
 
-export async function sha256OfFile(file: string): Promise<string> {
+export async function sha256OfStored(item: ChecksummedFile): Promise<string> {
   const tap = createSha256Tap();
-  await pipelinePromise(fs.createReadStream(file), tap, new Writable({ write: (_c, _e, cb) => cb() }));
+  await pipelinePromise(openStoreStream(item.store, item.location, item.file), tap, new Writable({ write: (_c, _e, cb) => cb() }));
   return tap.sha256()!;
+}
+
+/**
+ * The start of a set's file as text for sniffing (gunzipped for `.gz`): at most `limitBytes` raw
+ * bytes are passed on, and the reader stops the read once it has its rows (destroying the stream).
+ */
+export function openFileHead(item: ChecksummedFile, limitBytes: number): Readable {
+  let seen = 0;
+  const head = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const part = seen >= limitBytes ? null : chunk.subarray(0, limitBytes - seen);
+      seen += chunk.length;
+      cb(null, part && part.length > 0 ? part : undefined);
+    },
+  });
+  const raw = openStoreStream(item.store, item.location, item.file);
+  const done = () => undefined;
+  return item.file.endsWith('.gz') ? pipeline(raw, head, createGunzip(), done) : pipeline(raw, head, done);
+}
+
+/** A set's whole file as text (gunzipped for `.gz`), for scans before a load (dry run, collections). */
+export function openFileText(item: Pick<ChecksummedFile, 'file' | 'store' | 'location'>): Readable {
+  const raw = openStoreStream(item.store, item.location, item.file);
+  return item.file.endsWith('.gz') ? pipeline(raw, createGunzip(), () => undefined) : raw;
 }
 
 export function checksumMismatch(file: string, expected: string | null, actual: string | null, cause?: unknown): UnprocessableError {

@@ -1,10 +1,10 @@
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../../errors.js';
-import { readCsvHead } from '../../streams/csv-rows.js';
+import { HEAD_BYTES, readCsvHead } from '../../streams/csv-rows.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { isVectorTable, VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
-import { attachChecksums, checksumCause } from './restore-checksum.js';
+import { attachChecksums, checksumCause, openFileHead } from './restore-checksum.js';
 
 /** Rows read from each file before the load to decide between the raw and the parsing path. */
 const SNIFF_ROWS = 50;
@@ -12,7 +12,10 @@ const SNIFF_ROWS = 50;
 /** A set's file checked and sniffed before the restore's transaction starts. */
 export interface PreparedTable {
   table: VectorTable;
+  /** The file's name in `location` of the backup store. */
   file: string;
+  store: BackupStore;
+  location: StoreLocation;
   header: string[];
   sample: (string | null)[][];
   size: number;
@@ -36,21 +39,22 @@ export function requestedTables(tables: string[] | undefined): VectorTable[] {
   return VECTOR_TABLES.filter((t) => tables.includes(t));
 }
 
-export async function prepareRestoreFiles(catalog: BackupCatalog, dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
-  const found = await Promise.all(tables.map(async (table) => ({ table, file: await catalog.findFile(dir, table, timestamp) })));
-  const missing = found.filter(({ file }) => file === null).map(({ table }) => `${table}_${timestamp}.csv`);
+export async function prepareRestoreFiles(catalog: BackupCatalog, location: StoreLocation, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
+  const { store } = catalog;
+  const found = await Promise.all(tables.map(async (table) => ({ table, stored: await catalog.findFile(location, table, timestamp) })));
+  const missing = found.filter(({ stored }) => stored === null).map(({ table }) => `${table}_${timestamp}.csv`);
   if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
-  const checked = await attachChecksums(dir, timestamp, found as { table: VectorTable; file: string }[]);
+  const files = found.map(({ table, stored }) => ({ table, file: stored!.name, size: stored!.size, store, location }));
+  const checked = await attachChecksums(store, location, timestamp, files);
   return Promise.all(
     checked.map(async (item) => {
       const name = path.basename(item.file);
       // A file that cannot even be sniffed is reported as corrupt when its checksum says so.
-      const head = await readCsvHead(item.file, SNIFF_ROWS).catch(async (err: Error) => {
+      const head = await readCsvHead(() => openFileHead(item, HEAD_BYTES), SNIFF_ROWS).catch(async (err: Error) => {
         throw await checksumCause(new UnprocessableError(`备份文件 ${name} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED), item);
       });
       if (head.header.length === 0) throw new UnprocessableError(`备份文件 ${name} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
-      const size = (await fsp.stat(item.file)).size;
-      return { ...item, header: head.header, sample: head.rows, size };
+      return { ...item, header: head.header, sample: head.rows };
     }),
   );
 }

@@ -10,7 +10,6 @@ import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import type { Logger } from '../../logger.js';
 import { TIMESTAMP_PATTERN, type VectorTable } from '../sets/set-naming.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
-import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import { prepareRestoreFiles, requestedTables, type PreparedTable } from './restore-files.js';
@@ -84,7 +83,7 @@ export interface VectorRestoreSettings {
  */
 export class VectorRestoreService {
   constructor(
-    private readonly dataRoot: DataRoot,
+    /** The catalog of the backup store (BACKUP_STORAGE) the sets are read from. */
     private readonly catalog: BackupCatalog,
     private readonly databases: DatabaseRegistry,
     private readonly logger: Logger,
@@ -100,13 +99,14 @@ export class VectorRestoreService {
     // Every parameter is checked before the file system is touched.
     using database = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
     const { pool, copy, callerParam } = database;
-    const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
-    if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    const store = this.catalog.store;
+    const location = store.locations.fromBackupPath(request.backupPath, 'backup_path');
+    if (!(await store.exists(location))) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
     const { include, exclude, collectionSuffix: collection_suffix, collectionRenames: collection_renames } = request;
     assertCompatible({ include, exclude, collection_suffix, collection_renames }, RESTORE_EXCLUSIVE_FIELDS);
-    const prepared = await prepareRestoreFiles(this.catalog, dir, tables, request.timestamp);
-    const setCollections = await setCollectionsOf(this.catalog, dir, request.timestamp);
-    if (request.dryRun === true) return dryRunRestore({ pool, callerParam, dir, prepared, setCollections, request, started });
+    const prepared = await prepareRestoreFiles(this.catalog, location, tables, request.timestamp);
+    const setCollections = await setCollectionsOf(this.catalog, location, request.timestamp);
+    if (request.dryRun === true) return dryRunRestore({ pool, callerParam, store, location, prepared, setCollections, request, started });
     request.progress?.expect(prepared.map((p) => ({ table: p.table, bytes: p.size })));
 
     const truncate = request.truncateBeforeRestore === true;

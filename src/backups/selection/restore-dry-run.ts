@@ -5,12 +5,14 @@ import { listCollections, selectExistingKeys } from '../../db/sql/collections.sq
 import { listPrimaryKeyColumns } from '../../db/sql/embedded-copy.sql.js';
 import { AppError } from '../../errors.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
-import { createCsvParser, openCsvFile, type CsvField } from '../../streams/csv-rows.js';
+import { createCsvParser, type CsvField } from '../../streams/csv-rows.js';
 import { readVectorTableColumns, type TableColumn } from '../langchain-tables.js';
 import type { PreparedTable } from '../restore/restore-files.js';
 import { restoreFailure } from '../restore/restore-failure.js';
 import { planTableLoad } from '../restore/restore-plan.js';
-import { readManifest } from '../sets/backup-manifest.js';
+import { readStoredManifest } from '../sets/backup-manifest.js';
+import { openFileText } from '../restore/restore-checksum.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
 import { CollectionRemap, type CollectionRef, type RecordMapper, type RenameOptions } from './collection-remap.js';
 
@@ -30,7 +32,9 @@ const STAGED_FACTOR = 1.5;
 export interface DryRunInput {
   pool: Pool;
   callerParam: string | undefined;
-  dir: string;
+  /** The set's location in the backup store (its manifest is read from there). */
+  store: BackupStore;
+  location: StoreLocation;
   prepared: readonly PreparedTable[];
   setCollections: readonly CollectionRef[];
   request: RenameOptions & { backupPath: string; timestamp: string; truncateBeforeRestore?: boolean | undefined; signal?: AbortSignal | undefined };
@@ -60,7 +64,7 @@ interface TableDryRun {
 export async function dryRunRestore(input: DryRunInput): Promise<RestoreDryRunResult> {
   const { request } = input;
   const truncate = request.truncateBeforeRestore === true;
-  const manifest = await readManifest(input.dir, request.timestamp);
+  const manifest = await readStoredManifest(input.store, input.location, request.timestamp);
   const facts = await withTransaction(
     input.pool,
     async (client) => {
@@ -190,7 +194,7 @@ async function scanFile(
     first.push(...found.map((f) => f.key).sort().slice(0, LISTED_CONFLICTS - first.length));
     batch = [];
   };
-  await pipeline(openCsvFile(item.file), createCsvParser(), async (records: AsyncIterable<CsvField[]>) => {
+  await pipeline(openFileText(item), createCsvParser(), async (records: AsyncIterable<CsvField[]>) => {
     let header = true;
     for await (const record of records) {
       if (header) {

@@ -2,7 +2,9 @@ import { query, type PoolClient } from '../../db/pool.js';
 import { listCollections } from '../../db/sql/collections.sql.js';
 import type { CsvField } from '../../streams/csv-rows.js';
 import type { TableLoadPlan } from '../restore/restore-plan.js';
-import { readManifest } from '../sets/backup-manifest.js';
+import { readStoredManifest } from '../sets/backup-manifest.js';
+import { openFileText } from '../restore/restore-checksum.js';
+import type { StoreLocation } from '../stores/backup-store.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
 import type { VectorTable } from '../sets/set-naming.js';
 import { CollectionRemap, type CollectionRef, type RenameOptions } from './collection-remap.js';
@@ -10,9 +12,11 @@ import { loadWithConflictPolicy, type LoadCounts } from './conflict-load.js';
 import { readSetCollections } from './set-collections.js';
 
 /** The set's collections, read before the restore's transaction (files only, no database). */
-export async function setCollectionsOf(catalog: BackupCatalog, dir: string, timestamp: string): Promise<CollectionRef[]> {
-  const file = await catalog.findFile(dir, 'langchain_pg_collection', timestamp);
-  return readSetCollections(file, file === null ? await readManifest(dir, timestamp) : null);
+export async function setCollectionsOf(catalog: BackupCatalog, location: StoreLocation, timestamp: string): Promise<CollectionRef[]> {
+  const { store } = catalog;
+  const file = await catalog.findFile(location, 'langchain_pg_collection', timestamp);
+  const open = file && (() => openFileText({ file: file.name, store, location }));
+  return readSetCollections(open, file === null ? await readStoredManifest(store, location, timestamp) : null);
 }
 
 /**

@@ -1,5 +1,3 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, localIsoTimestamp } from '../../lib/time.js';
 import { ValidationError } from '../../errors.js';
@@ -49,7 +47,7 @@ export class BackupCatalog {
 
   constructor(
     private readonly dataRoot: DataRoot,
-    private readonly store: BackupStore = new LocalBackupStore(new BackupLocations(dataRoot)),
+    readonly store: BackupStore = new LocalBackupStore(new BackupLocations(dataRoot)),
   ) {
     this.local = new LocalBackupStore(store.locations);
   }
@@ -103,20 +101,16 @@ export class BackupCatalog {
     return setsOf(this.local, location, await this.local.list(location));
   }
 
-  /** The file of `table` in a set: `.csv`, or `.csv.gz` for a compressed set. Null when absent. */
-  async findFile(dir: string, table: VectorTable, timestamp: string): Promise<string | null> {
+  /**
+   * The file of `table` in a set, from the store: `.csv`, or `.csv.gz` for a compressed set. Null
+   * when absent (locally also when it is a link leading out of the root).
+   */
+  async findFile(location: StoreLocation, table: VectorTable, timestamp: string): Promise<StoredFile | null> {
     for (const name of backupFileNames(table, timestamp)) {
-      const file = await this.fileInside(path.join(dir, name));
+      const file = await this.store.stat(location, name);
       if (file) return file;
     }
     return null;
-  }
-
-  /** The real path of a regular file that resolves inside the data root; null otherwise. */
-  private async fileInside(file: string): Promise<string | null> {
-    const real = await this.dataRoot.realInside(file).catch(() => null);
-    if (real === null) return null;
-    return (await fs.stat(real).catch(() => null))?.isFile() ? real : null;
   }
 }
 

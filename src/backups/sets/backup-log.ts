@@ -4,6 +4,20 @@ import { APPEND_NO_FOLLOW } from '../../lib/atomic-file.js';
 import { localDateTime } from '../../lib/time.js';
 import { BACKUP_LOG_NAME } from './set-naming.js';
 import type { BackupResult } from './backup-result.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
+import { LocalBackupStore } from '../stores/local-backup-store.js';
+
+/**
+ * The log of a backup run, where the store can keep it: appended to the location's
+ * `vector_backup_log.txt` on the local store. Object storage cannot append, and rewriting one
+ * shared log object from several servers would lose runs (read-modify-write races); a per-set log
+ * object would be a file of the set that the original never had. So on S3 no log is written: the
+ * manifest already records every fact the log holds (stamp, files, rows, bytes), and the backup's
+ * reply and the server log record the rest (duration, truncate counts).
+ */
+export async function appendStoredBackupLog(store: BackupStore, location: StoreLocation, taskLabel: string, result: BackupResult): Promise<void> {
+  if (store instanceof LocalBackupStore) await appendBackupLog(await store.ensureDir(location), taskLabel, result);
+}
 
 /**
  * Appends one run to `vector_backup_log.txt` in the original's format, with the real duration

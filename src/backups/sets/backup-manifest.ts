@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
@@ -70,6 +72,24 @@ export async function writeManifest(dir: string, timestamp: string, manifest: Ba
     await fsp.rm(tmp, { force: true });
   }
   await syncDirectory(dir, open);
+  return name;
+}
+
+/**
+ * Writes the manifest through a backup store, after the set's data files are committed there: the
+ * local store publishes it fsynced with its directory entry (as writeManifest), the S3 store as one
+ * object that exists only once whole. Either way it is the set's commit marker.
+ */
+export async function writeStoredManifest(store: BackupStore, location: StoreLocation, timestamp: string, manifest: BackupManifest): Promise<string> {
+  const name = manifestFileName(timestamp);
+  const write = await store.createWrite(location, name);
+  try {
+    await pipeline(Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8')]), write.stream);
+    await write.commit();
+  } catch (err) {
+    await write.abort();
+    throw err;
+  }
   return name;
 }
 

@@ -1,5 +1,3 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { hostOf } from '../../db/connection-string.js';
 import { query, type PoolClient } from '../../db/pool.js';
@@ -9,21 +7,22 @@ import {
   selectBackupSource,
   selectVectorDimension,
 } from '../../db/sql/backup-manifest.sql.js';
-import { type OpenFile } from '../../lib/durable-dir.js';
 import { localIsoTimestamp } from '../../lib/time.js';
 import { createSha256Tap, type Sha256Tap } from '../../streams/sha256-tap.js';
-import { MANIFEST_FORMAT_VERSION, writeManifest, type BackupManifest, type Compression, type ManifestTableEntry } from './backup-manifest.js';
+import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
+import { MANIFEST_FORMAT_VERSION, writeStoredManifest, type BackupManifest, type Compression, type ManifestTableEntry } from './backup-manifest.js';
 import type { TableColumn, VectorTableColumns } from '../langchain-tables.js';
 import { backupFileName, VECTOR_TABLES, type VectorTable } from './set-naming.js';
 
 export interface BackupSetOptions {
-  dir: string;
+  /** Where the set is written (its data files and then its manifest). */
+  store: BackupStore;
+  location: StoreLocation;
   timestamp: string;
   compression?: Compression;
   label?: string;
   /** The database's connection string, already redacted: only its host goes into the manifest. */
   databaseLabel: string;
-  open: OpenFile;
 }
 
 /**
@@ -102,7 +101,7 @@ export class BackupSetRecorder {
     };
   }
 
-  /** Writes the manifest (after the data files and their directory entries are durable). */
+  /** Writes the manifest (after the data files are committed to the store: durable, with their names). */
   async commit(): Promise<string> {
     const manifest: BackupManifest = {
       format_version: MANIFEST_FORMAT_VERSION,
@@ -114,17 +113,17 @@ export class BackupSetRecorder {
       tables: this.tables,
       collections: this.facts!.collections,
     };
-    this.manifestName = await writeManifest(this.options.dir, this.options.timestamp, manifest, this.options.open);
+    this.manifestName = await writeStoredManifest(this.options.store, this.options.location, this.options.timestamp, manifest);
     return this.manifestName;
   }
 
   /**
-   * A failed backup whose data files were already renamed but whose manifest was never written:
+   * A failed backup whose data files were already committed but whose manifest was never written:
    * those files are removed too, so no uncommitted set is left looking like a legacy one.
    */
   async discardUncommitted(): Promise<void> {
     if (this.manifestName !== null) return;
-    await Promise.all(VECTOR_TABLES.map((t) => fsp.rm(path.join(this.options.dir, this.fileName(t)), { force: true })));
+    await this.options.store.delete(this.options.location, VECTOR_TABLES.map((t) => this.fileName(t)));
   }
 
   /** What the backup reply adds about the set. */

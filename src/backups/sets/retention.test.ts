@@ -3,7 +3,7 @@ import { selectExpired } from './retention.js';
 
 describe('selectExpired', () => {
   const now = new Date(2025, 6, 22, 12, 0, 0);
-  // Newest first, as listSetStamps returns them.
+  // Newest first, as setStamps returns them.
   const stamps = ['20250722_110000', '20250721_120000', '20250701_000000', '20240101_000000'];
 
   it('keep_last alone: everything outside the newest N', () => {

@@ -1,7 +1,4 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { NotFoundError } from '../../errors.js';
-import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
 import { fileTimestampToDateTime } from '../../lib/time.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
@@ -111,18 +108,20 @@ export async function deleteStoredSet(store: BackupStore, location: StoreLocatio
   return store.delete(location, setFilesManifestFirst(names, timestamp));
 }
 
-/** `keep_last` of a backup: applied to its own location once it has succeeded. */
-export async function applyKeepLast(dir: string, keepLast: number, open: OpenFile = openFile): Promise<PrunedSet[]> {
-  const stamps = await listSetStamps(dir);
-  return deleteSets(dir, selectExpired(stamps, { keepLast }), open);
+/** `keep_last` of a backup: applied through the store to its own location once it has succeeded. */
+export async function applyKeepLast(store: BackupStore, location: StoreLocation, keepLast: number): Promise<PrunedSet[]> {
+  const stamps = setStamps(await store.list(location), !store.listsLegacySets);
+  const out: PrunedSet[] = [];
+  for (const stamp of selectExpired(stamps, { keepLast })) {
+    const files = await deleteStoredSet(store, location, stamp);
+    if (files.length > 0) out.push({ timestamp: stamp, backup_date: fileTimestampToDateTime(stamp), deleted_files: files });
+  }
+  return out;
 }
 
 /** The stamps `keep_last` would delete once one more set exists (a dry run's answer). */
-export async function applyKeepLastPreview(dir: string, keepLast: number): Promise<string[]> {
-  const stamps = await listSetStamps(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
-  });
+export async function applyKeepLastPreview(store: BackupStore, location: StoreLocation, keepLast: number): Promise<string[]> {
+  const stamps = setStamps(await store.list(location), !store.listsLegacySets);
   return selectExpired(['<new>', ...stamps], { keepLast }).filter((s) => s !== '<new>');
 }
 
@@ -138,40 +137,6 @@ export function selectExpired(stampsNewestFirst: readonly string[], policy: Rete
     const oldEnough = cutoff === null || stampTime(stamp) < cutoff;
     return outsideNewest && oldEnough;
   });
-}
-
-/** Stamps of the complete sets (both table files) in a local `dir`, newest first; legacy sets included. */
-export async function listSetStamps(dir: string): Promise<string[]> {
-  const entries = await fsp.readdir(dir, { withFileTypes: true });
-  return setStamps(entries.filter((e) => e.isFile()), false);
-}
-
-/** Removes the files of one set from a local `dir` (see deleteStoredSet), then syncs the directory. */
-export async function deleteSetFiles(dir: string, timestamp: string, open: OpenFile = openFile): Promise<string[]> {
-  const names = (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
-  const deleted: string[] = [];
-  for (const name of setFilesManifestFirst(names, timestamp)) {
-    const gone = await fsp.unlink(path.join(dir, name)).then(
-      () => true,
-      // A concurrent delete of the same set got there first.
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
-        throw err;
-      },
-    );
-    if (gone) deleted.push(name);
-  }
-  if (deleted.length > 0) await syncDirectory(dir, open);
-  return deleted;
-}
-
-async function deleteSets(dir: string, stamps: readonly string[], open: OpenFile): Promise<PrunedSet[]> {
-  const out: PrunedSet[] = [];
-  for (const stamp of stamps) {
-    const files = await deleteSetFiles(dir, stamp, open);
-    if (files.length > 0) out.push({ timestamp: stamp, backup_date: fileTimestampToDateTime(stamp), deleted_files: files });
-  }
-  return out;
 }
 
 function stampTime(stamp: string): number {

@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, pipeline, type Readable, type Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { ERROR_TYPES, UnprocessableError, ValidationError } from '../../errors.js';
 import type { DataRoot } from '../../lib/data-root.js';
@@ -94,6 +94,23 @@ export async function readStoreText(store: BackupStore, location: StoreLocation,
     throw new UnprocessableError(`${name} 过大 (${file.size} 字节，上限 ${MAX_TEXT_BYTES})，不是备份清单`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
   }
   return (await buffer(file.stream)).toString('utf8');
+}
+
+/**
+ * A file of a store as a stream returned at once (COPY's `open()` and the CSV readers are
+ * synchronous); the store is opened behind it. An absent file fails the stream with ENOENT; a
+ * stream destroyed before the store answered destroys the store's stream too (pipeline()).
+ */
+export function openStoreStream(store: BackupStore, location: StoreLocation, name: string): Readable {
+  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+  store.openRead(location, name).then(
+    (file) => {
+      if (file === null) out.destroy(Object.assign(new Error(`ENOENT: ${name} no longer exists in ${location.relativePath}`), { code: 'ENOENT' }));
+      else pipeline(file.stream, out, () => undefined);
+    },
+    (err: Error) => out.destroy(err),
+  );
+  return out;
 }
 
 /**

@@ -38,6 +38,8 @@ export class LocalBackupStore implements BackupStore {
   constructor(
     readonly locations: BackupLocations,
     private readonly open: OpenFile = openFile,
+    /** Background fdatasync interval of written files, bytes (the sink's default: 32 MiB). */
+    private readonly syncEveryBytes?: number,
   ) {
     this.dataRoot = locations.dataRoot;
     this.name = this.dataRoot.relativeToCwd(this.dataRoot.dir);
@@ -99,11 +101,16 @@ export class LocalBackupStore implements BackupStore {
     return { name, size: stat.size, mtime: stat.mtime, stream: handle.createReadStream({ highWaterMark: 256 * 1024 }) };
   }
 
+  /** The location's real directory, created (and synced) when missing; linked out of the root → 400. */
+  ensureDir(location: StoreLocation, paramName = 'backup_path'): Promise<string> {
+    return this.dataRoot.ensureDir(this.dataRoot.absoluteOf(location.key), paramName, this.open);
+  }
+
   async createWrite(location: StoreLocation, name: string): Promise<PendingStoreWrite> {
-    const dir = await this.dataRoot.ensureDir(this.dataRoot.absoluteOf(location.key), 'backup_path', this.open);
+    const dir = await this.ensureDir(location);
     const target = path.join(dir, assertFileName(name));
     const tmp = path.join(dir, `.${name}.${randomUUID()}.tmp`);
-    const sink = createDurableFileSink(tmp, { open: this.open });
+    const sink = createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.syncEveryBytes });
     const removeTmp = () => fsp.rm(tmp, { force: true });
     return {
       stream: sink,

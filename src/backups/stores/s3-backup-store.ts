@@ -159,10 +159,15 @@ export class S3BackupStore implements BackupStore {
       },
       abort: async () => {
         aborted = true;
+        // Once every byte was handed over, failing the body no longer fails the upload (its last
+        // parts may still be in flight): then the upload itself is aborted, and lib-storage sends
+        // AbortMultipartUpload as soon as those parts return instead of completing the object.
+        const allWritten = body.writableFinished;
         // Failing the body (rather than upload.abort(), which settles at once and aborts the
         // multipart upload later, in the background) makes lib-storage send AbortMultipartUpload
         // before `done` settles: once abort() returns, no upload is left pending.
         body.destroy(new Error(`write of ${name} aborted`));
+        if (allWritten) await upload.abort();
         await done.catch(() => undefined);
       },
     };

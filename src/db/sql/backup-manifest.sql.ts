@@ -61,3 +61,16 @@ export function selectTableEstimates(tables: readonly string[]): SqlQuery {
     values: [tables],
   };
 }
+
+/**
+ * A session advisory lock named by a set's location and stamp (servers sharing object storage share
+ * the app database): taken without waiting; held until unlocked or the session ends (a crashed
+ * server's lock goes with its connection).
+ */
+export function tryLockSetStamp(name: string): SqlQuery {
+  return { text: /* SQL */ `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, values: [`backup-set:${name}`] };
+}
+
+export function unlockSetStamp(name: string): SqlQuery {
+  return { text: /* SQL */ `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, values: [`backup-set:${name}`] };
+}
