@@ -19,10 +19,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
 import pg from 'pg';
 import { TransferProgress } from '../src/backups/job-progress.js';
-import { openBackupFile } from '../src/backups/restore/restore-checksum.js';
+import { openCountedBackupFile } from '../src/backups/restore/restore-checksum.js';
 import { copyIn, copyOut } from '../src/db/copy.js';
 import { copyTableFromCsv, copyTableToCsv } from '../src/db/sql/vector-tables.sql.js';
 import { runWithProgress } from '../src/jobs/handlers/transfer-job.js';
@@ -93,9 +92,8 @@ async function restore(pool: pg.Pool, variant: Variant, file: string, sha256: st
     } else {
       await withJobProgress(async (progress) => {
         progress.expect([{ table: TABLE, bytes: (await fsp.stat(file)).size }]);
-        // As restore-service.ts: the file opened with its checksum checked, then the counting stage.
-        const source: Readable = pipeline(openBackupFile({ table: TABLE, file, sha256 }), progress.counter(TABLE), () => undefined);
-        return { rows: await copyIn(client, sql, source) };
+        // As restore-service.ts: the file opened with its checksum checked and counted.
+        return { rows: await copyIn(client, sql, openCountedBackupFile({ table: TABLE, file, sha256 }, progress)) };
       });
     }
     await client.query('COMMIT');

@@ -8,7 +8,9 @@ import type { DataRoot } from '../lib/data-root.js';
 import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import { readVectorTableColumns } from './langchain-tables.js';
+import type { DurationEstimator, Throughput } from './duration-estimate.js';
 import { applyKeepLastPreview } from './sets/retention.js';
+import { backupParentDir } from './sets/set-lookup.js';
 import { backupDirOf, backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
 
 export interface TableEstimate {
@@ -18,6 +20,8 @@ export interface TableEstimate {
   rows_estimated: boolean;
   /** On-disk size of the table with TOAST and indexes (pg_total_relation_size): the order of the file size. */
   bytes: number;
+  /** rows / the backup rate (see duration-estimate.ts). */
+  estimated_seconds: number;
 }
 
 export interface BackupDryRunResult {
@@ -34,24 +38,27 @@ export interface BackupDryRunResult {
   would_truncate: VectorTable[];
   /** Sets that `keep_last` would delete once the new set exists. */
   would_prune: string[];
+  /** The whole backup's expected duration, and the rate it was computed with (recent jobs, else a measured default). */
+  estimated_seconds: number;
+  throughput: Throughput;
 }
 
 /**
  * `dry_run` of a backup: what it would write, from planner estimates, without writing anything
  * (no directory, no file, no lock marker). Rows per collection are counted (one grouped scan of
  * the embeddings) in one read-only snapshot; a table never analysed (reltuples -1) is counted too.
+ * The duration is rows over the rate of recent backup jobs (duration-estimate.ts).
  */
 export class BackupEstimator {
   constructor(
     private readonly dataRoot: DataRoot,
     private readonly databases: DatabaseRegistry,
+    private readonly durations: DurationEstimator,
   ) {}
 
   async estimate(request: BackupRequest): Promise<BackupDryRunResult> {
     using database = this.databases.vectorDatabase(request.dbConnection);
-    const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
-    if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
-    const dir = backupDirOf(parentDir);
+    const dir = backupDirOf(await backupParentDir(this.dataRoot, request.taskId));
     const gzip = request.compression === 'gzip';
     const facts = await withTransaction(
       database.pool,
@@ -65,7 +72,7 @@ export class BackupEstimator {
           const row = estimates.find((e) => e.table_name === table)!;
           const estimated = row.reltuples >= 0;
           const rows = estimated ? Math.round(row.reltuples) : (await query<{ n: number }>(client, countRows(table)))[0]!.n;
-          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip), rows, rows_estimated: estimated, bytes: Number(row.bytes) };
+          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip), rows, rows_estimated: estimated, bytes: Number(row.bytes), estimated_seconds: 0 };
         }
         const has = (table: VectorTable, name: string) => columns.get(table)!.some((c) => c.name === name);
         const counted = has('langchain_pg_collection', 'uuid') && has('langchain_pg_embedding', 'collection_id')
@@ -82,6 +89,8 @@ export class BackupEstimator {
       throw connectionFailureError(err, database.callerParam) ?? err;
     });
     const all = Object.values(facts.tables);
+    const duration = await this.durations.estimate('backup', Object.fromEntries(Object.entries(facts.tables).map(([table, t]) => [table, t.rows])));
+    for (const [table, seconds] of Object.entries(duration.tables)) facts.tables[table as VectorTable]!.estimated_seconds = seconds;
     return {
       dry_run: true,
       backup_performed: false,
@@ -94,6 +103,8 @@ export class BackupEstimator {
       total_bytes: all.reduce((n, t) => n + t.bytes, 0),
       would_truncate: request.truncateVectorTables === true ? [...TRUNCATED_BY_BACKUP] : [],
       would_prune: await this.prunePreview(dir, request.keepLast),
+      estimated_seconds: duration.estimated_seconds,
+      throughput: duration.throughput,
     };
   }
 

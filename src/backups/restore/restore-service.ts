@@ -1,24 +1,24 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
 import type { CopyChannel } from '../../db/copy.js';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
 import { withTransaction, type PoolClient } from '../../db/pool.js';
 import { setLocalLockTimeout } from '../../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import type { Logger } from '../../logger.js';
 import { readCsvHead } from '../../streams/csv-rows.js';
-import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
+import type { VectorTable } from '../sets/set-naming.js';
+import { checkTimestamp, findSetFiles, requestedTables, restoreSourceDir } from '../sets/set-lookup.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
-import { isDirectory, type DataRoot } from '../../lib/data-root.js';
+import type { DataRoot } from '../../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
 import type { TruncateResult } from '../sets/backup-result.js';
 import { takeWriterLock, truncateInTransaction } from '../writer-lock.js';
 import { ensureVectorTables, type TableColumn } from '../langchain-tables.js';
-import { attachChecksums, checksumCause, openBackupFile } from './restore-checksum.js';
+import { attachChecksums, checksumCause, openCountedBackupFile } from './restore-checksum.js';
 import type { TransferProgress } from '../job-progress.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
@@ -92,15 +92,12 @@ export class VectorRestoreService {
 
   async restore(request: RestoreRequest): Promise<RestoreResult> {
     const started = performance.now();
-    const tables = this.requestedTables(request.tables);
-    if (!TIMESTAMP_PATTERN.test(request.timestamp)) {
-      throw new ValidationError('无效的timestamp格式，应为YYYYMMDD_HHMMSS', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['timestamp'] });
-    }
+    const tables = requestedTables(request.tables);
+    checkTimestamp(request.timestamp);
     // Every parameter is checked before the file system is touched.
     using database = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
     const { pool, copy, callerParam } = database;
-    const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
-    if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    const dir = restoreSourceDir(this.dataRoot, request.backupPath);
     const prepared = await this.prepareFiles(dir, tables, request.timestamp);
     request.progress?.expect(prepared.map((p) => ({ table: p.table, bytes: p.size })));
 
@@ -157,27 +154,8 @@ export class VectorRestoreService {
     return result;
   }
 
-  private requestedTables(tables: string[] | undefined): VectorTable[] {
-    if (tables === undefined) return [...VECTOR_TABLES];
-    const unknown = tables.filter((t) => !isVectorTable(t));
-    if (unknown.length > 0) {
-      throw new ValidationError(`不支持的表名: [${unknown.map((t) => `'${t}'`).join(', ')}]`, ERROR_TYPES.INVALID_PARAMS, {
-        invalidParams: ['tables'],
-        details: { supported_tables: VECTOR_TABLES },
-      });
-    }
-    if (tables.length === 0) {
-      throw new ValidationError('tables参数不能为空数组，可省略以恢复全部表', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['tables'] });
-    }
-    // Collections first: embeddings reference them.
-    return VECTOR_TABLES.filter((t) => tables.includes(t));
-  }
-
   private async prepareFiles(dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
-    const found = await Promise.all(tables.map(async (table) => ({ table, file: await this.catalog.findFile(dir, table, timestamp) })));
-    const missing = found.filter(({ file }) => file === null).map(({ table }) => `${table}_${timestamp}.csv`);
-    if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
-    const checked = await attachChecksums(dir, timestamp, found as { table: VectorTable; file: string }[]);
+    const checked = await attachChecksums(dir, timestamp, await findSetFiles(this.catalog, dir, tables, timestamp));
     return Promise.all(
       checked.map(async (item) => {
         const name = path.basename(item.file);
@@ -223,14 +201,13 @@ export class VectorRestoreService {
     signal: AbortSignal | undefined,
     progress: TransferProgress | undefined,
   ): Promise<{ count: number; path: LoadPath }> {
-    // Counts the file's bytes and rows as read; a new counter per attempt (a retry starts over).
-    const counted = (source: Readable): Readable => (progress ? pipeline(source, progress.counter(item.table), () => undefined) : source);
     const loaded = await copy.copyTableIn(
       client,
       {
         table: item.table,
         columns: plan.columns,
-        open: () => counted(openBackupFile(item)),
+        // Counted as read (rows, stored bytes); a new counter per attempt (a retry starts over).
+        open: () => openCountedBackupFile(item, progress),
         transform: plan.slowTransform,
         raw: plan.transform === null,
         retryParsed: target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb'),

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { AppError, ERROR_TYPES, NotFoundError } from '../../errors.js';
-import { isDirectory, type DataRoot } from '../../lib/data-root.js';
+import { AppError } from '../../errors.js';
+import type { DataRoot } from '../../lib/data-root.js';
 import { createCsvRecordCounter } from '../../streams/csv-record-counter.js';
 import { createCsvParser } from '../../streams/csv-rows.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
@@ -13,6 +13,7 @@ import type { BackupCatalog } from './backup-catalog.js';
 import { readManifest, type BackupManifest } from './backup-manifest.js';
 import { sha256OfFile } from '../restore/restore-checksum.js';
 import { VECTOR_TABLES } from './set-naming.js';
+import { setNotFound, verifySetDir } from './set-lookup.js';
 
 export interface VerifyRequest {
   backupPath: string;
@@ -61,9 +62,7 @@ export class BackupVerifier {
   ) {}
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
-    const resolved = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
-    const dir = await this.dataRoot.realInside(resolved, 'backup_path');
-    if (dir === null || !isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    const dir = await verifySetDir(this.dataRoot, request.backupPath);
     const base = { backup_path: request.backupPath, timestamp: request.timestamp };
     let manifest: BackupManifest | null;
     try {
@@ -90,7 +89,7 @@ export class BackupVerifier {
 
   private async verifyLegacy(dir: string, request: VerifyRequest): Promise<VerifiedFile[]> {
     const found = await Promise.all(VECTOR_TABLES.map(async (table) => ({ table, file: await this.catalog.findFile(dir, table, request.timestamp) })));
-    if (found.every((f) => f.file === null)) throw new NotFoundError(`备份集不存在: ${request.backupPath} ${request.timestamp}`, ERROR_TYPES.FILE_NOT_FOUND);
+    if (found.every((f) => f.file === null)) throw setNotFound(request.backupPath, request.timestamp);
     const files: VerifiedFile[] = [];
     for (const { table, file } of found) {
       const none = { table, expected_sha256: null, rows_expected: null, bytes_expected: null };
