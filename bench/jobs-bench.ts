@@ -10,7 +10,9 @@
  *  3. async restores run back to back while `GET /tasks/{id}` at 400 req/s, then
  *     `GET /vector/jobs/{id}` (the job running at that moment) at 500 req/s, each for
  *     BENCH_POLL_SECONDS (autocannon, fixed rate, latencies corrected for coordinated omission).
+ * `GET /health` at 400 req/s idle and during is the floor: what any request costs on this machine.
  * Targets: VmRSS ≤ 200 MB during restores; tasks p99 during ≤ 3× idle and ≤ 50 ms; jobs p99 < 20 ms.
+ * BENCH_CPU_PROF=1 runs the server with --cpu-prof and prints where its thread spent the time.
  */
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -20,10 +22,12 @@ import {
   buildServer, call, countEmbeddings, createBenchDatabase, DATA_REL, dropBenchDatabase, envInt, gitDescribe, loadAverage, MiB, printTable, procStatus,
   serverOutputTail, startServer, writeResults, type BenchServer,
 } from './lib/bench-support.js';
+import { topFunctions } from './lib/cpu-profile.js';
 
 const ROWS = envInt('BENCH_ROWS', 100_000);
 const DIM = envInt('BENCH_DIM', 1024);
 const POLL_SECONDS = envInt('BENCH_POLL_SECONDS', 10);
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const TASK_RATE = 400;
 const JOB_RATE = 500;
 const MB = 1e6;
@@ -95,7 +99,8 @@ async function main(): Promise<void> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 't2s-jobs-bench-'));
   let server: BenchServer | undefined;
   try {
-    server = await startServer(serverArgs, work);
+    const profDir = path.join(work, 'cpu-prof');
+    server = await startServer(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...serverArgs] : serverArgs, work);
     const srv = server;
     const rssStart = procStatus(srv.pid, 'VmRSS');
     const backup = await call(srv, 'POST', '/data_pipeline/vector/backup', {});
@@ -112,14 +117,17 @@ async function main(): Promise<void> {
 
     // 2. Idle polling (after a short warm-up of both routes).
     await autocannon({ url: taskUrl, connections: 10, overallRate: TASK_RATE, duration: 2 });
+    const healthUrl = `${srv.url}/health`;
+    const healthIdle = latency(await load(healthUrl, TASK_RATE));
     const idle = latency(await load(taskUrl, TASK_RATE));
-    console.log(`tasks idle: p99 ${idle.p99_ms} ms (${idle.requests} requests)`);
+    console.log(`idle: health p99 ${healthIdle.p99_ms} ms; tasks p99 ${idle.p99_ms} ms (${idle.requests} requests)`);
 
     // 3. The same polling while restores run back to back.
     loop.start();
     while (loop.current === alone.job_id) await sleep(20);
+    const healthDuring = latency(await load(healthUrl, TASK_RATE));
     const duringTasks = latency(await load(taskUrl, TASK_RATE));
-    console.log(`tasks during restore: p99 ${duringTasks.p99_ms} ms`);
+    console.log(`during restore: health p99 ${healthDuring.p99_ms} ms; tasks p99 ${duringTasks.p99_ms} ms`);
     const duringJobs = latency(await load(srv.url, JOB_RATE, () => `/api/v0/data_pipeline/vector/jobs/${loop.current}`));
     console.log(`jobs during restore: p99 ${duringJobs.p99_ms} ms`);
     await loop.stop();
@@ -130,7 +138,9 @@ async function main(): Promise<void> {
       rows: ROWS, dim: DIM, poll_seconds: POLL_SECONDS, generation_s: genSeconds, backup_file_bytes: backup.tables_backed_up?.langchain_pg_embedding?.bytes,
       restore_alone: alone, restores_under_load: loop.jobs.slice(1),
       rss: { start_mib: rssStart / MiB, max_during_restores_mib: loop.maxRss / MiB, vmhwm_whole_run_mib: vmHwm / MiB, max_sampled_whole_run_mib: srv.rss.max / MiB },
+      health_idle: healthIdle, health_during_restore: healthDuring,
       tasks_idle: idle, tasks_during_restore: duringTasks, jobs_during_restore: duringJobs,
+      cpu_profile: null as ReturnType<typeof topFunctions> | null,
     };
     const ok = (b: boolean) => (b ? 'yes' : 'NO');
     console.log(`\n${ROWS} rows × dim ${DIM}; restores under load: ${results.restores_under_load.length}; autocannon ${POLL_SECONDS} s per figure, 10 connections`);
@@ -138,12 +148,20 @@ async function main(): Promise<void> {
       ['async restore alone', `${alone.seconds.toFixed(2)} s (${Math.round(ROWS / alone.seconds)} rows/s)`, '', ''],
       ['VmRSS max during restores', `${(loop.maxRss / MB).toFixed(1)} MB`, '≤ 200 MB', ok(loop.maxRss <= 200 * MB)],
       ['VmHWM whole run (backup too)', `${(vmHwm / MB).toFixed(1)} MB`, '', ''],
+      [`health p99 idle / restore @${TASK_RATE}/s`, `${healthIdle.p99_ms} / ${healthDuring.p99_ms} ms`, '(floor)', ''],
       [`tasks/{id} p99 idle @${TASK_RATE}/s`, `${idle.p99_ms} ms`, '', ''],
       [`tasks/{id} p99 restore @${TASK_RATE}/s`, `${duringTasks.p99_ms} ms`, '≤ 3× idle, ≤ 50 ms',
         ok(duringTasks.p99_ms <= 3 * Math.max(idle.p99_ms, 1) && duringTasks.p99_ms <= 50)],
       [`jobs/{id} p99 restore @${JOB_RATE}/s`, `${duringJobs.p99_ms} ms`, '< 20 ms', ok(duringJobs.p99_ms < 20)],
     ]);
-    const bad = [idle, duringTasks, duringJobs].filter((r) => r.non2xx > 0 || r.errors > 0);
+    if (CPU_PROF) {
+      await srv.stop(); // the profile is written at exit
+      results.cpu_profile = topFunctions(profDir);
+      const p = results.cpu_profile;
+      console.log(`\nserver thread: ${p.total_ms} ms profiled, ${p.idle_ms} ms idle, ${p.gc_ms} ms GC; busiest functions (self time, share of busy):`);
+      for (const f of p.top) console.log(`  ${String(f.self_ms).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}`);
+    }
+    const bad = [healthIdle, healthDuring, idle, duringTasks, duringJobs].filter((r) => r.non2xx > 0 || r.errors > 0);
     if (bad.length > 0) console.log(`WARNING: failed polling requests: ${JSON.stringify(bad)}`);
     const out = await writeResults('jobs', started, { git, server: serverArgs.join(' '), results });
     console.log(`${loadAverage()}\nresults: ${path.relative(process.cwd(), out)}`);

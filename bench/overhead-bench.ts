@@ -55,9 +55,16 @@ async function withJobProgress<T extends object>(work: (progress: TransferProgre
   }
 }
 
-async function backup(pool: pg.Pool, variant: Variant, file: string): Promise<{ seconds: number; sha256: string | null; bytes: number }> {
+/** CPU seconds (user + system) this process used since `since`: the stages' own cost, whatever else runs on the machine. */
+const cpuSince = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+};
+
+async function backup(pool: pg.Pool, variant: Variant, file: string): Promise<{ seconds: number; cpu: number; sha256: string | null; bytes: number }> {
   const client = await pool.connect();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let tap: Sha256Tap | null = null;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -76,13 +83,15 @@ async function backup(pool: pg.Pool, variant: Variant, file: string): Promise<{ 
     client.release();
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSince(c0);
   const t = tap as Sha256Tap | null;
-  return { seconds, sha256: t?.sha256() ?? null, bytes: (await fsp.stat(file)).size };
+  return { seconds, cpu, sha256: t?.sha256() ?? null, bytes: (await fsp.stat(file)).size };
 }
 
-async function restore(pool: pg.Pool, variant: Variant, file: string, sha256: string): Promise<number> {
+async function restore(pool: pg.Pool, variant: Variant, file: string, sha256: string): Promise<{ seconds: number; cpu: number }> {
   const client = await pool.connect();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   try {
     await client.query('BEGIN');
     await client.query(`TRUNCATE ${TABLE}`);
@@ -103,7 +112,7 @@ async function restore(pool: pg.Pool, variant: Variant, file: string, sha256: st
   } finally {
     client.release();
   }
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, cpu: cpuSince(c0) };
 }
 
 async function main(): Promise<void> {
@@ -115,6 +124,7 @@ async function main(): Promise<void> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 't2s-overhead-bench-'));
   const pool = new pg.Pool({ connectionString: BENCH_DB_URL, max: 2 });
   const runs: Record<'backup' | 'restore', Record<Variant, number[]>> = { backup: { full: [], bare: [] }, restore: { full: [], bare: [] } };
+  const cpu: typeof runs = { backup: { full: [], bare: [] }, restore: { full: [], bare: [] } };
   let fileBytes = 0;
   try {
     for (let r = 0; r < REPEAT; r++) {
@@ -124,18 +134,22 @@ async function main(): Promise<void> {
       for (const v of order) {
         const b = await backup(pool, v, files[v]);
         runs.backup[v].push(b.seconds);
+        cpu.backup[v].push(b.cpu);
         if (b.sha256) sha256 = b.sha256;
         fileBytes = b.bytes;
       }
       // Both restore the same file (the full backup's, whose checksum is known).
       for (const v of order) {
-        runs.restore[v].push(await restore(pool, v, files.full, sha256));
+        const r = await restore(pool, v, files.full, sha256);
+        runs.restore[v].push(r.seconds);
+        cpu.restore[v].push(r.cpu);
         const n = await countEmbeddings();
         if (n !== ROWS) throw new Error(`${v} restore left ${n} rows, expected ${ROWS}`);
       }
       for (const f of Object.values(files)) await fsp.rm(f, { force: true });
       console.log(`round ${r + 1}/${REPEAT} (${order[0]} first): backup full ${runs.backup.full[r]!.toFixed(2)} s / bare ${runs.backup.bare[r]!.toFixed(2)} s; ` +
-        `restore full ${runs.restore.full[r]!.toFixed(2)} s / bare ${runs.restore.bare[r]!.toFixed(2)} s`);
+        `restore full ${runs.restore.full[r]!.toFixed(2)} s / bare ${runs.restore.bare[r]!.toFixed(2)} s; ` +
+        `node CPU backup ${cpu.backup.full[r]!.toFixed(2)} / ${cpu.backup.bare[r]!.toFixed(2)} s, restore ${cpu.restore.full[r]!.toFixed(2)} / ${cpu.restore.bare[r]!.toFixed(2)} s`);
     }
   } finally {
     await pool.end();
@@ -145,14 +159,18 @@ async function main(): Promise<void> {
   const summary = (['backup', 'restore'] as const).map((op) => {
     const full = median(runs[op].full);
     const bare = median(runs[op].bare);
-    return { op, full_s: full, bare_s: bare, overhead: full / bare - 1 };
+    const extraCpu = median(cpu[op].full) - median(cpu[op].bare);
+    // On an idle machine the stages' CPU could at worst add their own time to the wall time (if
+    // nothing overlapped): an upper bound that other load on the machine does not inflate.
+    return { op, full_s: full, bare_s: bare, overhead: full / bare - 1, cpu_full_s: median(cpu[op].full), cpu_bare_s: median(cpu[op].bare), extra_cpu_s: extraCpu, cpu_bound_overhead: extraCpu / bare };
   });
   console.log(`\n${ROWS} rows × dim ${DIM}, file ${(fileBytes / MiB).toFixed(1)} MiB; median of ${REPEAT}; overhead = full / bare − 1 (target ≤ 5 %)`);
   printTable(
-    ['operation', 'bare s', 'with sha256 + progress s', 'overhead', '≤ 5 %?'],
-    summary.map((s) => [s.op, s.bare_s.toFixed(2), s.full_s.toFixed(2), `${(s.overhead * 100).toFixed(1)} %`, s.overhead <= 0.05 ? 'yes' : 'NO']),
+    ['operation', 'bare s', 'with sha256 + progress s', 'overhead (wall)', '≤ 5 %?', 'node CPU bare / full s', 'extra CPU / bare wall'],
+    summary.map((s) => [s.op, s.bare_s.toFixed(2), s.full_s.toFixed(2), `${(s.overhead * 100).toFixed(1)} %`, s.overhead <= 0.05 ? 'yes' : 'NO',
+      `${s.cpu_bare_s.toFixed(2)} / ${s.cpu_full_s.toFixed(2)}`, `${(s.cpu_bound_overhead * 100).toFixed(1)} %`]),
   );
-  const out = await writeResults('overhead', started, { git, rows: ROWS, dim: DIM, repeat: REPEAT, file_bytes: fileBytes, generation_s: genSeconds, runs_s: runs, summary });
+  const out = await writeResults('overhead', started, { git, rows: ROWS, dim: DIM, repeat: REPEAT, file_bytes: fileBytes, generation_s: genSeconds, runs_s: runs, cpu_s: cpu, summary });
   console.log(`${loadAverage()}\nresults: ${path.relative(process.cwd(), out)}`);
 }
 
