@@ -3,7 +3,7 @@
  *
  *   BENCH_ROWS=10000,100000 BENCH_DIM=1024 BENCH_REPEAT=3 npm run bench:copy
  *
- * Per row count: fresh database `t2s_bench` with random vectors, a fresh server process (so its
+ * Per row count: fresh bench database (`t2s_bench_<pid>`) with random vectors, a fresh server process (so its
  * VmHWM belongs to that row count alone), then BENCH_REPEAT rounds of backup and restore, each pair
  * run in alternating order so caches and WAL state do not favour one side. Medians are reported.
  */

@@ -14,7 +14,8 @@ import pg from 'pg';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PG_BASE = process.env.BENCH_PG_BASE ?? 'postgresql://postgres@127.0.0.1:5432';
-export const BENCH_DB = 't2s_bench';
+// One database per bench process: two benches (or two checkouts) on one server must not drop each other's.
+export const BENCH_DB = process.env.BENCH_DB ?? `t2s_bench_${process.pid}`;
 export const BENCH_DB_URL = `${PG_BASE}/${BENCH_DB}`;
 /** Relative to the server's cwd (a temp dir). */
 export const DATA_REL = './data_pipeline/training_data';
