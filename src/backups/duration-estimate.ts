@@ -5,11 +5,13 @@ import { selectRecentJobRates } from '../db/sql/vector-jobs.sql.js';
 export type TransferKind = 'backup' | 'restore';
 
 /**
- * Rows per second when this server has no job of its own to learn from: `npm run bench`
- * (bench:overhead, 100,000 × 1024-dimension rows on the 2-core development machine, the pipeline
- * with checksum and progress). Vectors of other sizes move at other speeds, hence "estimated".
+ * Rows per second when this server has no job of its own to learn from, measured by `npm run bench`
+ * at 100,000 × 1024 dimensions on the 2-core development VM (2026-11-30, see bench/README.md):
+ * backup 5,100 (bench:overhead, the pipeline with checksum and progress, 19.55 s); restore 4,400
+ * (bench:jobs, an async restore through the server, 22.52 s). Vectors of other sizes move at other
+ * speeds, hence "estimated", and the recent jobs' rate is preferred.
  */
-export const DEFAULT_ROWS_PER_SEC: Readonly<Record<TransferKind, number>> = Object.freeze({ backup: 9000, restore: 4500 });
+export const DEFAULT_ROWS_PER_SEC: Readonly<Record<TransferKind, number>> = Object.freeze({ backup: 5100, restore: 4400 });
 
 /** Jobs smaller than this are mostly fixed cost (connect, lock, fsync): their rate says little. */
 const MIN_SAMPLE_ROWS = 1000;
