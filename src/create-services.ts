@@ -6,6 +6,7 @@ import { VectorBackupJob } from './jobs/handlers/backup-job.js';
 import { VectorRestoreJob } from './jobs/handlers/restore-job.js';
 import { VectorVerifyJob } from './jobs/handlers/verify-job.js';
 import { VectorJobService } from './jobs/vector-job-service.js';
+import { VectorJobPreflight } from './jobs/vector-job-preflight.js';
 import { BackupScheduleService } from './jobs/backup-schedule-service.js';
 import { ScheduleRunner } from './jobs/schedule-runner.js';
 import { WebhookNotifier } from './jobs/webhook-notifier.js';
@@ -29,6 +30,7 @@ import { STEP_NAMES } from './tasks/task-states.js';
 import { VectorBackupService } from './backups/backup-service.js';
 import { VectorRestoreService } from './backups/restore/restore-service.js';
 import { BackupEstimator } from './backups/backup-estimate.js';
+import { DurationEstimator } from './backups/duration-estimate.js';
 import { BackupRetention } from './backups/sets/retention.js';
 import { BackupVerifier } from './backups/sets/backup-verifier.js';
 import { BackupSetDownload } from './backups/sets/set-download.js';
@@ -119,7 +121,7 @@ export function createServices(
   });
   const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
   const tableListBytes = config.uploads.tableListBytes;
-  const vectorJobs = new VectorJobService(databases.app, jobRunner);
+  const vectorJobs = new VectorJobService(databases.app, jobRunner, new VectorJobPreflight(backupCatalog, databases));
   const tasks = new TaskService(databases.app, databases, dataRoot, taskLookup, jobRunner, { tableListBytes }, cwd);
   return {
     dataRoot,
@@ -127,7 +129,7 @@ export function createServices(
     backupCatalog,
     vectorBackup,
     vectorRestore,
-    backupEstimator: new BackupEstimator(backupStore, databases),
+    backupEstimator: new BackupEstimator(backupStore, databases, new DurationEstimator(databases.app)),
     backupVerifier,
     backupRetention: new BackupRetention(backupStore),
     backupDownload: new BackupSetDownload(backupStore),

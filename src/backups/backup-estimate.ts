@@ -8,9 +8,11 @@ import type { BackupStore } from './stores/backup-store.js';
 import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import { readVectorTableColumns } from './langchain-tables.js';
+import type { DurationEstimator, Throughput } from './duration-estimate.js';
 import { applyKeepLastPreview } from './sets/retention.js';
 import { collectionFilterOf } from './selection/collection-filter.js';
 import { assertCompatible, BACKUP_EXCLUSIVE_FIELDS } from './selection/selection-fields.js';
+import { backupLocation } from './sets/set-lookup.js';
 import { backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
 
 export interface TableEstimate {
@@ -20,6 +22,8 @@ export interface TableEstimate {
   rows_estimated: boolean;
   /** On-disk size of the table with TOAST and indexes (pg_total_relation_size): the order of the file size. */
   bytes: number;
+  /** rows / the backup rate (see duration-estimate.ts). */
+  estimated_seconds: number;
 }
 
 export interface BackupDryRunResult {
@@ -36,26 +40,30 @@ export interface BackupDryRunResult {
   would_truncate: VectorTable[];
   /** Sets that `keep_last` would delete once the new set exists. */
   would_prune: string[];
+  /** The whole backup's expected duration, and the rate it was computed with (recent jobs, else a measured default). */
+  estimated_seconds: number;
+  throughput: Throughput;
 }
 
 /**
  * `dry_run` of a backup: what it would write, from planner estimates, without writing anything
  * (no directory, no file, no lock marker). Rows per collection are counted (one grouped scan of
  * the embeddings) in one read-only snapshot; a table never analysed (reltuples -1) is counted too.
+ * The duration is rows over the rate of recent backup jobs (duration-estimate.ts).
  */
 export class BackupEstimator {
   constructor(
     /** The store the backup would write to: its location and `keep_last` preview (nothing is written). */
     private readonly store: BackupStore,
     private readonly databases: DatabaseRegistry,
+    private readonly durations: DurationEstimator,
   ) {}
 
   async estimate(request: BackupRequest): Promise<BackupDryRunResult> {
     assertCompatible({ include: request.include, exclude: request.exclude, truncate_vector_tables: request.truncateVectorTables || undefined }, BACKUP_EXCLUSIVE_FIELDS);
     const matches = collectionFilterOf(request);
     using database = this.databases.vectorDatabase(request.dbConnection);
-    const location = request.taskId !== undefined ? await this.store.taskLocation(request.taskId) : this.store.locations.global();
-    if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
+    const location = await backupLocation(this.store, request.taskId);
     const gzip = request.compression === 'gzip';
     const facts = await withTransaction(
       database.pool,
@@ -69,7 +77,7 @@ export class BackupEstimator {
           const row = estimates.find((e) => e.table_name === table)!;
           const estimated = row.reltuples >= 0;
           const rows = estimated ? Math.round(row.reltuples) : (await query<{ n: number }>(client, countRows(table)))[0]!.n;
-          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip), rows, rows_estimated: estimated, bytes: Number(row.bytes) };
+          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip), rows, rows_estimated: estimated, bytes: Number(row.bytes), estimated_seconds: 0 };
         }
         const has = (table: VectorTable, name: string) => columns.get(table)!.some((c) => c.name === name);
         const counted = has('langchain_pg_collection', 'uuid') && has('langchain_pg_embedding', 'collection_id')
@@ -93,6 +101,8 @@ export class BackupEstimator {
       throw connectionFailureError(err, database.callerParam) ?? err;
     });
     const all = Object.values(facts.tables);
+    const duration = await this.durations.estimate('backup', Object.fromEntries(Object.entries(facts.tables).map(([table, t]) => [table, t.rows])));
+    for (const [table, seconds] of Object.entries(duration.tables)) facts.tables[table as VectorTable]!.estimated_seconds = seconds;
     return {
       dry_run: true,
       backup_performed: false,
@@ -105,6 +115,8 @@ export class BackupEstimator {
       total_bytes: all.reduce((n, t) => n + t.bytes, 0),
       would_truncate: request.truncateVectorTables === true ? [...TRUNCATED_BY_BACKUP] : [],
       would_prune: request.keepLast === undefined ? [] : await applyKeepLastPreview(this.store, location, request.keepLast),
+      estimated_seconds: duration.estimated_seconds,
+      throughput: duration.throughput,
     };
   }
 }

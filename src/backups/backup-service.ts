@@ -1,4 +1,5 @@
 import type { DatabaseRegistry } from '../db/database-registry.js';
+import { backupLocation } from './sets/set-lookup.js';
 import { withTransaction, type PoolClient } from '../db/pool.js';
 import { lockVectorTablesForRead, lockVectorTablesShared, setLocalLockTimeout } from '../db/sql/vector-tables.sql.js';
 import { fromPgError } from '../error-map.js';
@@ -83,8 +84,7 @@ export class VectorBackupService {
     const { pool, copy, callerParam } = database;
     // Real paths checked at use (local store): a task directory or vector_bak/ linked outside the
     // root is refused here, before a file is created (mkdir -p would follow the link and write out).
-    const location = request.taskId !== undefined ? await this.store.taskLocation(request.taskId) : this.store.locations.global();
-    if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
+    const location = await backupLocation(this.store, request.taskId);
     if (this.store instanceof LocalBackupStore) await this.store.ensureDir(location, request.taskId !== undefined ? 'task_id' : 'backup_path');
     const { stamp, release } = await reserveSetStamp(this.store, location, this.databases);
     const { compression, label } = request;

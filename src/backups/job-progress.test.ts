@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TransferProgress } from './job-progress.js';
 
@@ -47,5 +48,16 @@ describe('TransferProgress', () => {
     c.write(Buffer.from(csv(3)));
     expect(stale.snapshot().tables.a).toMatchObject({ rows_done: 3, rows_total: 3 });
     expect(stale.snapshot().percent).toBe(99);
+  });
+
+  it('a gzip file: rows counted after gunzip, bytes as stored, so bytes done reach the file size and not beyond', async () => {
+    const plain = Buffer.from(csv(50));
+    const stored = gzipSync(plain);
+    const p = new TransferProgress('copy');
+    p.expect([{ table: 'g', bytes: stored.length }]);
+    const counter = p.counter('g', { countBytes: false });
+    await pipeline(Readable.from([stored]), p.storedBytes('g'), createGunzip(), counter, sink());
+    expect(p.snapshot().tables.g).toMatchObject({ rows_done: 50, bytes_done: stored.length, bytes_total: stored.length, percent: 100 });
+    expect(p.snapshot().percent).toBe(99);
   });
 });

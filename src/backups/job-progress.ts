@@ -1,4 +1,4 @@
-import type { Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { query, type PoolClient } from '../db/pool.js';
 import { estimateTableRows } from '../db/sql/vector-jobs.sql.js';
 import { createProgressCounter } from '../streams/progress-counter.js';
@@ -71,8 +71,11 @@ export class TransferProgress {
   /**
    * A pass-through stage counting `table`'s rows and bytes (the stream starts with a CSV header).
    * A new counter starts the table over: a load retried on another path counts its rows once.
+   * `countBytes: false` where the bytes are counted elsewhere by `storedBytes` (a gzip file: the
+   * rows are in the decompressed stream, the total is the compressed file's size).
    */
-  counter(table: string): Transform {
+  counter(table: string, options: { countBytes?: boolean } = {}): Transform {
+    const countBytes = options.countBytes !== false;
     const state = this.table(table);
     state.rows = 0;
     state.bytes = 0;
@@ -82,7 +85,7 @@ export class TransferProgress {
     return createProgressCounter(
       (rows, bytes) => {
         state.rows += rows;
-        state.bytes += bytes;
+        if (countBytes) state.bytes += bytes;
         this.onChange(false);
       },
       { header: true },
@@ -92,6 +95,17 @@ export class TransferProgress {
       state.rowsTotal = state.rows;
       state.bytesTotal = state.bytes;
       this.onChange(false);
+    });
+  }
+
+  /** Counts `table`'s bytes as stored (before decompression), for a `counter(table, { countBytes: false })` created first. */
+  storedBytes(table: string): Transform {
+    const state = this.table(table);
+    return new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        state.bytes += chunk.length;
+        callback(null, chunk);
+      },
     });
   }
 

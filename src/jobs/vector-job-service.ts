@@ -8,6 +8,7 @@ import { ConflictError, ERROR_TYPES, NotFoundError } from '../errors.js';
 import { fileTimestamp, localIsoTimestamp } from '../lib/time.js';
 import type { JobRunner, LocalJob } from './job-runner.js';
 import { VECTOR_JOB_KINDS, vectorJobKindOf, type VectorJobKind } from './vector-job-kinds.js';
+import type { VectorJobPreflight } from './vector-job-preflight.js';
 
 /** How long a cancel of a job running here waits for its end (rollback, `.tmp` removal) before answering `cancelling`. */
 const CANCEL_WAIT_MS = 10_000;
@@ -45,10 +46,17 @@ export class VectorJobService {
   constructor(
     private readonly pool: Pool,
     private readonly runner: JobRunner,
+    /** Refuses, before anything is queued, what the synchronous call would refuse before its work. */
+    private readonly preflight?: VectorJobPreflight,
   ) {}
 
-  /** Queues a job; `payload` is the request as the sync route takes it (kept whole: it must run). */
+  /**
+   * Queues a job; `payload` is the request as the sync route takes it (kept whole: it must run).
+   * A request the synchronous call would refuse up front (names nothing, bad connection string) is
+   * refused here with the same 4xx, and no job row is written.
+   */
   async enqueue(kind: VectorJobKind, payload: Record<string, unknown>): Promise<VectorJobView> {
+    await this.preflight?.check(kind, payload);
     const row = await withTransaction(this.pool, (client) => this.enqueueIn(client, kind, payload));
     this.runner.nudge();
     return this.view(row);

@@ -6,11 +6,13 @@ import { embeddedTestMode } from './test-database-url.js';
 import { deferred, lockWaiters, openSession, waitFor } from './vector-db.js';
 
 export const JOBS = '/api/v0/data_pipeline/vector/jobs';
-export const ROWS = 3000;
+/** The issue's size for the async backup/restore tests; small vectors keep them within seconds. */
+export const ROWS = 20_000;
+const DIMS = 16;
 const ENDED = ['succeeded', 'failed', 'cancelled'];
 const COLLECTION = 'f4e11877-44e7-4741-b511-fa0e2e399395';
 
-/** 3,000 rows × 64 dims (a multi-chunk COPY), documents with quoted newlines and commas. */
+/** ROWS rows × DIMS dims (a multi-chunk COPY), documents with quoted newlines and commas. */
 export async function seedVectors(db: TestDatabase): Promise<void> {
   await db.query(`
     CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
@@ -20,7 +22,7 @@ export async function seedVectors(db: TestDatabase): Promise<void> {
     INSERT INTO langchain_pg_embedding
     SELECT 'row-' || g, '${COLLECTION}', v.vec::vector, E'doc ' || g || E'\\nsecond line, "quoted"', jsonb_build_object('n', g)
       FROM generate_series(1, ${ROWS}) AS g,
-           LATERAL (SELECT array_agg(random())::real[] AS vec FROM generate_series(1, 64) WHERE g > 0) AS v`);
+           LATERAL (SELECT array_agg(random())::real[] AS vec FROM generate_series(1, ${DIMS}) WHERE g > 0) AS v`);
 }
 
 export type Job = { job_id: string; kind: string; status: string; request: Record<string, unknown>; result: any; error: string | null; progress: any };
@@ -88,7 +90,7 @@ export async function holdRestore(db: TestDatabase): Promise<{ reached: Promise<
   }
   await db.query(`
     CREATE FUNCTION test_restore_hold() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN IF NEW.id = 'row-1500' THEN PERFORM pg_advisory_xact_lock_shared(4343); END IF; RETURN NEW; END $$;
+    BEGIN IF NEW.id = 'row-${ROWS / 2}' THEN PERFORM pg_advisory_xact_lock_shared(4343); END IF; RETURN NEW; END $$;
     CREATE TRIGGER test_restore_hold BEFORE INSERT ON langchain_pg_embedding FOR EACH ROW EXECUTE FUNCTION test_restore_hold()`);
   const gate: pg.Client = await openSession(db);
   await gate.query('SELECT pg_advisory_lock(4343)');

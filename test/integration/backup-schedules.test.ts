@@ -147,4 +147,38 @@ describe.skipIf(embeddedTestMode())('backup schedules: cron firings as backup jo
     await sleep(4500);
     expect(await backupJobs()).toBe(atDelete);
   }, 90_000);
+
+  it('keep_last on a schedule: with two servers firing every 2 s, each firing once, only the newest sets of its location are left', async () => {
+    const taskId = 'task_20990101_000001';
+    const bakDir = path.join(cwd, 'data_pipeline', 'training_data', taskId, 'vector_bak');
+    fs.mkdirSync(path.dirname(bakDir), { recursive: true });
+    const baseline = await backupJobs();
+    const res = await request(apps[0]!.app).post(SCHEDULES).send({ cron: EVERY_2S, timezone: 'UTC', task_id: taskId, keep_last: 2 }).expect(201);
+    const id = res.body.data.schedule_id as string;
+    expect(res.body.data.request).toMatchObject({ task_id: taskId, keep_last: 2 });
+    const firingJobs = () =>
+      db.query<{ state: string }>(`
+        SELECT j.state FROM backup_schedule_firings f JOIN data_pipeline_jobs j USING (job_id) WHERE f.schedule_id = $1`, [id]);
+    await waitFor('four firings whose backups succeeded', async () =>
+      (await firingJobs()).filter((j) => j.state === 'succeeded').length >= 4, 60_000);
+    await expectOneJobPerFiring(id, baseline);
+    // Deleting the schedule deletes its firings: from here its jobs are found by their request.
+    await request(apps[1]!.app).delete(`${SCHEDULES}/${id}`).expect(200);
+    const ended = await waitFor('every firing\'s job to end', async () => {
+      const jobs = await db.query<{ state: string; stamp: string | null }>(`
+        SELECT state, result->>'backup_timestamp' AS stamp FROM data_pipeline_jobs
+         WHERE kind = 'vector_backup' AND payload->>'task_id' = $1`, [taskId]);
+      return jobs.every((j) => ['succeeded', 'failed', 'cancelled'].includes(j.state)) ? jobs : null;
+    }, 60_000);
+    // No backup job since the baseline but this schedule's (the firing check above covers them all).
+    expect(ended).toHaveLength((await backupJobs()) - baseline);
+    expect(ended.map((j) => j.state)).toEqual(ended.map(() => 'succeeded'));
+
+    // Every job made its own set (no two firings wrote one stamp), and retention left the newest two.
+    const stamps = ended.map((j) => j.stamp!).sort();
+    expect(new Set(stamps).size).toBe(ended.length);
+    const left = [...new Set(fs.readdirSync(bakDir).map((n) => /_(\d{8}_\d{6})\./.exec(n)?.[1]).filter(Boolean))].sort();
+    expect(left).toEqual(stamps.slice(-2));
+    expect(fs.readdirSync(bakDir).filter((n) => n.endsWith('.tmp') || n.endsWith('.lock'))).toEqual([]);
+  }, 120_000);
 });

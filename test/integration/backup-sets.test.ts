@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ROWS_PER_SEC } from '../../src/backups/duration-estimate.js';
 import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
 import { readCsvObjects } from '../helpers/csv.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -197,6 +198,33 @@ describe('backup sets: manifest, checksums, verify, delete, retention', () => {
     expect(data.tables.langchain_pg_embedding.bytes).toBeGreaterThan(0);
     expect(data.collections).toHaveLength(4);
     expect(data.collections.reduce((n: number, c: { rows: number }) => n + c.rows, 0)).toBe(58);
+  });
+
+  it('dry_run estimated_seconds: rows over the measured default rate, then over the median rate of recent backup jobs', async () => {
+    const dryRun = async () => (await post('/backup', { dry_run: true }).expect(200)).body.data;
+    const first = await dryRun();
+    expect(first.throughput).toEqual({ rows_per_sec: DEFAULT_ROWS_PER_SEC.backup, source: 'default', jobs_sampled: 0 });
+    const embeddings = first.tables.langchain_pg_embedding;
+    expect(embeddings.estimated_seconds).toBe(Math.round((embeddings.rows / DEFAULT_ROWS_PER_SEC.backup) * 10) / 10);
+    expect(first.estimated_seconds).toBe(Math.round((first.total_rows / DEFAULT_ROWS_PER_SEC.backup) * 10) / 10);
+
+    // Three finished backup jobs of this server (as their final progress records them); a tiny
+    // one (fixed cost dominates) and a restore do not count.
+    const job = (id: string, kind: string, rowsDone: number, rate: number) =>
+      db.query(
+        `INSERT INTO data_pipeline_jobs (job_id, kind, state, progress, completed_at) VALUES ($1, $2, 'succeeded', $3, now())`,
+        [id, kind, { phase: 'done', percent: 100, rows_done: rowsDone, rows_per_sec: rate }],
+      );
+    await job('backup_rate_1', 'vector_backup', 20_000, 100);
+    await job('backup_rate_2', 'vector_backup', 20_000, 300);
+    await job('backup_rate_3', 'vector_backup', 50_000, 200);
+    await job('backup_rate_tiny', 'vector_backup', 10, 1);
+    await job('restore_rate_1', 'vector_restore', 50_000, 5);
+    const second = await dryRun();
+    expect(second.throughput).toEqual({ rows_per_sec: 200, source: 'recent_jobs', jobs_sampled: 3 });
+    expect(second.tables.langchain_pg_embedding.estimated_seconds).toBe(Math.round((second.tables.langchain_pg_embedding.rows / 200) * 10) / 10);
+    expect(second.estimated_seconds).toBe(Math.round((second.total_rows / 200) * 10) / 10);
+    await db.query(`DELETE FROM data_pipeline_jobs WHERE job_id LIKE '%_rate_%'`);
   });
 
   it('deletes a set (data files and manifest, not the log); 404 when it does not exist', async () => {

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,7 +43,7 @@ async function untar(bytes: Buffer): Promise<{ name: string; type: string; body:
 }
 
 /** A hand-made tar (for hostile entries a real download never contains). */
-async function makeTar(entries: { name: string; body?: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string }[]): Promise<Buffer> {
+async function makeTar(entries: { name: string; body?: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string }[]): Promise<Buffer> {
   const pack = tar.pack();
   for (const e of entries) pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname }, e.body ?? '');
   pack.finalize();
@@ -205,6 +207,44 @@ describe('backup sets as one tar: download and upload', () => {
       expect(JSON.stringify(res.body)).toContain('file');
     }
     expect(tree(path.dirname(b.dataRoot))).toEqual(before);
+    expect(fs.existsSync(path.join(b.dataRoot, 'evil'))).toBe(false);
+  });
+
+  it('a set packed with `tar -C dir -cf x.tar .` (a `./` entry, `./`-prefixed names) uploads; `./` never lets an escape through', async () => {
+    fs.mkdirSync(path.join(b.dataRoot, 'task_dot'));
+    const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-dot-tar-'));
+    try {
+      for (const e of await untar(archive)) fs.writeFileSync(path.join(packDir, e.name), e.body);
+      execFileSync('tar', ['-C', packDir, '-cf', path.join(packDir, '..', `${path.basename(packDir)}.tar`), '.']);
+      const dotTar = fs.readFileSync(`${packDir}.tar`);
+      const names = (await untar(dotTar)).map((e) => e.name);
+      expect(names).toContain('./');
+      expect(names.filter((n) => n !== './').every((n) => n.startsWith('./'))).toBe(true);
+      const res = await upload(b, dotTar, { task_id: 'task_dot' }).expect(201);
+      expect(res.body.data).toMatchObject({ backup_timestamp: stamp, has_manifest: true });
+      expect(fs.readdirSync(path.join(b.dataRoot, 'task_dot', 'vector_bak')).sort()).toEqual(names.filter((n) => n !== './').map((n) => n.slice(2)).sort());
+    } finally {
+      fs.rmSync(packDir, { recursive: true, force: true });
+      fs.rmSync(`${packDir}.tar`, { force: true });
+    }
+
+    fs.mkdirSync(path.join(b.dataRoot, 'task_dot_evil'));
+    const before = tree(path.dirname(b.dataRoot));
+    const file = `langchain_pg_collection_${stamp}.csv`;
+    const hostile = [
+      [{ name: './', type: 'directory' as const }, { name: './../evil', body: 'x' }],
+      [{ name: '././../evil', body: 'x' }],
+      [{ name: `.//${file}`, body: 'x' }],
+      [{ name: './sub', type: 'directory' as const }],
+      [{ name: `./sub/${file}`, body: 'x' }],
+      [{ name: `./${file}`, type: 'symlink' as const, linkname: '/etc/passwd' }],
+      [{ name: `./${file}`, type: 'link' as const, linkname: '/etc/passwd' }],
+    ];
+    for (const entries of hostile) {
+      const res = await upload(b, await makeTar(entries), { task_id: 'task_dot_evil' }).expect(400);
+      expect(JSON.stringify(res.body)).toContain('file');
+    }
+    expect(tree(path.dirname(b.dataRoot))).toEqual([...before, 'training_data/task_dot_evil/vector_bak'].sort());
     expect(fs.existsSync(path.join(b.dataRoot, 'evil'))).toBe(false);
   });
 

@@ -119,9 +119,12 @@ describe('WEBHOOK_URL: a JSON POST when a vector job ends', () => {
       ]);
 
       await app.services.jobRunner.start();
-      const body = { backup_path: './data_pipeline/training_data/vector_bak', timestamp: '20000101_000000', async: true };
-      const accepted = await request(app.app).post('/api/v0/data_pipeline/vector/verify').send(body).expect(202);
-      const { job } = await pollToEnd(app.app, accepted.body.data.job_id);
+      // A set that is gone by the time the job runs (a missing one is refused at POST time): queued directly.
+      const missing = { backup_path: './data_pipeline/training_data/vector_bak', timestamp: '20000101_000000' };
+      const client = await app.databases.app.connect();
+      const row = await app.services.vectorJobs.enqueueIn(client, 'verify', missing).finally(() => client.release());
+      app.services.vectorJobs.nudge();
+      const { job } = await pollToEnd(app.app, row.job_id);
       expect(job.status).toBe('failed');
       await waitFor('the verify webhook POST', async () => (receiver.posts.length > 1 ? true : null), 10_000);
       expect(receiver.posts[1].body).toMatchObject({ job_id: job.job_id, kind: 'verify', status: 'failed', error: job.error, result: null });

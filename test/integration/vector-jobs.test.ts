@@ -14,6 +14,7 @@ import { VectorJobService } from '../../src/jobs/vector-job-service.js';
 import type { OpenFile } from '../../src/lib/durable-dir.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { deferred, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
 import { holdRestore, JOBS, monotone, parseEvents, pollToEnd, readText, ROWS, seedVectors, type Job } from '../helpers/vector-jobs.js';
 
@@ -29,7 +30,7 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
     db = await createTestDatabase();
     await seedVectors(db);
     // A short lease (stale after 5 s, given up after 3.75 s without a confirmed heartbeat).
-    t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50', JOB_STALE_SECONDS: '5', JOB_HEARTBEAT_MS: '100' });
+    t = await createTestApp(db.url, { JOB_POLL_INTERVAL_MS: '50', JOB_STALE_SECONDS: '5', JOB_HEARTBEAT_MS: '100', WORKER_CONCURRENCY: '1' });
     await t.services.jobRunner.start();
   });
   afterAll(async () => {
@@ -75,6 +76,21 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
     const listed = await request(t.app).get(JOBS).query({ kind: 'restore' }).expect(200);
     for (const body of [JSON.stringify(job), JSON.stringify(listed.body)]) expect(body).not.toContain('s3cret-pw');
     expect(listed.body.data.jobs.map((j: Job) => j.job_id)).toContain(job.job_id);
+  });
+
+  it('async restore of a gzip set: bytes done and total are both the compressed file\'s, so percent is right', async () => {
+    const backup = await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({ compression: 'gzip' }).expect(200);
+    const gzStamp = backup.body.data.backup_timestamp as string;
+    const size = fs.statSync(path.join(t.dataRoot, 'vector_bak', `langchain_pg_embedding_${gzStamp}.csv.gz`)).size;
+    const accepted = await request(t.app)
+      .post('/api/v0/data_pipeline/vector/restore')
+      .send({ backup_path: GLOBAL_BAK, timestamp: gzStamp, truncate_before_restore: true, async: true })
+      .expect(202);
+    const { job, percents } = await pollToEnd(t.app, accepted.body.data.job_id);
+    expect(job.status).toBe('succeeded');
+    expect(monotone(percents)).toBe(true);
+    expect(job.progress.tables.langchain_pg_embedding).toMatchObject({ rows_done: ROWS, bytes_done: size, bytes_total: size, percent: 100 });
+    await request(t.app).delete('/api/v0/data_pipeline/vector/backups').send({ backup_path: GLOBAL_BAK, timestamp: gzStamp }).expect(200);
   });
 
   it('events: progress as Server-Sent Events until the job ends, then an end event', async () => {
@@ -146,11 +162,33 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
     const again = await request(t.app).post(`${JOBS}/${finished.job_id}/cancel`).expect(409);
     expect(again.body.error.type).toBe('JOB_NOT_RUNNING');
 
-    // No server runs verify jobs yet: one stays queued until cancelled.
-    const queued = await t.services.vectorJobs.enqueue('verify', { backup_path: GLOBAL_BAK, timestamp: stamp });
-    expect(queued.status).toBe('queued');
-    const cancelled = await request(t.app).post(`${JOBS}/${queued.job_id}/cancel`).expect(200);
-    expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled' });
+    if (embeddedTestMode()) {
+      // One session: a held restore would hold it and the enqueue would wait behind it. Here the
+      // exclusive runner has not claimed the job yet when the cancel comes.
+      const queued = await t.services.vectorJobs.enqueue('verify', { backup_path: GLOBAL_BAK, timestamp: stamp });
+      expect(queued.status).toBe('queued');
+      const cancelled = await request(t.app).post(`${JOBS}/${queued.job_id}/cancel`).expect(200);
+      expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled' });
+      return;
+    }
+    // The one worker slot (WORKER_CONCURRENCY 1) is taken by a held restore: a verify job stays queued until cancelled.
+    const hold = await holdRestore(db);
+    let restoreId = '';
+    try {
+      const restore = await request(t.app)
+        .post('/api/v0/data_pipeline/vector/restore')
+        .send({ backup_path: GLOBAL_BAK, timestamp: stamp, truncate_before_restore: true, async: true })
+        .expect(202);
+      restoreId = restore.body.data.job_id;
+      await hold.reached;
+      const queued = await t.services.vectorJobs.enqueue('verify', { backup_path: GLOBAL_BAK, timestamp: stamp });
+      expect(queued.status).toBe('queued');
+      const cancelled = await request(t.app).post(`${JOBS}/${queued.job_id}/cancel`).expect(200);
+      expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled' });
+    } finally {
+      await hold.release();
+    }
+    expect((await pollToEnd(t.app, restoreId)).job.status).toBe('succeeded');
   });
 
   it('bad input is a 400 naming the parameter', async () => {

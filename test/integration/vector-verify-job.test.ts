@@ -66,9 +66,17 @@ describe('vector jobs: async verify', () => {
     expect(jobs.every((j) => j.kind === 'verify')).toBe(true);
   });
 
-  it('async verify of a set that does not exist: the job fails saying so', async () => {
-    const accepted = await request(t.app).post(VERIFY).send({ backup_path: GLOBAL_BAK, timestamp: '20000101_000000', async: true }).expect(202);
-    const { job } = await pollToEnd(t.app, accepted.body.data.job_id);
+  it('async verify of a set that does not exist: 404 at POST time, as the sync call; a set gone after queueing fails the job', async () => {
+    const missing = { backup_path: GLOBAL_BAK, timestamp: '20000101_000000' };
+    const refused = await request(t.app).post(VERIFY).send({ ...missing, async: true }).expect(404);
+    expect(refused.body.error).toEqual((await request(t.app).post(VERIFY).send(missing).expect(404)).body.error);
+    expect(JSON.stringify(refused.body)).toContain('20000101_000000');
+
+    // Queued without the POST-time check (as a set deleted between the POST and the run would be).
+    const client = await t.databases.app.connect();
+    const row = await t.services.vectorJobs.enqueueIn(client, 'verify', missing).finally(() => client.release());
+    t.services.vectorJobs.nudge();
+    const { job } = await pollToEnd(t.app, row.job_id);
     expect(job).toMatchObject({ kind: 'verify', status: 'failed' });
     expect(job.error).toContain('20000101_000000');
   });

@@ -6,6 +6,7 @@ import { AppError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
 import { readStoredManifest } from '../sets/backup-manifest.js';
 import { openStoreStream, type BackupStore, type StoreLocation } from '../stores/backup-store.js';
+import type { TransferProgress } from '../job-progress.js';
 
 /** A restore's file (a name in a store location) with the checksum its manifest promises (none for a legacy set). */
 export interface ChecksummedFile {
@@ -37,14 +38,28 @@ export async function attachChecksums<T extends ChecksummedFile>(store: BackupSt
  * fails at its end on a mismatch, before the COPY sees a clean end: the load is cancelled and the
  * restore's transaction rolls back. The stages are joined with pipeline() (see openCsvFile).
  */
-export function openBackupFile(item: ChecksummedFile): Readable {
-  const raw = openStoreStream(item.store, item.location, item.file);
+export function openBackupFile(item: ChecksummedFile, storedBytes?: Transform): Readable {
+  const file = openStoreStream(item.store, item.location, item.file);
+  const raw = storedBytes ? pipeline(file, storedBytes, () => undefined) : file;
   const name = path.basename(item.file);
   const tap = createSha256Tap(
     item.sha256 === undefined ? {} : { expected: item.sha256, mismatch: (actual) => checksumMismatch(name, item.sha256!, actual) },
   );
   const done = () => undefined;
   return item.file.endsWith('.gz') ? pipeline(raw, tap, createGunzip(), done) : pipeline(raw, tap, done);
+}
+
+/**
+ * openBackupFile with the job's progress counting it: rows in the CSV as loaded, bytes as stored,
+ * so that for a `.csv.gz` both `bytes_done` and `bytes_total` (the file sizes) are compressed bytes
+ * and the percent is right.
+ */
+export function openCountedBackupFile(item: ChecksummedFile, progress: TransferProgress | undefined): Readable {
+  if (!progress) return openBackupFile(item);
+  const gzip = item.file.endsWith('.gz');
+  const counter = progress.counter(item.table, { countBytes: !gzip });
+  const source = openBackupFile(item, gzip ? progress.storedBytes(item.table) : undefined);
+  return pipeline(source, counter, () => undefined);
 }
 
 /**

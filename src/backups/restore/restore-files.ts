@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../../errors.js';
+import { ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { HEAD_BYTES, readCsvHead } from '../../streams/csv-rows.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
-import { isVectorTable, VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
+import type { VectorTable } from '../sets/set-naming.js';
+import { findSetFiles } from '../sets/set-lookup.js';
 import { attachChecksums, checksumCause, openFileHead } from './restore-checksum.js';
 
 /** Rows read from each file before the load to decide between the raw and the parsing path. */
@@ -23,28 +24,10 @@ export interface PreparedTable {
   sha256?: string;
 }
 
-export function requestedTables(tables: string[] | undefined): VectorTable[] {
-  if (tables === undefined) return [...VECTOR_TABLES];
-  const unknown = tables.filter((t) => !isVectorTable(t));
-  if (unknown.length > 0) {
-    throw new ValidationError(`不支持的表名: [${unknown.map((t) => `'${t}'`).join(', ')}]`, ERROR_TYPES.INVALID_PARAMS, {
-      invalidParams: ['tables'],
-      details: { supported_tables: VECTOR_TABLES },
-    });
-  }
-  if (tables.length === 0) {
-    throw new ValidationError('tables参数不能为空数组，可省略以恢复全部表', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['tables'] });
-  }
-  // Collections first: embeddings reference them.
-  return VECTOR_TABLES.filter((t) => tables.includes(t));
-}
-
 export async function prepareRestoreFiles(catalog: BackupCatalog, location: StoreLocation, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
   const { store } = catalog;
-  const found = await Promise.all(tables.map(async (table) => ({ table, stored: await catalog.findFile(location, table, timestamp) })));
-  const missing = found.filter(({ stored }) => stored === null).map(({ table }) => `${table}_${timestamp}.csv`);
-  if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
-  const files = found.map(({ table, stored }) => ({ table, file: stored!.name, size: stored!.size, store, location }));
+  const found = await findSetFiles(catalog, location, tables, timestamp);
+  const files = found.map(({ table, stored }) => ({ table, file: stored.name, size: stored.size, store, location }));
   const checked = await attachChecksums(store, location, timestamp, files);
   return Promise.all(
     checked.map(async (item) => {

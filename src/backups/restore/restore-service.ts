@@ -1,18 +1,18 @@
 import path from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
 import type { CopyChannel } from '../../db/copy.js';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
 import { withTransaction, type PoolClient } from '../../db/pool.js';
 import { setLocalLockTimeout } from '../../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES } from '../../errors.js';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import type { Logger } from '../../logger.js';
-import { TIMESTAMP_PATTERN, type VectorTable } from '../sets/set-naming.js';
+import type { VectorTable } from '../sets/set-naming.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
 import { describeError, restoreFailure } from './restore-failure.js';
 import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
-import { prepareRestoreFiles, requestedTables, type PreparedTable } from './restore-files.js';
+import { prepareRestoreFiles, type PreparedTable } from './restore-files.js';
+import { checkTimestamp, requestedTables, setLocation } from '../sets/set-lookup.js';
 import type { TruncateResult } from '../sets/backup-result.js';
 import { takeWriterLock, truncateInTransaction } from '../writer-lock.js';
 import { copyableColumns, ensureVectorTables, type TableColumn } from '../langchain-tables.js';
@@ -20,7 +20,7 @@ import { RestoreSelection, setCollectionsOf } from '../selection/restore-selecti
 import { assertCompatible, RESTORE_EXCLUSIVE_FIELDS, type OnConflict } from '../selection/selection-fields.js';
 import type { LoadCounts } from '../selection/conflict-load.js';
 import { dryRunRestore, type RestoreDryRunResult } from '../selection/restore-dry-run.js';
-import { checksumCause, openBackupFile } from './restore-checksum.js';
+import { checksumCause, openCountedBackupFile } from './restore-checksum.js';
 import type { TransferProgress } from '../job-progress.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
@@ -93,15 +93,12 @@ export class VectorRestoreService {
   async restore(request: RestoreRequest): Promise<RestoreResult | RestoreDryRunResult> {
     const started = performance.now();
     const tables = requestedTables(request.tables);
-    if (!TIMESTAMP_PATTERN.test(request.timestamp)) {
-      throw new ValidationError('无效的timestamp格式，应为YYYYMMDD_HHMMSS', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['timestamp'] });
-    }
+    checkTimestamp(request.timestamp);
     // Every parameter is checked before the file system is touched.
     using database = this.databases.vectorDatabase(request.dbConnection, request.dbConnectionParam);
     const { pool, copy, callerParam } = database;
     const store = this.catalog.store;
-    const location = store.locations.fromBackupPath(request.backupPath, 'backup_path');
-    if (!(await store.exists(location))) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    const location = await setLocation(store, request.backupPath);
     const { include, exclude, collectionSuffix: collection_suffix, collectionRenames: collection_renames } = request;
     assertCompatible({ include, exclude, collection_suffix, collection_renames }, RESTORE_EXCLUSIVE_FIELDS);
     const prepared = await prepareRestoreFiles(this.catalog, location, tables, request.timestamp);
@@ -199,14 +196,13 @@ export class VectorRestoreService {
     signal: AbortSignal | undefined,
     progress: TransferProgress | undefined,
   ): Promise<{ count: number; path: LoadPath }> {
-    // Counts the file's bytes and rows as read; a new counter per attempt (a retry starts over).
-    const counted = (source: Readable): Readable => (progress ? pipeline(source, progress.counter(item.table), () => undefined) : source);
     const loaded = await copy.copyTableIn(
       client,
       {
         table: item.into,
         columns: plan.columns,
-        open: () => counted(openBackupFile(item)),
+        // Counted as read (rows, stored bytes); a new counter per attempt (a retry starts over).
+        open: () => openCountedBackupFile(item, progress),
         transform: plan.slowTransform,
         raw: plan.transform === null,
         retryParsed: target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb'),

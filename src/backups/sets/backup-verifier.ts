@@ -1,13 +1,14 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { AppError, BackupStoreUnavailableError, ERROR_TYPES, NotFoundError } from '../../errors.js';
+import { AppError, BackupStoreUnavailableError } from '../../errors.js';
 import { createCsvRecordCounter } from '../../streams/csv-record-counter.js';
 import { createCsvParser } from '../../streams/csv-rows.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { readStoredManifest, type BackupManifest } from './backup-manifest.js';
 import { backupFileNames, VECTOR_TABLES } from './set-naming.js';
+import { setLocation, setNotFound } from './set-lookup.js';
 
 export interface VerifyRequest {
   backupPath: string;
@@ -55,8 +56,7 @@ export class BackupVerifier {
   constructor(private readonly store: BackupStore) {}
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
-    const location = this.store.locations.fromBackupPath(request.backupPath);
-    if (!(await this.store.exists(location))) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
+    const location = await setLocation(this.store, request.backupPath);
     return this.verifyIn(this.store, location, request);
   }
 
@@ -94,7 +94,7 @@ export class BackupVerifier {
         return { table, file: null };
       }),
     );
-    if (found.every((f) => f.file === null)) throw new NotFoundError(`备份集不存在: ${request.backupPath} ${request.timestamp}`, ERROR_TYPES.FILE_NOT_FOUND);
+    if (found.every((f) => f.file === null)) throw setNotFound(request.backupPath, request.timestamp);
     const files: VerifiedFile[] = [];
     for (const { table, file } of found) {
       const none = { table, expected_sha256: null, rows_expected: null, bytes_expected: null };

@@ -22,6 +22,11 @@ export interface UploadResult {
 /** Staging directories live in the data root (never a task id, so never listed); uploads are checked there. */
 const STAGING_PREFIX = '.staging_';
 
+/** The directory entry `tar -C dir -cf x.tar .` writes first. */
+const CURRENT_DIR = new Set(['.', './']);
+/** `./name` → `name` (one leading `./` only: what is left must still be a set file's bare name). */
+const withoutDotSlash = (name: string) => (name.startsWith('./') ? name.slice(2) : name);
+
 const badArchive = (why: string, cause?: unknown, data?: Record<string, unknown>) =>
   new ValidationError(`上传的备份归档无效: ${why}`, ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file'], cause, ...(data ? { data } : {}) });
 
@@ -70,7 +75,9 @@ export class BackupSetUpload {
   /**
    * Streams the entries into `staging`. Only regular files named as files of one set are accepted:
    * no directories, links, devices or paths (a name is a single path component matching the set
-   * naming patterns, so nothing can be written outside `staging`). The stamp is checked against
+   * naming patterns, so nothing can be written outside `staging`). The one exception is the form
+   * `tar -C dir -cf x.tar .` writes: a `./` directory entry (skipped) and `./<name>` files (read
+   * as `<name>`; `./../x`, `./sub/x` stay refused, being no set file's name). The stamp is checked against
    * the target on the first entry, so a conflicting upload stops before writing its data.
    */
   private async extract(tarFile: string, staging: string, location: StoreLocation): Promise<{ timestamp: string; files: string[] }> {
@@ -80,7 +87,12 @@ export class BackupSetUpload {
     const files: string[] = [];
     try {
       for await (const entry of extract) {
-        const { name, type } = entry.header;
+        const { type } = entry.header;
+        if (type === 'directory' && CURRENT_DIR.has(entry.header.name)) {
+          entry.resume(); // `tar -C dir -cf x.tar .` starts with the directory itself: nothing to write
+          continue;
+        }
+        const name = withoutDotSlash(entry.header.name);
         const stamp = setTimestampOf(name);
         if (type !== 'file') throw badArchive(`条目 ${name} 不是普通文件 (${type})，只接受备份集文件`);
         if (stamp === null) throw badArchive(`条目 ${name} 不是备份集文件 (应为 langchain_pg_*_<时间戳>.csv[.gz] 或 backup_manifest_<时间戳>.json)`);

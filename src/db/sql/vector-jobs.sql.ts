@@ -53,3 +53,20 @@ export function requestJobCancel(jobId: string, kinds: readonly string[]): SqlQu
     values: [jobId, kinds],
   };
 }
+
+/**
+ * The rows per second of the newest `limit` succeeded jobs of `kind` that moved at least `minRows`
+ * rows (small jobs are mostly fixed cost), from the progress each job ended with.
+ */
+export function selectRecentJobRates(kind: string, minRows: number, limit: number): SqlQuery {
+  return {
+    text: /* SQL */ `
+      SELECT (progress->>'rows_per_sec')::float8 AS rows_per_sec
+        FROM data_pipeline_jobs
+       WHERE kind = $1 AND state = 'succeeded'
+         AND (progress->>'rows_done')::bigint >= $2 AND (progress->>'rows_per_sec')::float8 > 0
+       ORDER BY completed_at DESC
+       LIMIT $3`,
+    values: [kind, minRows, limit],
+  };
+}

@@ -17,7 +17,7 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     success: {
       status: 200,
       description:
-        'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, compression, label, pruned_sets; dry_run: tables, collections, total_rows, total_bytes, would_truncate, would_prune; async: 202 job_id, status_url',
+        'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, compression, label, pruned_sets; dry_run: tables (with estimated_seconds), collections, total_rows, total_bytes, would_truncate, would_prune, estimated_seconds, throughput {rows_per_sec, source, jobs_sampled}; async: 202 job_id, status_url',
     },
     errors: [400, 404, 409, 500, 503],
     handler: async ({ body, res }) => {
