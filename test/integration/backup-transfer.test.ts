@@ -244,7 +244,8 @@ describe('backup sets as one tar: download and upload', () => {
       const res = await upload(b, await makeTar(entries), { task_id: 'task_dot_evil' }).expect(400);
       expect(JSON.stringify(res.body)).toContain('file');
     }
-    expect(tree(path.dirname(b.dataRoot))).toEqual([...before, 'training_data/task_dot_evil/vector_bak'].sort());
+    // A refused upload creates nothing, not even the task's vector_bak/.
+    expect(tree(path.dirname(b.dataRoot))).toEqual(before);
     expect(fs.existsSync(path.join(b.dataRoot, 'evil'))).toBe(false);
   });
 
