@@ -47,6 +47,8 @@ export interface Config {
     readonly sqlValidationTimeoutMs: number;
   };
   readonly lockTimeoutMs: number;
+  /** A restore's index rebuild (SPEC §7 "Index-aware restore"). */
+  readonly indexRebuild: { readonly maintenanceWorkMemMb: number; readonly parallelWorkers: number };
   readonly webhookUrl: string | undefined;
 }
 
@@ -139,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sqlValidationTimeoutMs: e.SQL_VALIDATION_TIMEOUT_MS,
     }),
     lockTimeoutMs: e.LOCK_TIMEOUT_MS,
+    indexRebuild: Object.freeze({ maintenanceWorkMemMb: e.RESTORE_MAINTENANCE_WORK_MEM_MB, parallelWorkers: e.RESTORE_PARALLEL_WORKERS }),
     webhookUrl: e.WEBHOOK_URL,
   });
 }

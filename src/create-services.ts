@@ -74,7 +74,7 @@ const SCHEDULE_TICK_MS = 1000;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'webhookUrl'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'indexRebuild' | 'webhookUrl'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -85,7 +85,10 @@ export function createServices(
   const inspector = new TableInspector();
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
-  const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
+  const vectorRestore = new VectorRestoreService(dataRoot, backupCatalog, databases, logger, {
+    lockTimeoutMs: config.lockTimeoutMs,
+    indexRebuild: config.indexRebuild,
+  });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup);
   const backupVerifier = new BackupVerifier(dataRoot, backupCatalog);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];

@@ -13,7 +13,8 @@ import { createChunkBatcher } from '../streams/chunk-batcher.js';
 import { createDurableFileSink } from '../streams/durable-file-sink.js';
 import { appendBackupLog } from './sets/backup-log.js';
 import type { BackupResult } from './sets/backup-result.js';
-import { backupDirOf, isFileOfSet, TRUNCATED_BY_BACKUP, VECTOR_TABLES } from './sets/set-naming.js';
+import { backupDirOf, isFileOfSet, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type BackupFormat } from './sets/set-naming.js';
+import { assertFormatAvailable } from './formats/binary-format.js';
 import type { DataRoot } from '../lib/data-root.js';
 import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
 import type { Compression } from './sets/backup-manifest.js';
@@ -30,6 +31,8 @@ export interface BackupRequest {
   signal?: AbortSignal;
   /** Manifest and retention (SPEC §7): `.csv.gz` files, a label, keep the newest N sets of the location. */
   compression?: Compression;
+  /** `binary`: PostgreSQL binary COPY files (`.bin`), restored without text parsing (network databases). */
+  format?: BackupFormat;
   label?: string;
   keepLast?: number;
   /** Async jobs: totals, a counting stage per table and phase changes (SPEC §7 progress). */
@@ -72,14 +75,15 @@ export class VectorBackupService {
     using database = this.databases.vectorDatabase(request.dbConnection);
     // Network COPY, or the embedded database's bounded batches: the channel picks.
     const { pool, copy, callerParam } = database;
+    assertFormatAvailable(request.format, this.databases.isEmbedded(pool), 'backup');
     // Real paths checked at use: a task directory or vector_bak/ linked outside the root is refused
     // here, before a file is created (mkdir -p would follow the link and write three files out).
     const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
     if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
     const dir = await this.dataRoot.ensureDir(backupDirOf(parentDir), request.taskId !== undefined ? 'task_id' : undefined, this.open);
     const { stamp, release } = await reserveTimestamp(dir);
-    const { compression, label } = request;
-    const set = new BackupSetRecorder({ dir, timestamp: stamp, compression, label, databaseLabel: database.label, open: this.open });
+    const { compression, label, format } = request;
+    const set = new BackupSetRecorder({ dir, timestamp: stamp, compression, format, label, databaseLabel: database.label, open: this.open });
 
     const tables: BackupResult['tables_backed_up'] = {};
     const truncateResults: BackupResult['truncate_results'] = {};
@@ -99,14 +103,14 @@ export class VectorBackupService {
             const tmp = path.join(dir, `${name}.tmp`);
             tmpFiles.push(tmp);
             const copyColumns = copyableColumns(columns.get(table)!);
-            const counter = request.progress ? [request.progress.counter(table)] : [];
+            const counter = request.progress ? [request.progress.counter(table, set.format)] : [];
             const stages = [
               createChunkBatcher(),
               ...counter,
               ...set.stages(table),
               createDurableFileSink(tmp, { open: this.open, syncEveryBytes: this.settings.syncEveryBytes }),
             ];
-            const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal });
+            const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal, format: set.format });
             const size = (await fsp.stat(tmp)).size;
             const recorded = set.recordTable(table, rows, columns.get(table)!);
             tables[table] = { success: true, row_count: rows, file_size: formatSize(size), backup_file: name, duration: secondsSince(tableStarted), ...recorded };

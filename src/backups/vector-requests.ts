@@ -2,6 +2,8 @@ import { isPostgresUrl, redactConnectionString, redactSecrets } from '../db/conn
 import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import type { RestoreRequest } from './restore/restore-service.js';
+import type { IndexMode } from './restore/index-rebuild.js';
+import type { BackupFormat } from './sets/set-naming.js';
 
 /**
  * The backup and restore requests as the API takes them (snake_case). The sync routes and the
@@ -14,6 +16,7 @@ export interface BackupPayload {
   backup_vector_tables?: boolean;
   truncate_vector_tables?: boolean;
   compression?: Compression;
+  format?: BackupFormat;
   label?: string;
   keep_last?: number;
 }
@@ -25,6 +28,7 @@ export interface RestorePayload {
   pg_conn?: string;
   db_connection?: string;
   truncate_before_restore?: boolean;
+  index_mode?: IndexMode;
 }
 
 export function backupRequestOf(body: BackupPayload): BackupRequest {
@@ -34,6 +38,7 @@ export function backupRequestOf(body: BackupPayload): BackupRequest {
     backupVectorTables: body.backup_vector_tables,
     truncateVectorTables: body.truncate_vector_tables,
     compression: body.compression,
+    format: body.format,
     label: body.label,
     keepLast: body.keep_last,
   };
@@ -47,6 +52,7 @@ export function restoreRequestOf(body: RestorePayload): RestoreRequest {
     dbConnection: body.pg_conn ?? body.db_connection,
     dbConnectionParam: body.pg_conn ? 'pg_conn' : 'db_connection',
     truncateBeforeRestore: body.truncate_before_restore,
+    indexMode: body.index_mode,
   };
 }
 

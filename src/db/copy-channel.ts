@@ -6,6 +6,9 @@ export interface CopyOptions {
   signal?: AbortSignal;
 }
 
+/** A table file's format: CSV with a header, or PostgreSQL's binary COPY format (network databases only). */
+export type CopyFormat = 'csv' | 'binary';
+
 /** A stream stage after a COPY TO source (the last one a writable), or before a COPY FROM sink. */
 export type CopyStage = NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream | Readable | Writable;
 
@@ -26,6 +29,13 @@ export interface CsvTableLoad {
    */
   retryParsed: boolean;
   onRetry?: () => void;
+  /** A binary COPY file: loaded as raw bytes, never parsed or retried (default csv). */
+  format?: CopyFormat;
+  /**
+   * The table is empty and was truncated or created in the caller's transaction, and no foreign
+   * key references it: the load may use COPY FREEZE (network databases; ignored where unsupported).
+   */
+  freeze?: boolean;
 }
 
 /**
@@ -42,10 +52,16 @@ export type CsvLoadPath = 'raw' | 'parsed' | 'raw_rejected_parsed' | 'embedded_c
  */
 export interface CopyChannel {
   /**
-   * Streams a whole table as CSV with a header into `stages` (the last one a writable). Memory
+   * Streams a whole table as CSV with a header (or binary COPY, where the channel has it) into `stages` (the last one a writable). Memory
    * stays bounded on both paths. Returns the rows copied.
    */
-  copyTableOut(client: PoolClient, table: string, columns: readonly string[], stages: CopyStage[], options?: CopyOptions): Promise<number>;
+  copyTableOut(
+    client: PoolClient,
+    table: string,
+    columns: readonly string[],
+    stages: CopyStage[],
+    options?: CopyOptions & { format?: CopyFormat },
+  ): Promise<number>;
   /** Loads one CSV file into its table. Any failure leaves the caller's transaction to roll back. */
   copyTableIn(client: PoolClient, load: CsvTableLoad, options?: CopyOptions): Promise<{ rows: number; path: CsvLoadPath }>;
   /**

@@ -5,7 +5,7 @@ import { pipeline as pipelinePromise } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AppError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
-import { readManifest } from '../sets/backup-manifest.js';
+import type { BackupManifest } from '../sets/backup-manifest.js';
 
 /** A restore's file with the checksum its manifest promises (none for a legacy set). */
 export interface ChecksummedFile {
@@ -19,8 +19,7 @@ export interface ChecksummedFile {
  * for its files: a file the manifest does not name (e.g. a `.csv` dropped beside a gzip set) is
  * refused before anything is loaded. A legacy set (no manifest) loads unchecked, as before.
  */
-export async function attachChecksums<T extends ChecksummedFile>(dir: string, timestamp: string, files: T[]): Promise<T[]> {
-  const manifest = await readManifest(dir, timestamp);
+export function attachChecksums<T extends ChecksummedFile>(manifest: BackupManifest | null, files: T[]): T[] {
   if (manifest === null) return files;
   return files.map((f) => {
     const entry = manifest.tables.find((t) => t.table === f.table && t.file === path.basename(f.file));

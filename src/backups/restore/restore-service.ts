@@ -1,25 +1,26 @@
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import type { CopyChannel } from '../../db/copy.js';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
 import { withTransaction, type PoolClient } from '../../db/pool.js';
 import { setLocalLockTimeout } from '../../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, NotFoundError, UnprocessableError, ValidationError } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../../errors.js';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import type { Logger } from '../../logger.js';
-import { readCsvHead } from '../../streams/csv-rows.js';
 import { isVectorTable, TIMESTAMP_PATTERN, VECTOR_TABLES, type VectorTable } from '../sets/set-naming.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
 import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { describeError, restoreFailure } from './restore-failure.js';
-import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
+import type { TableLoadPlan } from './restore-plan.js';
 import type { TruncateResult } from '../sets/backup-result.js';
 import { takeWriterLock, truncateInTransaction } from '../writer-lock.js';
 import { ensureVectorTables, type TableColumn } from '../langchain-tables.js';
-import { attachChecksums, checksumCause, openBackupFile } from './restore-checksum.js';
+import { checksumCause, openBackupFile } from './restore-checksum.js';
 import type { TransferProgress } from '../job-progress.js';
+import { assertFormatAvailable } from '../formats/binary-format.js';
+import { planFileLoad, prepareRestoreFiles, type PreparedTable } from './restore-files.js';
+import { RestoreIndexes, type IndexMode, type IndexRebuildSettings, type RebuiltIndex } from './index-rebuild.js';
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -35,6 +36,8 @@ export interface RestoreRequest {
   signal?: AbortSignal;
   /** Async jobs: totals from the file sizes, a counting stage per table and phase changes (SPEC §7). */
   progress?: TransferProgress;
+  /** `rebuild` (default): drop the secondary indexes, load, build them again; `keep`: load through them. */
+  indexMode?: IndexMode;
 }
 
 export interface TableRestoreResult {
@@ -55,24 +58,16 @@ export interface RestoreResult {
   restore_results: Partial<Record<VectorTable, TableRestoreResult>>;
   errors: string[];
   duration: number;
-}
-
-/** Rows read from each file before the load to decide between the raw and the parsing path. */
-const SNIFF_ROWS = 50;
-
-interface PreparedTable {
-  table: VectorTable;
-  file: string;
-  header: string[];
-  sample: (string | null)[][];
-  size: number;
-  /** From the set's manifest: checked while the file loads (legacy sets: none). */
-  sha256?: string;
+  /** The indexes built after the load (SPEC §7 "Index-aware restore"). */
+  index_rebuilt?: RebuiltIndex[];
+  /** Seconds from the start: every row loaded; every index built (both visible to others at commit). */
+  timings?: { data_online_seconds: number; index_ready_seconds: number };
 }
 
 export interface VectorRestoreSettings {
   /** lock_timeout of the restore's statements, ms (LOCK_TIMEOUT_MS). */
   lockTimeoutMs: number;
+  indexRebuild: IndexRebuildSettings;
 }
 
 /**
@@ -101,7 +96,9 @@ export class VectorRestoreService {
     const { pool, copy, callerParam } = database;
     const dir = this.dataRoot.resolveUserPath(request.backupPath, 'backup_path');
     if (!isDirectory(dir)) throw new NotFoundError(`备份目录不存在: ${request.backupPath}`);
-    const prepared = await this.prepareFiles(dir, tables, request.timestamp);
+    const { files: prepared, manifest } = await prepareRestoreFiles(this.catalog, dir, tables, request.timestamp);
+    const embedded = this.databases.isEmbedded(pool);
+    assertFormatAvailable(prepared.some((p) => p.format === 'binary') ? 'binary' : undefined, embedded, 'restore');
     request.progress?.expect(prepared.map((p) => ({ table: p.table, bytes: p.size })));
 
     const truncate = request.truncateBeforeRestore === true;
@@ -123,16 +120,27 @@ export class VectorRestoreService {
       await withTransaction(pool, async (client) => copy.withCancelOnAbort(client, request.signal, async () => {
         await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
         await takeWriterLock(client);
+        const indexes = await RestoreIndexes.begin(client, {
+          mode: request.indexMode ?? 'rebuild',
+          tables,
+          manifestIndexes: new Map(manifest?.tables.map((t) => [t.table, t.indexes])),
+          settings: this.settings.indexRebuild,
+          monitor: embedded ? null : pool,
+          progress: request.progress,
+          logger: this.logger,
+        });
         const columns = await ensureVectorTables(client);
-        const plans = prepared.map((p) => ({ ...p, plan: planTableLoad(path.basename(p.file), p.header, p.sample, columns.get(p.table)!) }));
+        const plans = prepared.map((p) => ({ ...p, plan: planFileLoad(p, columns.get(p.table)!) }));
         if (truncate) {
           current = undefined;
           result.truncate_results = await this.truncate(client, tables);
         }
+        await indexes.prepare(client, truncate);
         for (const item of plans) {
           current = item;
           const tableStarted = performance.now();
-          const rows = await this.loadTable(copy, client, item, item.plan, columns.get(item.table)!, request.signal, request.progress);
+          const load = { signal: request.signal, progress: request.progress, freeze: indexes.freeze(item.table) };
+          const rows = await this.loadTable(copy, client, item, item.plan, columns.get(item.table)!, load);
           result.restore_results[item.table] = {
             success: true,
             source_file: path.basename(item.file),
@@ -142,6 +150,10 @@ export class VectorRestoreService {
             load_path: rows.path,
           };
         }
+        const dataOnline = secondsSince(started);
+        current = undefined;
+        result.index_rebuilt = await indexes.rebuild(client);
+        result.timings = { data_online_seconds: dataOnline, index_ready_seconds: secondsSince(started) };
         request.progress?.phase('commit');
       }));
     } catch (err) {
@@ -173,25 +185,6 @@ export class VectorRestoreService {
     return VECTOR_TABLES.filter((t) => tables.includes(t));
   }
 
-  private async prepareFiles(dir: string, tables: VectorTable[], timestamp: string): Promise<PreparedTable[]> {
-    const found = await Promise.all(tables.map(async (table) => ({ table, file: await this.catalog.findFile(dir, table, timestamp) })));
-    const missing = found.filter(({ file }) => file === null).map(({ table }) => `${table}_${timestamp}.csv`);
-    if (missing.length > 0) throw new NotFoundError(`备份文件不存在: ${missing.join(', ')}`);
-    const checked = await attachChecksums(dir, timestamp, found as { table: VectorTable; file: string }[]);
-    return Promise.all(
-      checked.map(async (item) => {
-        const name = path.basename(item.file);
-        // A file that cannot even be sniffed is reported as corrupt when its checksum says so.
-        const head = await readCsvHead(item.file, SNIFF_ROWS).catch(async (err: Error) => {
-          throw await checksumCause(new UnprocessableError(`备份文件 ${name} 无法解析: ${err.message}`, ERROR_TYPES.VECTOR_RESTORE_FAILED), item);
-        });
-        if (head.header.length === 0) throw new UnprocessableError(`备份文件 ${name} 为空或缺少表头`, ERROR_TYPES.VECTOR_RESTORE_FAILED);
-        const size = (await fsp.stat(item.file)).size;
-        return { ...item, header: head.header, sample: head.rows, size };
-      }),
-    );
-  }
-
   private async truncate(client: PoolClient, tables: VectorTable[]): Promise<RestoreResult['truncate_results']> {
     try {
       return await truncateInTransaction(client, tables);
@@ -220,11 +213,11 @@ export class VectorRestoreService {
     item: PreparedTable,
     plan: TableLoadPlan,
     target: readonly TableColumn[],
-    signal: AbortSignal | undefined,
-    progress: TransferProgress | undefined,
+    { signal, progress, freeze }: { signal?: AbortSignal; progress?: TransferProgress; freeze: boolean },
   ): Promise<{ count: number; path: LoadPath }> {
     // Counts the file's bytes and rows as read; a new counter per attempt (a retry starts over).
-    const counted = (source: Readable): Readable => (progress ? pipeline(source, progress.counter(item.table), () => undefined) : source);
+    const counted = (source: Readable): Readable =>
+      progress ? pipeline(source, progress.counter(item.table, item.format), () => undefined) : source;
     const loaded = await copy.copyTableIn(
       client,
       {
@@ -234,6 +227,8 @@ export class VectorRestoreService {
         transform: plan.slowTransform,
         raw: plan.transform === null,
         retryParsed: target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb'),
+        format: item.format,
+        freeze,
         onRetry: () => this.logger.warn({ component: 'vector-restore', table: item.table }, 'raw COPY rejected a value; retrying with JSON fix-ups'),
       },
       { signal },

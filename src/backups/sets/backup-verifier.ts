@@ -6,13 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AppError, ERROR_TYPES, NotFoundError } from '../../errors.js';
 import { isDirectory, type DataRoot } from '../../lib/data-root.js';
+import { createBinaryCopyCounter } from '../../streams/binary-copy-counter.js';
 import { createCsvRecordCounter } from '../../streams/csv-record-counter.js';
 import { createCsvParser } from '../../streams/csv-rows.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
 import type { BackupCatalog } from './backup-catalog.js';
 import { readManifest, type BackupManifest } from './backup-manifest.js';
 import { sha256OfFile } from '../restore/restore-checksum.js';
-import { VECTOR_TABLES } from './set-naming.js';
+import { formatOfFile, VECTOR_TABLES } from './set-naming.js';
 
 export interface VerifyRequest {
   backupPath: string;
@@ -124,14 +125,17 @@ interface Scan {
 /**
  * One read of a file: hash of the stored bytes, then (gunzipped) either the quote-aware record
  * count (`count`, the fast path for sets with a manifest) or a full CSV parse (`parse`, for legacy
- * files, where "does it parse" is the question). Rows exclude the header line.
+ * files, where "does it parse" is the question). Rows exclude the header line. A binary COPY file
+ * (`.bin`) is walked tuple by tuple in either mode: that both counts and checks it.
  */
 async function scanFile(file: string, mode: 'count' | 'parse', signal: AbortSignal | undefined): Promise<Scan> {
   const tap = createSha256Tap();
   const counter = createCsvRecordCounter();
+  const tuples = formatOfFile(file) === 'binary' ? createBinaryCopyCounter() : null;
   let parsedRecords = 0;
-  const tail =
-    mode === 'count'
+  const tail = tuples
+    ? [tuples, discard()]
+    : mode === 'count'
       ? [counter, discard()]
       : [
           createCsvParser(),
@@ -145,6 +149,10 @@ async function scanFile(file: string, mode: 'count' | 'parse', signal: AbortSign
     // A file that breaks the CSV or gzip stream is still hashed (the tap stopped early), so the
     // reply shows that it differs from the manifest, not only that it failed.
     return { sha256: await sha256OfFile(file).catch(() => null), bytes: (await fsp.stat(file)).size, rows: null, error: (err as Error).message };
+  }
+  if (tuples) {
+    const error = tuples.error();
+    return { sha256: tap.sha256(), bytes: tap.bytes(), rows: tuples.tuples(), ...(error === null ? {} : { error }) };
   }
   const records = mode === 'count' ? counter.records() : parsedRecords;
   const scan: Scan = { sha256: tap.sha256(), bytes: tap.bytes(), rows: Math.max(records - 1, 0) };

@@ -1,4 +1,5 @@
 import { readManifest } from './backup-manifest.js';
+import { formatOfFile } from './set-naming.js';
 
 /** What the list shows of a set's manifest (SPEC §7); legacy sets have none. */
 export interface ManifestSummary {
@@ -25,7 +26,7 @@ export async function manifestSummary(dir: string, timestamp: string, dataFile: 
   const legacy: ManifestSummary = {
     has_manifest: false,
     legacy: true,
-    format: 'csv',
+    format: formatOfFile(dataFile),
     compression: dataFile.endsWith('.gz') ? 'gzip' : 'none',
     label: null,
     rows: null,

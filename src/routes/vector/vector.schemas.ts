@@ -21,7 +21,9 @@ export const VectorBackupBody = z.object({
   truncate_vector_tables: bodyBoolean('truncate_vector_tables').optional()
     .describe('备份成功后清空 langchain_pg_embedding（隐含备份）'),
   compression: z.enum(['none', 'gzip'], { error: '参数 compression 必须是 none 或 gzip' }).optional()
-    .describe('gzip 时写 .csv.gz 文件，默认 none'),
+    .describe('gzip 时写 .csv.gz（binary 时 .bin.gz）文件，默认 none'),
+  format: z.enum(['csv', 'binary'], { error: '参数 format 必须是 csv 或 binary' }).optional()
+    .describe('csv (默认) 或 binary：PostgreSQL 二进制 COPY 文件 (.bin)，恢复时不做文本解析；恢复要求目标列类型与清单一致 (否则 422)；内嵌数据库模式不支持 (400)'),
   label: z.string({ error: '参数 label 必须是字符串' }).max(200, '参数 label 不能超过 200 个字符').optional()
     .describe('备份集标签，写入清单并在列表中显示（≤ 200 字符）'),
   dry_run: bodyBoolean('dry_run').optional().describe('true 时不写任何文件，只返回每张表与每个集合的行数/字节估算'),
@@ -45,6 +47,8 @@ export const VectorRestoreBody = z
     pg_conn: connectionString('pg_conn').optional().describe('目标数据库（与 db_connection 同义）'),
     db_connection: connectionString('db_connection').optional().describe('目标数据库，默认 VECTOR_DATABASE_URL'),
     truncate_before_restore: bodyBoolean('truncate_before_restore').optional().describe('恢复前清空目标表，默认 false'),
+    index_mode: z.enum(['rebuild', 'keep'], { error: '参数 index_mode 必须是 rebuild 或 keep' }).optional()
+      .describe('rebuild (默认)：在同一事务内删除二级索引 (主键与唯一约束保留)、加载、再按 RESTORE_MAINTENANCE_WORK_MEM_MB / RESTORE_PARALLEL_WORKERS 重建，结果见 index_rebuilt 与 timings；keep：带着索引加载'),
     async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
   })
   .refine((b) => !(b.pg_conn && b.db_connection && b.pg_conn !== b.db_connection), {

@@ -12,12 +12,12 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     method: 'post',
     path: '/data_pipeline/vector/backup',
     tag: 'vector',
-    summary: '备份 langchain_pg_collection / langchain_pg_embedding 到 CSV',
+    summary: '备份 langchain_pg_collection / langchain_pg_embedding 到 CSV 或二进制 COPY 文件',
     body: VectorBackupBody,
     success: {
       status: 200,
       description:
-        'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, compression, label, pruned_sets; dry_run: tables, collections, total_rows, total_bytes, would_truncate, would_prune; async: 202 job_id, status_url',
+        'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, format, compression, label, pruned_sets; dry_run: tables, collections, total_rows, total_bytes, would_truncate, would_prune; async: 202 job_id, status_url',
     },
     errors: [400, 404, 409, 500, 503],
     handler: async ({ body, res }) => {
@@ -55,7 +55,7 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     tag: 'vector',
     summary: '从备份集恢复向量表（全部成功或全部回滚）',
     body: VectorRestoreBody,
-    success: { status: 200, description: 'restore_results, truncate_results, backup_info, errors, duration (async: 202 job_id, status_url)' },
+    success: { status: 200, description: 'restore_results, truncate_results, backup_info, errors, duration, index_rebuilt [{table, index, seconds, source}], timings {data_online_seconds, index_ready_seconds} (async: 202 job_id, status_url)' },
     errors: [400, 404, 409, 422, 500, 503],
     handler: async ({ body, res }) => {
       if (body.async) return sendJobAccepted(res, await services.vectorJobs.enqueue('restore', body));
