@@ -44,6 +44,8 @@ export const ERROR_TYPES = {
   BACKUP_CHECKSUM_MISMATCH: 'BACKUP_CHECKSUM_MISMATCH',
   /** An uploaded backup set's timestamp already exists at the target location (409). */
   BACKUP_SET_EXISTS: 'BACKUP_SET_EXISTS',
+  /** A binary set's column type differs from the restore target's (422, naming the column). */
+  COLUMN_TYPE_MISMATCH: 'COLUMN_TYPE_MISMATCH',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];

@@ -25,6 +25,7 @@ const ERROR_TYPE_MESSAGES: Record<string, string> = {
   TASK_ALREADY_RUNNING: '任务已在执行',
   BACKUP_CHECKSUM_MISMATCH: '备份文件校验失败',
   BACKUP_SET_EXISTS: '备份集已存在',
+  COLUMN_TYPE_MISMATCH: '列类型不一致',
 };
 
 export interface SuccessBody {

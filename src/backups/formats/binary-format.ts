@@ -36,7 +36,7 @@ export function planBinaryLoad(
       const actual = found?.dataType ?? null;
       throw new UnprocessableError(
         `备份文件 ${fileName} 是 binary 格式，列 ${column.name} 的类型与目标表不一致 (备份集 ${column.type}，目标表 ${actual ?? '不存在该列'})，无法按二进制恢复`,
-        ERROR_TYPES.VECTOR_RESTORE_FAILED,
+        ERROR_TYPES.COLUMN_TYPE_MISMATCH,
         { details: { column: column.name, expected_type: column.type, actual_type: actual } },
       );
     }

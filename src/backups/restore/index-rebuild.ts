@@ -1,4 +1,5 @@
 import { query, type Pool, type PoolClient } from '../../db/pool.js';
+import { listTableColumns, type ColumnRow } from '../../db/sql/vector-tables.sql.js';
 import {
   dropIndex,
   listExistingTables,
@@ -8,6 +9,7 @@ import {
   selectCreateIndexProgress,
   selectIsReferenced,
   setLocalMaintenance,
+  setVectorDimension,
   type CreateIndexProgressRow,
   type SecondaryIndexRow,
 } from '../../db/sql/index-rebuild.sql.js';
@@ -18,6 +20,7 @@ import type { Logger } from '../../logger.js';
 import type { TransferProgress } from '../job-progress.js';
 import { createIndexStatement, parseIndexDefinition } from './index-definition.js';
 import { describeError } from './restore-failure.js';
+import type { ManifestTableEntry } from '../sets/backup-manifest.js';
 
 export const INDEX_MODES = ['rebuild', 'keep'] as const;
 export type IndexMode = (typeof INDEX_MODES)[number];
@@ -48,8 +51,8 @@ interface PendingIndex {
 export interface RestoreIndexOptions {
   mode: IndexMode;
   tables: readonly string[];
-  /** Index definitions per table from the set's manifest (pg_get_indexdef text; none for a legacy set). */
-  manifestIndexes: ReadonlyMap<string, readonly string[]>;
+  /** The set's manifest entries (index definitions as pg_get_indexdef text, column types); none for a legacy set. */
+  manifestTables: readonly Pick<ManifestTableEntry, 'table' | 'indexes' | 'columns'>[];
   settings: IndexRebuildSettings;
   /** Another connection's pool to watch pg_stat_progress_create_index from; null for the embedded database (one session). */
   monitor: Pool | null;
@@ -99,7 +102,10 @@ export class RestoreIndexes {
     }
     for (const table of tables) {
       const created = !this.existedBefore.has(table);
-      if (created) await this.queueManifestIndexes(client, table);
+      if (created) {
+        await this.adoptVectorDimensions(client, table);
+        await this.queueManifestIndexes(client, table);
+      }
       // COPY FREEZE needs the table created or truncated in the COPY's own subtransaction; the load
       // re-truncates it there (empty by then), which a table referenced by a foreign key refuses.
       if ((created || truncated) && !(await isReferenced(client, table))) this.freezable.add(table);
@@ -125,8 +131,8 @@ export class RestoreIndexes {
     const built: RebuiltIndex[] = [];
     for (const [i, item] of this.pending.entries()) {
       const started = performance.now();
-      const report = (buildPhase: string | null, percent: number) =>
-        progress?.index({ table: item.table, index: item.index, build_phase: buildPhase, percent, indexes_done: i, indexes_total: this.pending.length });
+      const report = (buildPhase: string | null, percent: number, done = i) =>
+        progress?.index({ table: item.table, index: item.index, build_phase: buildPhase, percent, indexes_done: done, indexes_total: this.pending.length });
       report(null, 0);
       const stopWatching = pid === null ? () => undefined : this.watch(pid, report);
       try {
@@ -136,16 +142,34 @@ export class RestoreIndexes {
       } finally {
         stopWatching();
       }
-      report('done', 100);
+      report('done', 100, i + 1);
       built.push({ table: item.table, index: item.index, seconds: secondsSince(started), source: item.source });
     }
     this.options.logger.info({ component: 'vector-restore', indexes: built }, 'indexes rebuilt after the load');
     return built;
   }
 
+  /**
+   * A table this restore created has an unconstrained `vector` column; the set's HNSW index needs
+   * the dimension its source column had (`vector(1024)`), so the new, empty column takes it.
+   */
+  private async adoptVectorDimensions(client: PoolClient, table: string): Promise<void> {
+    const recorded = this.manifestEntry(table)?.columns ?? [];
+    for (const column of await query<ColumnRow>(client, listTableColumns([table]))) {
+      const dimension = /^vector\((\d+)\)$/.exec(recorded.find((c) => c.name === column.column_name)?.type ?? '')?.[1];
+      if (column.data_type === 'vector' && dimension !== undefined) {
+        await client.query(setVectorDimension(table, column.column_name, Number(dimension)).text);
+      }
+    }
+  }
+
+  private manifestEntry(table: string) {
+    return this.options.manifestTables.find((t) => t.table === table);
+  }
+
   private async queueManifestIndexes(client: PoolClient, table: string): Promise<void> {
     const parsed = [];
-    for (const text of this.options.manifestIndexes.get(table) ?? []) {
+    for (const text of this.manifestEntry(table)?.indexes ?? []) {
       const def = parseIndexDefinition(text, table);
       if (def === null) {
         this.options.logger.warn({ component: 'vector-restore', table }, 'an index definition in the manifest is not a CREATE INDEX on its table; skipped');

@@ -123,7 +123,7 @@ export class VectorRestoreService {
         const indexes = await RestoreIndexes.begin(client, {
           mode: request.indexMode ?? 'rebuild',
           tables,
-          manifestIndexes: new Map(manifest?.tables.map((t) => [t.table, t.indexes])),
+          manifestTables: manifest?.tables ?? [],
           settings: this.settings.indexRebuild,
           monitor: embedded ? null : pool,
           progress: request.progress,

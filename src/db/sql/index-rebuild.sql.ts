@@ -98,3 +98,13 @@ export function selectCreateIndexProgress(pid: number): SqlQuery {
     values: [pid],
   };
 }
+
+/**
+ * Gives a `vector` column the dimension a set recorded (`vector(1024)`): an HNSW or IVFFlat index
+ * needs it, and the table a restore creates has an unconstrained column. Only for a table created
+ * in this same transaction (empty); `column` comes from the catalog.
+ */
+export function setVectorDimension(table: string, column: string, dimension: number): SqlQuery {
+  if (!Number.isSafeInteger(dimension) || dimension < 1) throw new RangeError(`vector dimension must be a positive integer, got ${dimension}`);
+  return { text: /* SQL */ `ALTER TABLE ${quoteIdent(table)} ALTER COLUMN ${quoteIdent(column)} TYPE vector(${dimension})` };
+}
