@@ -72,7 +72,7 @@ describe.skipIf(embeddedTestMode())('format: "binary" — PostgreSQL binary COPY
     const stamp = (await backup({ format: 'binary' }).expect(200)).body.data.backup_timestamp as string;
     const file = path.join(t.dataRoot, 'vector_bak', `langchain_pg_embedding_${stamp}.bin`);
     const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 100] ^= 0x01;
+    bytes[bytes.length - 100]! ^= 0x01;
     fs.writeFileSync(file, bytes);
     const verified = (await request(t.app).post(`${API}/verify`).send({ backup_path: BAK, timestamp: stamp }).expect(200)).body.data;
     expect(verified.valid).toBe(false);

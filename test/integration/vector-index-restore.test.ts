@@ -4,6 +4,7 @@ import { TransferProgress, type ProgressSnapshot } from '../../src/backups/job-p
 import { restoreRequestOf } from '../../src/backups/vector-requests.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { seedVectorTables, vectorSnapshot } from '../helpers/vector-db.js';
 
 const ROWS = 2000;
@@ -78,6 +79,19 @@ describe('index-aware restore: secondary indexes dropped, loaded bare, rebuilt i
     expect(await vectorSnapshot(db)).toEqual(data);
     await db.query('ANALYZE langchain_pg_embedding');
     expect(await nearestPlan(db)).toContain(`Index Scan using ${HNSW}`);
+  });
+
+  it.skipIf(embeddedTestMode())('a truncating restore loads the embeddings with COPY FREEZE: every page all-frozen at once', async (ctx) => {
+    const [available] = await db.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'pg_visibility'`);
+    if (!available) return ctx.skip('pg_visibility (contrib) is not installed on this server');
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_visibility');
+    await restore({ backup_path: BAK, timestamp: stamp, truncate_before_restore: true }).expect(200);
+    const frozen = async (table: string) =>
+      (await db.query<{ all_frozen: string }>(`SELECT all_frozen FROM pg_visibility_map_summary('${table}')`))[0]!.all_frozen;
+    const [pages] = await db.query<{ n: number }>(`SELECT pg_relation_size('langchain_pg_embedding') / current_setting('block_size')::int AS n`);
+    expect(Number(await frozen('langchain_pg_embedding'))).toBe(Number(pages!.n));
+    // The collections are referenced by a foreign key: no FREEZE there (it could not be re-truncated alone).
+    expect(Number(await frozen('langchain_pg_collection'))).toBe(0);
   });
 
   it('a failure while rebuilding rolls everything back: rows and indexes exactly as before', async () => {
