@@ -7,92 +7,42 @@
  * VmHWM belongs to that row count alone), then BENCH_REPEAT rounds of backup and restore, each pair
  * run in alternating order so caches and WAL state do not favour one side. Medians are reported.
  */
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import {
+  CSV,
+  DATA_REL,
+  generateEmbeddings,
+  median,
+  MiB,
+  PG_BASE,
+  post,
+  procStatus,
+  psqlOn,
+  ROOT,
+  run,
+  runStamp,
+  serverCommand as buildServer,
+  startServer as startBenchServer,
+  timed,
+  withClient,
+  type Server,
+} from './bench-lib.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROWS = (process.env.BENCH_ROWS ?? '10000,100000').split(',').map((s) => Number(s.trim()));
 const DIM = Number(process.env.BENCH_DIM ?? 1024);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-const PG_BASE = process.env.BENCH_PG_BASE ?? 'postgresql://postgres@127.0.0.1:5432';
 const DB = 't2s_bench';
 const DB_URL = `${PG_BASE}/${DB}`;
-const DATA_REL = './data_pipeline/training_data'; // relative to the server's cwd (a temp dir)
-const GEN_BATCH = 5000; // rows per INSERT: keeps each statement's memory and duration modest
-const CSV = 'WITH (FORMAT csv, HEADER true)';
-const MiB = 1024 * 1024;
 
 if (ROWS.some((n) => !Number.isInteger(n) || n < 1) || !(DIM >= 1) || !(REPEAT >= 1)) {
   throw new Error(`bad BENCH_ROWS/BENCH_DIM/BENCH_REPEAT: ${ROWS.join(',')} / ${DIM} / ${REPEAT}`);
 }
 
-// ---------- small helpers ----------
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const value = await fn();
-  return [(performance.now() - t0) / 1000, value];
-}
-
-/** Runs a command to completion; rejects with its stderr on a non-zero exit. */
-function run(cmd: string, args: string[], cwd = ROOT): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
-// -X: ignore ~/.psqlrc; ON_ERROR_STOP so a failed \copy fails the process (and the timing).
-const psql = (args: string[]) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DB_URL, ...args]);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** A `kB` field of /proc/<pid>/status, in bytes (0 once the process is gone). */
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+const psql = psqlOn(DB_URL);
 
 // ---------- database ----------
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 const dropDatabase = () => withClient(`${PG_BASE}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
 
@@ -112,26 +62,7 @@ async function createDatabase(rows: number): Promise<number> {
           embedding VECTOR, document VARCHAR, cmetadata JSONB);
         CREATE INDEX ix_cmetadata_gin ON langchain_pg_embedding USING gin (cmetadata jsonb_path_ops);
         INSERT INTO langchain_pg_collection VALUES (gen_random_uuid(), 'bench', '{"purpose": "copy-bench"}');`);
-      for (let from = 1; from <= rows; from += GEN_BATCH) {
-        // `WHERE g > 0` correlates the LATERAL subquery with the outer row, so the planner cannot
-        // evaluate it once and reuse one vector for every row. The document has Chinese text, a
-        // comma, a double quote and a newline so CSV quoting is exercised on both paths.
-        await c.query(
-          `INSERT INTO langchain_pg_embedding (id, collection_id, embedding, document, cmetadata)
-           SELECT 'doc-' || g, col.uuid, v.vec::vector,
-                  format(E'第%s号文档：订单明细, 含"引号"\n第二行 ', g) || left(repeat(md5(g::text) || ' ', 6), 170),
-                  jsonb_build_object('id', g, 'source', 'copy-bench')
-             FROM langchain_pg_collection col, generate_series($1::int, $2::int) g,
-                  LATERAL (SELECT array_agg(random()::real) AS vec FROM generate_series(1, $3::int) WHERE g > 0) v`,
-          [from, Math.min(rows, from + GEN_BATCH - 1), DIM],
-        );
-      }
-      const { rows: [check] } = await c.query<{ n: number; distinct_vecs: number; sample: number }>(
-        `SELECT (SELECT count(*)::int FROM langchain_pg_embedding) AS n,
-                count(DISTINCT embedding::text)::int AS distinct_vecs, count(*)::int AS sample
-           FROM (SELECT embedding FROM langchain_pg_embedding LIMIT 1000) s`,
-      );
-      if (check!.n !== rows || check!.distinct_vecs !== check!.sample) throw new Error(`generation check failed: ${JSON.stringify(check)}`);
+      await generateEmbeddings(c, rows, DIM);
       // Flush dirty buffers now so the first measured run does not pay for the generation's writes.
       await c.query('VACUUM ANALYZE langchain_pg_embedding');
       await c.query('CHECKPOINT');
@@ -147,49 +78,8 @@ async function countEmbeddings(expected: number, after: string): Promise<void> {
 
 // ---------- server ----------
 
-interface Server { pid: number; url: string; work: string; stop: () => Promise<void>; rss: { max: number } }
 let serverCommand: string[] = [];
-
-async function startServer(work: string): Promise<Server> {
-  const port = await freePort();
-  const out = fs.openSync(path.join(work, 'server.out'), 'w');
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: DB_URL, PORT: String(port), HOST: '127.0.0.1',
-    DATA_PIPELINE_ROOT: DATA_REL, LOG_DIR: './logs', LOG_LEVEL: 'warn' };
-  for (const k of ['VECTOR_DATABASE_URL', 'BUSINESS_DATABASE_URL', 'API_TOKEN']) delete env[k];
-  // Spawn node itself (not npm/npx) so child.pid is the process whose /proc/<pid>/status we read.
-  const child = spawn(process.execPath, serverCommand, { cwd: work, env, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  let exited: string | null = null;
-  const exit = new Promise<void>((resolve) => child.on('exit', (code, sig) => { exited = `code=${code} signal=${sig}`; resolve(); }));
-  const rss = { max: 0 };
-  const sampler = setInterval(() => (rss.max = Math.max(rss.max, procStatus(child.pid!, 'VmRSS'))), 50);
-  const stop = async () => {
-    clearInterval(sampler);
-    if (exited === null) child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exit;
-    clearTimeout(t);
-  };
-  const url = `http://127.0.0.1:${port}/api/v0`;
-  for (const deadline = Date.now() + 30_000; ; ) {
-    if (exited !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`server did not become healthy (${exited ?? 'timeout'}):\n${fs.readFileSync(path.join(work, 'server.out'), 'utf8').slice(-3000)}`);
-    }
-    const ok = await fetch(`${url}/health`).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { pid: child.pid!, url, work, stop, rss };
-}
-
-interface Reply { success: boolean; data: Record<string, any> }
-async function post(server: Server, route: string, body: unknown): Promise<Reply['data']> {
-  const res = await fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const reply = (await res.json()) as Reply;
-  if (res.status !== 200 || !reply.success) throw new Error(`POST ${route} → ${res.status}: ${JSON.stringify(reply).slice(0, 2000)}`);
-  return reply.data;
-}
+const startServer = (work: string) => startBenchServer(serverCommand, work, DB_URL);
 
 // ---------- one row count ----------
 
@@ -301,14 +191,7 @@ function printTable(results: Result[]): void {
 
 async function main(): Promise<void> {
   const started = new Date();
-  try {
-    await run('npm', ['run', 'build', '--silent', '--prefix', ROOT]);
-    serverCommand = [path.join(ROOT, 'dist', 'main.js')];
-  } catch (err) {
-    // src/ may be mid-edit; tsx via --import still runs the server as one node process.
-    console.warn(`build failed, running src/main.ts through tsx instead:\n${(err as Error).message.slice(0, 1500)}`);
-    serverCommand = ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
-  }
+  serverCommand = await buildServer();
   // src/ changes under us: record which code the numbers belong to.
   const git = (await run('git', ['describe', '--always', '--dirty']).catch(() => 'unknown')).trim();
   console.log(`git ${git}; server: node ${serverCommand.join(' ')}; rows ${ROWS.join(',')}; dim ${DIM}; repeat ${REPEAT}`);
@@ -319,8 +202,7 @@ async function main(): Promise<void> {
     await dropDatabase().catch((err: Error) => console.error(`could not drop ${DB}: ${err.message}`));
   }
   printTable(results);
-  const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_');
-  const out = path.join(ROOT, 'bench', 'results', `copy-${stamp}.json`);
+  const out = path.join(ROOT, 'bench', 'results', `copy-${runStamp(started)}.json`);
   await fsp.mkdir(path.dirname(out), { recursive: true });
   await fsp.writeFile(out, `${JSON.stringify({ started: started.toISOString(), git, server: serverCommand.join(' '), node: process.version, host: { cpus: os.cpus().length, mem_gib: os.totalmem() / 2 ** 30 }, results }, null, 2)}\n`);
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
