@@ -101,6 +101,41 @@ export async function generateEmbeddings(c: pg.Client, rows: number, dim: number
   if (check!.n !== rows || check!.distinct_vecs !== check!.sample) throw new Error(`generation check failed: ${JSON.stringify(check)}`);
 }
 
+/**
+ * Drops and recreates the database `db` with the langchain-postgres tables and `rows` generated
+ * embeddings, vacuumed, analysed and checkpointed (so the first measured run does not pay for the
+ * generation's writes). `typedVector`: `vector(dim)` (HNSW needs it); `ginIndex`: the layout's
+ * `ix_cmetadata_gin`. Returns the seconds it took (printed, never compared).
+ */
+export async function createBenchDatabase(
+  db: string,
+  rows: number,
+  dim: number,
+  options: { typedVector: boolean; ginIndex: boolean; purpose: string },
+): Promise<number> {
+  await withClient(`${PG_BASE}/postgres`, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${db}`);
+  });
+  const [seconds] = await timed(() =>
+    withClient(`${PG_BASE}/${db}`, async (c) => {
+      await c.query(`
+        CREATE EXTENSION vector;
+        CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
+        CREATE TABLE langchain_pg_embedding (
+          id VARCHAR PRIMARY KEY,
+          collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
+          embedding VECTOR${options.typedVector ? `(${dim})` : ''}, document VARCHAR, cmetadata JSONB);
+        ${options.ginIndex ? 'CREATE INDEX ix_cmetadata_gin ON langchain_pg_embedding USING gin (cmetadata jsonb_path_ops);' : ''}
+        INSERT INTO langchain_pg_collection VALUES (gen_random_uuid(), 'bench', $$${JSON.stringify({ purpose: options.purpose })}$$);`);
+      await generateEmbeddings(c, rows, dim);
+      await c.query('VACUUM ANALYZE langchain_pg_embedding');
+      await c.query('CHECKPOINT');
+    }),
+  );
+  return seconds;
+}
+
 /** Builds the server once (`dist/main.js`); falls back to src/main.ts through tsx when the build fails. */
 export async function serverCommand(): Promise<string[]> {
   try {

@@ -11,9 +11,9 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  createBenchDatabase,
   CSV,
   DATA_REL,
-  generateEmbeddings,
   median,
   MiB,
   PG_BASE,
@@ -46,30 +46,9 @@ const psql = psqlOn(DB_URL);
 
 const dropDatabase = () => withClient(`${PG_BASE}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
 
-async function createDatabase(rows: number): Promise<number> {
-  await dropDatabase();
-  await withClient(`${PG_BASE}/postgres`, (c) => c.query(`CREATE DATABASE ${DB}`));
-  const [seconds] = await timed(() =>
-    withClient(DB_URL, async (c) => {
-      // The GIN index is part of the langchain-postgres layout (the server creates it with new
-      // tables); it makes every COPY FROM pay realistic index maintenance, equally on both sides.
-      await c.query(`
-        CREATE EXTENSION vector;
-        CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
-        CREATE TABLE langchain_pg_embedding (
-          id VARCHAR PRIMARY KEY,
-          collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
-          embedding VECTOR, document VARCHAR, cmetadata JSONB);
-        CREATE INDEX ix_cmetadata_gin ON langchain_pg_embedding USING gin (cmetadata jsonb_path_ops);
-        INSERT INTO langchain_pg_collection VALUES (gen_random_uuid(), 'bench', '{"purpose": "copy-bench"}');`);
-      await generateEmbeddings(c, rows, DIM);
-      // Flush dirty buffers now so the first measured run does not pay for the generation's writes.
-      await c.query('VACUUM ANALYZE langchain_pg_embedding');
-      await c.query('CHECKPOINT');
-    }),
-  );
-  return seconds;
-}
+// The GIN index is part of the langchain-postgres layout (the server creates it with new tables);
+// it makes every COPY FROM pay realistic index maintenance, equally on both sides.
+const createDatabase = (rows: number) => createBenchDatabase(DB, rows, DIM, { typedVector: false, ginIndex: true, purpose: 'copy-bench' });
 
 async function countEmbeddings(expected: number, after: string): Promise<void> {
   const n = await withClient(DB_URL, async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM langchain_pg_embedding')).rows[0]!.n);

@@ -16,9 +16,9 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  createBenchDatabase,
   CSV,
   DATA_REL,
-  generateEmbeddings,
   MiB,
   PG_BASE,
   post,
@@ -47,27 +47,8 @@ const psql = psqlOn(DB_URL);
 const sql = (text: string) => withClient(DB_URL, (c) => c.query(text));
 const dropDatabase = () => withClient(`${PG_BASE}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
 
-async function createDatabase(): Promise<number> {
-  await dropDatabase();
-  await withClient(`${PG_BASE}/postgres`, (c) => c.query(`CREATE DATABASE ${DB}`));
-  const [seconds] = await timed(() =>
-    withClient(DB_URL, async (c) => {
-      // A typed vector column: HNSW needs the dimension. No secondary index yet (the "bare" table).
-      await c.query(`
-        CREATE EXTENSION vector;
-        CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
-        CREATE TABLE langchain_pg_embedding (
-          id VARCHAR PRIMARY KEY,
-          collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
-          embedding VECTOR(${DIM}), document VARCHAR, cmetadata JSONB);
-        INSERT INTO langchain_pg_collection VALUES (gen_random_uuid(), 'bench', '{"purpose": "restore-index-bench"}');`);
-      await generateEmbeddings(c, ROWS, DIM);
-      await c.query('VACUUM ANALYZE langchain_pg_embedding');
-      await c.query('CHECKPOINT');
-    }),
-  );
-  return seconds;
-}
+// A typed vector column (HNSW needs the dimension) and no secondary index yet: the "bare" table.
+const createDatabase = () => createBenchDatabase(DB, ROWS, DIM, { typedVector: true, ginIndex: false, purpose: 'restore-index-bench' });
 
 /** Row count and, when present, the HNSW index's validity after a restore. */
 async function check(after: string, hnsw: boolean): Promise<void> {

@@ -51,6 +51,8 @@ describe('loadConfig', () => {
       worker: { id: `${os.hostname()}:8084`, concurrency: 2, pollIntervalMs: 2000, heartbeatMs: 2000, staleSeconds: 60 },
       uploads: { tmpDir: path.join(os.tmpdir(), 'text2sql-uploads'), tableListBytes: 2 * 1024 * 1024, maxBytes: 10 * 1024 * 1024, backupMaxBytes: 10 * 1024 ** 3 },
       lockTimeoutMs: 10_000,
+      // Sized to the machine: checked in their own test.
+      indexRebuild: { maintenanceWorkMemMb: expect.any(Number), parallelWorkers: expect.any(Number) },
     });
   });
 
@@ -62,6 +64,17 @@ describe('loadConfig', () => {
   it('LOCK_TIMEOUT_MS must be a positive integer of ms', () => {
     expect(loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '250' }).lockTimeoutMs).toBe(250);
     expect(() => loadConfig({ DATABASE_URL: DB, LOCK_TIMEOUT_MS: '0' })).toThrow(/LOCK_TIMEOUT_MS/);
+  });
+
+  it('the index rebuild settings default to the machine and are validated', () => {
+    const defaults = loadConfig({ DATABASE_URL: DB }).indexRebuild;
+    expect(defaults.maintenanceWorkMemMb).toBe(Math.max(64, Math.min(1024, Math.floor(os.totalmem() / 8 / 1024 ** 2))));
+    expect(defaults.parallelWorkers).toBe(Math.max(0, Math.min(4, os.availableParallelism() - 1)));
+    const set = loadConfig({ DATABASE_URL: DB, RESTORE_MAINTENANCE_WORK_MEM_MB: '256', RESTORE_PARALLEL_WORKERS: '0' }).indexRebuild;
+    expect(set).toEqual({ maintenanceWorkMemMb: 256, parallelWorkers: 0 });
+    expect(() => loadConfig({ DATABASE_URL: DB, RESTORE_MAINTENANCE_WORK_MEM_MB: '0' })).toThrow(/RESTORE_MAINTENANCE_WORK_MEM_MB/);
+    expect(() => loadConfig({ DATABASE_URL: DB, RESTORE_MAINTENANCE_WORK_MEM_MB: '1GB' })).toThrow(/RESTORE_MAINTENANCE_WORK_MEM_MB/);
+    expect(() => loadConfig({ DATABASE_URL: DB, RESTORE_PARALLEL_WORKERS: '-1' })).toThrow(/RESTORE_PARALLEL_WORKERS/);
   });
 
   it('WEBHOOK_URL is optional and must be an http(s) URL', () => {

@@ -8,6 +8,7 @@ import type { DataRoot } from '../lib/data-root.js';
 import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import { readVectorTableColumns } from './langchain-tables.js';
+import { assertFormatAvailable } from './formats/binary-format.js';
 import { applyKeepLastPreview } from './sets/retention.js';
 import { backupDirOf, backupFileName, TRUNCATED_BY_BACKUP, VECTOR_TABLES, type VectorTable } from './sets/set-naming.js';
 
@@ -49,6 +50,7 @@ export class BackupEstimator {
 
   async estimate(request: BackupRequest): Promise<BackupDryRunResult> {
     using database = this.databases.vectorDatabase(request.dbConnection);
+    assertFormatAvailable(request.format, this.databases.isEmbedded(database.pool), 'backup');
     const parentDir = request.taskId !== undefined ? await this.dataRoot.realTaskDir(request.taskId) : this.dataRoot.dir;
     if (parentDir === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
     const dir = backupDirOf(parentDir);
@@ -65,7 +67,7 @@ export class BackupEstimator {
           const row = estimates.find((e) => e.table_name === table)!;
           const estimated = row.reltuples >= 0;
           const rows = estimated ? Math.round(row.reltuples) : (await query<{ n: number }>(client, countRows(table)))[0]!.n;
-          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip), rows, rows_estimated: estimated, bytes: Number(row.bytes) };
+          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip, request.format), rows, rows_estimated: estimated, bytes: Number(row.bytes) };
         }
         const has = (table: VectorTable, name: string) => columns.get(table)!.some((c) => c.name === name);
         const counted = has('langchain_pg_collection', 'uuid') && has('langchain_pg_embedding', 'collection_id')
