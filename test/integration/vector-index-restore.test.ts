@@ -138,6 +138,25 @@ describe('index-aware restore: secondary indexes dropped, loaded bare, rebuilt i
     expect(seen.at(-1)!.phase).toBe('commit');
   });
 
+  it.skipIf(embeddedTestMode())('the index phase carries the server\'s own build progress, read from another connection', async () => {
+    // An index whose build takes about 2 s (an IMMUTABLE function that sleeps 1 ms per row): long
+    // enough for several reads of pg_stat_progress_create_index at the 250 ms poll.
+    await db.query(`
+      CREATE FUNCTION slow_id(v text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN v; END $$;
+      CREATE INDEX ix_slow ON langchain_pg_embedding (slow_id(id))`);
+    try {
+      const seen: ProgressSnapshot[] = [];
+      const progress: TransferProgress = new TransferProgress('copy', () => seen.push(progress.snapshot()));
+      await t.services.vectorRestore.restore({ ...restoreRequestOf({ backup_path: BAK, timestamp: stamp, truncate_before_restore: true }), progress });
+      const building = seen.map((s) => s.index).filter((i) => i?.index === 'ix_slow' && i.build_phase !== null && i.build_phase !== 'done');
+      expect(building.length).toBeGreaterThan(0);
+      expect(building.every((i) => i!.build_phase!.startsWith('building index') && i!.percent >= 0 && i!.percent < 100)).toBe(true);
+      expect(building.some((i) => i!.percent > 0)).toBe(true);
+    } finally {
+      await db.query('DROP INDEX ix_slow; DROP FUNCTION slow_id(text)');
+    }
+  });
+
   it('a restore into tables it creates recreates the indexes recorded in the manifest', async () => {
     const fresh = await createTestDatabase();
     const other = await createTestApp(fresh.url, {}, { cwd: t.cwd });
