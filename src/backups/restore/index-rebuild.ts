@@ -2,7 +2,7 @@ import { query, type Pool, type PoolClient } from '../../db/pool.js';
 import { listTableColumns, type ColumnRow } from '../../db/sql/vector-tables.sql.js';
 import {
   dropIndex,
-  listExistingTables,
+  listTablesCreatedHere,
   listRelationNamesBeside,
   listSecondaryIndexes,
   selectBackendPid,
@@ -69,8 +69,8 @@ const POLL_MS = 250;
  * secondary indexes, loading bare and building them once afterwards is two orders of magnitude
  * faster, and since DROP and CREATE run in the restore's transaction, a failure anywhere (the
  * rebuild included) rolls the table and its indexes back to what they were.
- * Call order: begin() (before the tables are created) → prepare() (after create and truncate) →
- * the loads (freeze() per table) → rebuild().
+ * Call order: begin() (right after the tables are ensured, before the truncate) → prepare() (after
+ * the truncate) → the loads (freeze() per table) → rebuild().
  */
 export class RestoreIndexes {
   private readonly pending: PendingIndex[] = [];
@@ -78,12 +78,12 @@ export class RestoreIndexes {
 
   private constructor(
     private readonly options: RestoreIndexOptions,
-    private readonly existedBefore: ReadonlySet<string>,
+    private readonly createdHere: ReadonlySet<string>,
   ) {}
 
-  /** Notes which tables exist before the restore creates the missing ones. */
+  /** Notes which tables this restore's transaction has just created (empty, so safe to re-truncate and retype). */
   static async begin(client: PoolClient, options: RestoreIndexOptions): Promise<RestoreIndexes> {
-    const rows = await query<{ name: string }>(client, listExistingTables(options.tables));
+    const rows = await query<{ name: string }>(client, listTablesCreatedHere(options.tables));
     return new RestoreIndexes(options, new Set(rows.map((r) => r.name)));
   }
 
@@ -101,7 +101,7 @@ export class RestoreIndexes {
       }
     }
     for (const table of tables) {
-      const created = !this.existedBefore.has(table);
+      const created = this.createdHere.has(table);
       if (created) {
         await this.adoptVectorDimensions(client, table);
         await this.queueManifestIndexes(client, table);

@@ -120,6 +120,7 @@ export class VectorRestoreService {
       await withTransaction(pool, async (client) => copy.withCancelOnAbort(client, request.signal, async () => {
         await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
         await takeWriterLock(client);
+        const columns = await ensureVectorTables(client);
         const indexes = await RestoreIndexes.begin(client, {
           mode: request.indexMode ?? 'rebuild',
           tables,
@@ -129,7 +130,6 @@ export class VectorRestoreService {
           progress: request.progress,
           logger: this.logger,
         });
-        const columns = await ensureVectorTables(client);
         const plans = prepared.map((p) => ({ ...p, plan: planFileLoad(p, columns.get(p.table)!) }));
         if (truncate) {
           current = undefined;

@@ -51,10 +51,19 @@ export function selectIsReferenced(table: string): SqlQuery {
   };
 }
 
-/** Which of the given tables exist now (a restore notes this before it creates the missing ones). */
-export function listExistingTables(tables: readonly string[]): SqlQuery {
+/**
+ * Which of the given tables this transaction created: their pg_class row was written by it (xmin
+ * is the transaction's own id, the 32-bit part of the xid8). Run right after the creation step and
+ * before anything else here rewrites those rows (TRUNCATE does). A table another session created
+ * meanwhile (a training load, committed while this one waited for the schema lock) is not one.
+ */
+export function listTablesCreatedHere(tables: readonly string[]): SqlQuery {
   return {
-    text: /* SQL */ `SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NOT NULL`,
+    text: /* SQL */ `
+      SELECT c.relname AS name
+        FROM pg_class c
+       WHERE c.oid IN (SELECT to_regclass(name) FROM unnest($1::text[]) AS name)
+         AND c.xmin::text = (pg_current_xact_id_if_assigned()::text::numeric % 4294967296)::text`,
     values: [tables],
   };
 }
