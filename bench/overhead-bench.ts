@@ -26,7 +26,7 @@ import { BackupLocations } from '../src/backups/stores/backup-store.js';
 import { LocalBackupStore } from '../src/backups/stores/local-backup-store.js';
 import { DataRoot } from '../src/lib/data-root.js';
 import { copyIn, copyOut } from '../src/db/copy.js';
-import { copyTableFromCsv, copyTableToCsv } from '../src/db/sql/vector-tables.sql.js';
+import { copyTableFromStdin, copyTableToCsv } from '../src/db/sql/vector-tables.sql.js';
 import { runWithProgress } from '../src/jobs/handlers/transfer-job.js';
 import { createChunkBatcher } from '../src/streams/chunk-batcher.js';
 import { createDurableFileSink } from '../src/streams/durable-file-sink.js';
@@ -98,7 +98,7 @@ async function restore(pool: pg.Pool, variant: Variant, file: string, sha256: st
   try {
     await client.query('BEGIN');
     await client.query(`TRUNCATE ${TABLE}`);
-    const sql = copyTableFromCsv(TABLE, COLUMNS);
+    const sql = copyTableFromStdin(TABLE, COLUMNS);
     if (variant === 'bare') {
       await copyIn(client, sql, fs.createReadStream(file, { highWaterMark: 256 * 1024 }));
     } else {

@@ -54,6 +54,8 @@ describe('loadConfig', () => {
       uploads: { tmpDir: path.join(os.tmpdir(), 'text2sql-uploads'), tableListBytes: 2 * 1024 * 1024, maxBytes: 10 * 1024 * 1024, backupMaxBytes: 10 * 1024 ** 3 },
       lockTimeoutMs: 10_000,
       backupStorage: { kind: 'local' },
+      // Sized to the machine: checked in their own test.
+      indexRebuild: { maintenanceWorkMemMb: expect.any(Number), parallelWorkers: expect.any(Number) },
     });
   });
 
@@ -96,6 +98,17 @@ describe('loadConfig', () => {
     expect(configError({ DATABASE_URL: DB, BACKUP_STORAGE: 'gcs' }).message).toMatch(/BACKUP_STORAGE/);
     // The secret never reaches the error text of a bad configuration.
     expect(configError({ ...s3, S3_SECRET_ACCESS_KEY: 'secret-1' }).message).not.toContain('secret-1');
+  });
+
+  it('the index rebuild settings default to the machine and are validated', () => {
+    const defaults = loadConfig({ DATABASE_URL: DB }).indexRebuild;
+    expect(defaults.maintenanceWorkMemMb).toBe(Math.max(64, Math.min(1024, Math.floor(os.totalmem() / 8 / 1024 ** 2))));
+    expect(defaults.parallelWorkers).toBe(Math.max(0, Math.min(4, os.availableParallelism() - 1)));
+    const set = loadConfig({ DATABASE_URL: DB, RESTORE_MAINTENANCE_WORK_MEM_MB: '256', RESTORE_PARALLEL_WORKERS: '0' }).indexRebuild;
+    expect(set).toEqual({ maintenanceWorkMemMb: 256, parallelWorkers: 0 });
+    expect(() => loadConfig({ DATABASE_URL: DB, RESTORE_MAINTENANCE_WORK_MEM_MB: '0' })).toThrow(/RESTORE_MAINTENANCE_WORK_MEM_MB/);
+    expect(() => loadConfig({ DATABASE_URL: DB, RESTORE_MAINTENANCE_WORK_MEM_MB: '1GB' })).toThrow(/RESTORE_MAINTENANCE_WORK_MEM_MB/);
+    expect(() => loadConfig({ DATABASE_URL: DB, RESTORE_PARALLEL_WORKERS: '-1' })).toThrow(/RESTORE_PARALLEL_WORKERS/);
   });
 
   it('WEBHOOK_URL is optional and must be an http(s) URL', () => {

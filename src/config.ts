@@ -50,6 +50,8 @@ export interface Config {
     readonly sqlValidationTimeoutMs: number;
   };
   readonly lockTimeoutMs: number;
+  /** A restore's index rebuild (SPEC §7 "Index-aware restore"). */
+  readonly indexRebuild: { readonly maintenanceWorkMemMb: number; readonly parallelWorkers: number };
   readonly webhookUrl: string | undefined;
   /** `GET /metrics` needs no token (METRICS_PUBLIC). */
   readonly metricsPublic: boolean;
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty: bo
       sqlValidationTimeoutMs: e.SQL_VALIDATION_TIMEOUT_MS,
     }),
     lockTimeoutMs: e.LOCK_TIMEOUT_MS,
+    indexRebuild: Object.freeze({ maintenanceWorkMemMb: e.RESTORE_MAINTENANCE_WORK_MEM_MB, parallelWorkers: e.RESTORE_PARALLEL_WORKERS }),
     webhookUrl: e.WEBHOOK_URL,
     metricsPublic: e.METRICS_PUBLIC === 'true',
     // A terminal gets readable lines; a pipe or a file (systemd, docker logs, a collector) gets JSON.

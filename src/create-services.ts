@@ -86,7 +86,7 @@ const BACKUP_STATS_CACHE_MS = 5000;
 
 /** Wires every service once, at start-up (and once per test app). */
 export function createServices(
-  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'webhookUrl' | 'backupStorage'>,
+  config: Pick<Config, 'dataPipelineRoot' | 'pipeline' | 'worker' | 'uploads' | 'databaseUrl' | 'lockTimeoutMs' | 'indexRebuild' | 'webhookUrl' | 'backupStorage'>,
   databases: DatabaseRegistry,
   providers: Providers,
   logger: Logger,
@@ -100,7 +100,10 @@ export function createServices(
   const inspector = new TableInspector();
   const vectorBackup = new VectorBackupService(dataRoot, databases, logger, { lockTimeoutMs: config.lockTimeoutMs }, undefined, backupStore);
   const pipeline = createPipeline(config, providers, inspector, databases.vector);
-  const vectorRestore = new VectorRestoreService(backupCatalog, databases, logger, { lockTimeoutMs: config.lockTimeoutMs });
+  const vectorRestore = new VectorRestoreService(backupCatalog, databases, logger, {
+    lockTimeoutMs: config.lockTimeoutMs,
+    indexRebuild: config.indexRebuild,
+  });
   const execution = new TaskExecution(databases.app, databases, dataRoot, pipeline, vectorBackup, { logger, metrics });
   const backupVerifier = new BackupVerifier(backupStore);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];

@@ -48,6 +48,8 @@ export const ERROR_TYPES = {
   BACKUP_SET_EXISTS: 'BACKUP_SET_EXISTS',
   /** The backup store (S3-compatible object storage) cannot be reached or refuses the server's credentials (503). */
   BACKUP_STORE_UNAVAILABLE: 'BACKUP_STORE_UNAVAILABLE',
+  /** A binary set's column type differs from the restore target's (422, naming the column). */
+  COLUMN_TYPE_MISMATCH: 'COLUMN_TYPE_MISMATCH',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];

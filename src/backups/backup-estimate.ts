@@ -9,6 +9,7 @@ import type { Compression } from './sets/backup-manifest.js';
 import type { BackupRequest } from './backup-service.js';
 import { readVectorTableColumns } from './langchain-tables.js';
 import type { DurationEstimator, Throughput } from './duration-estimate.js';
+import { assertFormatAvailable } from './formats/binary-format.js';
 import { applyKeepLastPreview } from './sets/retention.js';
 import { collectionFilterOf } from './selection/collection-filter.js';
 import { assertCompatible, BACKUP_EXCLUSIVE_FIELDS } from './selection/selection-fields.js';
@@ -63,6 +64,7 @@ export class BackupEstimator {
     assertCompatible({ include: request.include, exclude: request.exclude, truncate_vector_tables: request.truncateVectorTables || undefined }, BACKUP_EXCLUSIVE_FIELDS);
     const matches = collectionFilterOf(request);
     using database = this.databases.vectorDatabase(request.dbConnection);
+    assertFormatAvailable(request.format, this.databases.isEmbedded(database.pool), 'backup');
     const location = await backupLocation(this.store, request.taskId);
     const gzip = request.compression === 'gzip';
     const facts = await withTransaction(
@@ -77,7 +79,7 @@ export class BackupEstimator {
           const row = estimates.find((e) => e.table_name === table)!;
           const estimated = row.reltuples >= 0;
           const rows = estimated ? Math.round(row.reltuples) : (await query<{ n: number }>(client, countRows(table)))[0]!.n;
-          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip), rows, rows_estimated: estimated, bytes: Number(row.bytes), estimated_seconds: 0 };
+          tables[table] = { file: backupFileName(table, '<YYYYMMDD_HHMMSS>', gzip, request.format), rows, rows_estimated: estimated, bytes: Number(row.bytes), estimated_seconds: 0 };
         }
         const has = (table: VectorTable, name: string) => columns.get(table)!.some((c) => c.name === name);
         const counted = has('langchain_pg_collection', 'uuid') && has('langchain_pg_embedding', 'collection_id')

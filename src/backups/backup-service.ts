@@ -11,7 +11,8 @@ import type { Logger } from '../logger.js';
 import { createChunkBatcher } from '../streams/chunk-batcher.js';
 import { appendStoredBackupLog } from './sets/backup-log.js';
 import type { BackupResult } from './sets/backup-result.js';
-import { TRUNCATED_BY_BACKUP, VECTOR_TABLES } from './sets/set-naming.js';
+import { TRUNCATED_BY_BACKUP, VECTOR_TABLES, type BackupFormat } from './sets/set-naming.js';
+import { assertFormatAvailable } from './formats/binary-format.js';
 import type { DataRoot } from '../lib/data-root.js';
 import { copyableColumns, readVectorTableColumns } from './langchain-tables.js';
 import type { Compression } from './sets/backup-manifest.js';
@@ -33,6 +34,8 @@ export interface BackupRequest {
   signal?: AbortSignal;
   /** Manifest and retention (SPEC §7): `.csv.gz` files, a label, keep the newest N sets of the location. */
   compression?: Compression;
+  /** `binary`: PostgreSQL binary COPY files (`.bin`), restored without text parsing (network databases). */
+  format?: BackupFormat;
   label?: string;
   keepLast?: number;
   /** Async jobs: totals, a counting stage per table and phase changes (SPEC §7 progress). */
@@ -82,13 +85,14 @@ export class VectorBackupService {
     using database = this.databases.vectorDatabase(request.dbConnection);
     // Network COPY, or the embedded database's bounded batches: the channel picks.
     const { pool, copy, callerParam } = database;
+    assertFormatAvailable(request.format, this.databases.isEmbedded(pool), 'backup');
     // Real paths checked at use (local store): a task directory or vector_bak/ linked outside the
     // root is refused here, before a file is created (mkdir -p would follow the link and write out).
     const location = await backupLocation(this.store, request.taskId);
     if (this.store instanceof LocalBackupStore) await this.store.ensureDir(location, request.taskId !== undefined ? 'task_id' : 'backup_path');
     const { stamp, release } = await reserveSetStamp(this.store, location, this.databases);
-    const { compression, label } = request;
-    const set = new BackupSetRecorder({ store: this.store, location, timestamp: stamp, compression, label, databaseLabel: database.label });
+    const { compression, label, format } = request;
+    const set = new BackupSetRecorder({ store: this.store, location, timestamp: stamp, compression, format, label, databaseLabel: database.label });
 
     const tables: BackupResult['tables_backed_up'] = {};
     const truncateResults: BackupResult['truncate_results'] = {};
@@ -113,14 +117,14 @@ export class VectorBackupService {
             const write = await this.store.createWrite(location, name);
             writes.push(write);
             const copyColumns = copyableColumns(columns.get(table)!);
-            const counter = request.progress ? [request.progress.counter(table)] : [];
+            const counter = request.progress ? [request.progress.counter(table, { format: set.format })] : [];
             const stages = [
               createChunkBatcher(),
               ...counter,
               ...set.stages(table),
               write.stream,
             ];
-            const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal, rowFilter: selected?.rowFilter(table) });
+            const rows = await copy.copyTableOut(client, table, copyColumns, stages, { signal: request.signal, rowFilter: selected?.rowFilter(table), format: set.format });
             const recorded = set.recordTable(table, rows, columns.get(table)!);
             tables[table] = { success: true, row_count: rows, file_size: formatSize(recorded.bytes), backup_file: name, duration: secondsSince(tableStarted), ...recorded };
           }

@@ -17,9 +17,23 @@ export interface TransferCounts {
   eta_seconds: number | null;
 }
 
+/** The index a restore is rebuilding, from pg_stat_progress_create_index (SPEC §7 `index` phase). */
+export interface IndexBuildProgress {
+  table: string;
+  index: string;
+  /** The server's own phase name (`building index: loading tuples`, …); null before it reports one. */
+  build_phase: string | null;
+  /** Of this index: blocks or tuples done / total, whichever the server reports. */
+  percent: number;
+  /** Indexes rebuilt so far / to rebuild in this restore. */
+  indexes_done: number;
+  indexes_total: number;
+}
+
 export interface ProgressSnapshot extends TransferCounts {
   phase: ProgressPhase;
   tables: Record<string, TransferCounts>;
+  index?: IndexBuildProgress;
 }
 
 interface TableState {
@@ -43,6 +57,7 @@ export class TransferProgress {
   private readonly tables = new Map<string, TableState>();
   private copyStarted: number | null = null;
   private percent = 0;
+  private indexBuild: IndexBuildProgress | null = null;
 
   constructor(
     initialPhase: ProgressPhase,
@@ -58,6 +73,13 @@ export class TransferProgress {
     this.onChange(true);
   }
 
+  /** The index being rebuilt (its own percent; the overall one stays below 100 until finish()). */
+  index(state: IndexBuildProgress): void {
+    this.indexBuild = state;
+    this.phase('index');
+    this.onChange(false);
+  }
+
   /** Totals known before the copy: file sizes (restore), catalog estimates (backup), manifest rows. */
   expect(totals: ReadonlyArray<{ table: string; rows?: number | null; bytes?: number | null }>): void {
     for (const t of totals) {
@@ -69,13 +91,15 @@ export class TransferProgress {
   }
 
   /**
-   * A pass-through stage counting `table`'s rows and bytes (the stream starts with a CSV header).
-   * A new counter starts the table over: a load retried on another path counts its rows once.
-   * `countBytes: false` where the bytes are counted elsewhere by `storedBytes` (a gzip file: the
-   * rows are in the decompressed stream, the total is the compressed file's size).
+   * A pass-through stage counting `table`'s rows and bytes (a CSV stream starts with a header; a
+   * binary COPY stream's rows are its tuples). A new counter starts the table over: a load retried
+   * on another path counts its rows once. `countBytes: false` where the bytes are counted elsewhere
+   * by `storedBytes` (a gzip file: the rows are in the decompressed stream, the total is the
+   * compressed file's size).
    */
-  counter(table: string, options: { countBytes?: boolean } = {}): Transform {
+  counter(table: string, options: { countBytes?: boolean; format?: 'csv' | 'binary' } = {}): Transform {
     const countBytes = options.countBytes !== false;
+    const format = options.format ?? 'csv';
     const state = this.table(table);
     state.rows = 0;
     state.bytes = 0;
@@ -88,7 +112,7 @@ export class TransferProgress {
         if (countBytes) state.bytes += bytes;
         this.onChange(false);
       },
-      { header: true },
+      format === 'binary' ? { binary: true } : { header: true },
     ).once('end', () => {
       // The whole table went through: its real size replaces the estimate.
       state.done = true;
@@ -135,7 +159,7 @@ export class TransferProgress {
       tables[name] = counts(s.rows, totalRows(s), s.bytes, totalBytes(s), elapsed);
       if (s.done) tables[name]!.percent = 100;
     }
-    return { phase: this.current, ...overall, percent: this.percent, tables };
+    return { phase: this.current, ...overall, percent: this.percent, tables, ...(this.indexBuild ? { index: { ...this.indexBuild } } : {}) };
   }
 
   private table(name: string): TableState {

@@ -1,8 +1,10 @@
 import { isPostgresUrl, redactConnectionString, redactSecrets } from '../db/connection-string.js';
-import type { BackupFormat, Compression } from './sets/backup-manifest.js';
+import type { Compression } from './sets/backup-manifest.js';
 import type { OnConflict } from './selection/selection-fields.js';
 import type { BackupRequest } from './backup-service.js';
 import type { RestoreRequest } from './restore/restore-service.js';
+import type { IndexMode } from './restore/index-rebuild.js';
+import type { BackupFormat } from './sets/set-naming.js';
 
 /**
  * The backup and restore requests as the API takes them (snake_case). The sync routes and the
@@ -15,10 +17,9 @@ export interface BackupPayload {
   backup_vector_tables?: boolean;
   truncate_vector_tables?: boolean;
   compression?: Compression;
+  format?: BackupFormat;
   label?: string;
   keep_last?: number;
-  /** Validated by the route; only `csv` is written today. */
-  format?: BackupFormat;
   include?: string[];
   exclude?: string[];
 }
@@ -36,6 +37,7 @@ export interface RestorePayload {
   collection_renames?: Record<string, string>;
   on_conflict?: OnConflict;
   dry_run?: boolean;
+  index_mode?: IndexMode;
 }
 
 export function backupRequestOf(body: BackupPayload): BackupRequest {
@@ -45,6 +47,7 @@ export function backupRequestOf(body: BackupPayload): BackupRequest {
     backupVectorTables: body.backup_vector_tables,
     truncateVectorTables: body.truncate_vector_tables,
     compression: body.compression,
+    format: body.format,
     label: body.label,
     keepLast: body.keep_last,
     include: body.include,
@@ -66,6 +69,7 @@ export function restoreRequestOf(body: RestorePayload): RestoreRequest {
     collectionRenames: body.collection_renames,
     onConflict: body.on_conflict,
     dryRun: body.dry_run,
+    indexMode: body.index_mode,
   };
 }
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 import { httpUrl } from './env-fields.js';
 
@@ -29,6 +30,17 @@ export const workEnv = {
   SQL_VALIDATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** lock_timeout of backups and restores, ms: how long they wait for the vector tables' locks before a 409 LOCK_TIMEOUT (never forever). */
   LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  /**
+   * maintenance_work_mem of a restore's index rebuild (SET LOCAL), MiB. Default min(1 GiB, 1/8 of RAM):
+   * an HNSW build far slower once its graph no longer fits, yet it must not starve the server.
+   */
+  RESTORE_MAINTENANCE_WORK_MEM_MB: z.coerce.number().int().min(1).max(2 * 1024 * 1024).default(defaultMaintenanceWorkMemMb()),
+  /** max_parallel_maintenance_workers of a restore's index rebuild (SET LOCAL). Default min(4, cores − 1). */
+  RESTORE_PARALLEL_WORKERS: z.coerce.number().int().min(0).max(64).default(Math.max(0, Math.min(4, os.availableParallelism() - 1))),
   /** Receives a JSON POST when a backup, restore or verify job ends (5 s per attempt, 3 attempts). Unset: none. */
   WEBHOOK_URL: httpUrl().optional(),
 };
+
+function defaultMaintenanceWorkMemMb(): number {
+  return Math.max(64, Math.min(1024, Math.floor(os.totalmem() / 8 / 1024 ** 2)));
+}

@@ -7,9 +7,13 @@ export interface CopyOptions {
   signal?: AbortSignal;
 }
 
+/** A table file's format: CSV with a header, or PostgreSQL's binary COPY format (network databases only). */
+export type CopyFormat = 'csv' | 'binary';
+
 export interface CopyOutOptions extends CopyOptions {
   /** Only the rows whose column holds one of these UUIDs (a backup of selected collections). */
   rowFilter?: UuidRowFilter;
+  format?: CopyFormat;
 }
 
 /** A stream stage after a COPY TO source (the last one a writable), or before a COPY FROM sink. */
@@ -35,6 +39,13 @@ export interface CsvTableLoad {
    */
   retryParsed: boolean;
   onRetry?: () => void;
+  /** A binary COPY file: loaded as raw bytes, never parsed or retried (default csv). */
+  format?: CopyFormat;
+  /**
+   * The table is empty and was truncated or created in the caller's transaction, and no foreign
+   * key references it: the load may use COPY FREEZE (network databases; ignored where unsupported).
+   */
+  freeze?: boolean;
 }
 
 /**
@@ -51,7 +62,7 @@ export type CsvLoadPath = 'raw' | 'parsed' | 'raw_rejected_parsed' | 'embedded_c
  */
 export interface CopyChannel {
   /**
-   * Streams a whole table as CSV with a header into `stages` (the last one a writable). Memory
+   * Streams a whole table as CSV with a header (or binary COPY, where the channel has it) into `stages` (the last one a writable). Memory
    * stays bounded on both paths. Returns the rows copied.
    */
   copyTableOut(client: PoolClient, table: string, columns: readonly string[], stages: CopyStage[], options?: CopyOutOptions): Promise<number>;

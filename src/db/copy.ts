@@ -7,9 +7,17 @@ import type { CopyChannel, CopyOptions, CopyStage, CsvTableLoad } from './copy-c
 import { embeddedCopyChannel } from './embedded/embedded-copy.js';
 import type { EmbeddedPostgres } from './embedded/embedded-postgres.js';
 import type { Pool, PoolClient } from './pool.js';
-import { copyTableFromCsv, copyTableToCsv, releaseSavepoint, rollbackToSavepoint, savepoint } from './sql/vector-tables.sql.js';
+import {
+  copyTableFromStdin,
+  copyTableToBinary,
+  copyTableToCsv,
+  releaseSavepoint,
+  rollbackToSavepoint,
+  savepoint,
+  truncateOnly,
+} from './sql/vector-tables.sql.js';
 
-export type { CopyChannel, CopyOptions, CopyOutOptions, CopyStage, CsvLoadPath, CsvTableLoad } from './copy-channel.js';
+export type { CopyChannel, CopyFormat, CopyOptions, CopyOutOptions, CopyStage, CsvLoadPath, CsvTableLoad } from './copy-channel.js';
 
 /**
  * The COPY of `pool`'s database. The choice between the two paths is made here, once: the
@@ -24,7 +32,13 @@ export function copyChannel(pool: Pool, embedded: EmbeddedPostgres | null): Copy
 
 function networkCopyChannel(pool: Pool): CopyChannel {
   return {
-    copyTableOut: (client, table, columns, stages, options) => copyOut(client, copyTableToCsv(table, columns, options?.rowFilter), stages, options),
+    copyTableOut: (client, table, columns, stages, options) =>
+      copyOut(
+        client,
+        options?.format === 'binary' ? copyTableToBinary(table, columns, options.rowFilter) : copyTableToCsv(table, columns, options?.rowFilter),
+        stages,
+        options,
+      ),
     copyTableIn: (client, load, options) => copyTableInOverNetwork(client, load, options),
     withCancelOnAbort: (client, signal, fn) => withCancelOnAbort(pool, client, signal, fn),
   };
@@ -66,19 +80,28 @@ async function copyTableInOverNetwork(
   load: CsvTableLoad,
   options: CopyOptions = {},
 ): Promise<{ rows: number; path: 'raw' | 'parsed' | 'raw_rejected_parsed' }> {
-  const sql = copyTableFromCsv(load.table, load.columns);
-  if (!load.raw) return { rows: await copyIn(client, sql, load.open(), parsingStages(load), options), path: 'parsed' };
+  const binary = load.format === 'binary';
+  const sql = copyTableFromStdin(load.table, load.columns, { binary, freeze: load.freeze });
+  // COPY FREEZE needs the table truncated in the COPY's own subtransaction, and the raw path runs
+  // inside a savepoint: the (empty) table is truncated once more right there, which is what makes
+  // FREEZE legal. A rollback to the savepoint undoes that TRUNCATE with the rows.
+  const attempt = async (stages: NodeJS.ReadWriteStream[]) => {
+    if (load.freeze) await client.query(truncateOnly(load.table).text);
+    return copyIn(client, sql, load.open(), stages, options);
+  };
+  if (binary) return { rows: await attempt([]), path: 'raw' };
+  if (!load.raw) return { rows: await attempt(parsingStages(load)), path: 'parsed' };
   const mark = `restore_${load.table}`;
   await client.query(savepoint(mark).text);
   try {
-    const rows = await copyIn(client, sql, load.open(), [], options);
+    const rows = await attempt([]);
     await client.query(releaseSavepoint(mark).text);
     return { rows, path: 'raw' };
   } catch (err) {
     if (!((err as { code?: string }).code === '22P02' && load.retryParsed)) throw err;
     await client.query(rollbackToSavepoint(mark).text);
     load.onRetry?.();
-    return { rows: await copyIn(client, sql, load.open(), parsingStages(load), options), path: 'raw_rejected_parsed' };
+    return { rows: await attempt(parsingStages(load)), path: 'raw_rejected_parsed' };
   }
 }
 

@@ -27,6 +27,7 @@ const ERROR_TYPE_MESSAGES: Record<string, string> = {
   BACKUP_SET_EXISTS: '备份集已存在',
   VECTOR_RESTORE_CONFLICT: '恢复数据冲突',
   BACKUP_STORE_UNAVAILABLE: '备份存储不可用',
+  COLUMN_TYPE_MISMATCH: '列类型不一致',
 };
 
 export interface SuccessBody {

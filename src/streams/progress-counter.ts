@@ -1,9 +1,12 @@
 import { Transform } from 'node:stream';
+import { BinaryCopyScanner } from './binary-copy-counter.js';
 import { CsvRecordScanner } from './csv-record-counter.js';
 
 export interface ProgressCounterOptions {
   /** The stream starts with a header line, which is not a row. */
   header?: boolean;
+  /** The stream is a binary COPY file: rows are its tuples. */
+  binary?: boolean;
 }
 
 /**
@@ -12,6 +15,15 @@ export interface ProgressCounterOptions {
  * may hold newlines: documents, JSON). Chunks pass unchanged.
  */
 export function createProgressCounter(onCount: (rows: number, bytes: number) => void, options: ProgressCounterOptions = {}): Transform {
+  if (options.binary) {
+    const tuples = new BinaryCopyScanner();
+    return new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        onCount(tuples.scan(chunk), chunk.length);
+        callback(null, chunk);
+      },
+    });
+  }
   const scanner = new CsvRecordScanner();
   let headerPending = options.header === true;
   return new Transform({

@@ -123,7 +123,10 @@ describe.skipIf(embeddedTestMode())('vector backup and restore under concurrency
 
   it('an aborted restore waiting for a lock is cancelled on the server', async () => {
     // lock_timeout far away: only the cancel can end the wait within this test.
-    const service = new VectorRestoreService(t.services.backupCatalog, t.databases, silent, { lockTimeoutMs: 600_000 });
+    const service = new VectorRestoreService(t.services.backupCatalog, t.databases, silent, {
+      lockTimeoutMs: 600_000,
+      indexRebuild: t.config.indexRebuild,
+    });
     const reader = await openSession(db);
     try {
       await reader.query('BEGIN');

@@ -4,7 +4,8 @@ import { pipeline as pipelinePromise } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AppError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
-import { readStoredManifest } from '../sets/backup-manifest.js';
+import type { BackupManifest } from '../sets/backup-manifest.js';
+import { formatOfFile } from '../sets/set-naming.js';
 import { openStoreStream, type BackupStore, type StoreLocation } from '../stores/backup-store.js';
 import type { TransferProgress } from '../job-progress.js';
 
@@ -22,8 +23,7 @@ export interface ChecksummedFile {
  * for its files: a file the manifest does not name (e.g. a `.csv` dropped beside a gzip set) is
  * refused before anything is loaded. A legacy set (no manifest) loads unchecked, as before.
  */
-export async function attachChecksums<T extends ChecksummedFile>(store: BackupStore, location: StoreLocation, timestamp: string, files: T[]): Promise<T[]> {
-  const manifest = await readStoredManifest(store, location, timestamp);
+export function attachChecksums<T extends ChecksummedFile>(manifest: BackupManifest | null, files: T[]): T[] {
   if (manifest === null) return files;
   return files.map((f) => {
     const entry = manifest.tables.find((t) => t.table === f.table && t.file === path.basename(f.file));
@@ -57,7 +57,7 @@ export function openBackupFile(item: ChecksummedFile, storedBytes?: Transform): 
 export function openCountedBackupFile(item: ChecksummedFile, progress: TransferProgress | undefined): Readable {
   if (!progress) return openBackupFile(item);
   const gzip = item.file.endsWith('.gz');
-  const counter = progress.counter(item.table, { countBytes: !gzip });
+  const counter = progress.counter(item.table, { countBytes: !gzip, format: formatOfFile(path.basename(item.file)) });
   const source = openBackupFile(item, gzip ? progress.storedBytes(item.table) : undefined);
   return pipeline(source, counter, () => undefined);
 }

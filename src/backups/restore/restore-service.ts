@@ -3,15 +3,14 @@ import type { CopyChannel } from '../../db/copy.js';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
 import { withTransaction, type PoolClient } from '../../db/pool.js';
 import { setLocalLockTimeout } from '../../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import type { Logger } from '../../logger.js';
 import type { VectorTable } from '../sets/set-naming.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
 import { describeError, restoreFailure } from './restore-failure.js';
-import { planTableLoad, type TableLoadPlan } from './restore-plan.js';
-import { prepareRestoreFiles, type PreparedTable } from './restore-files.js';
+import type { TableLoadPlan } from './restore-plan.js';
 import { checkTimestamp, requestedTables, setLocation } from '../sets/set-lookup.js';
 import type { TruncateResult } from '../sets/backup-result.js';
 import { takeWriterLock, truncateInTransaction } from '../writer-lock.js';
@@ -22,6 +21,17 @@ import type { LoadCounts } from '../selection/conflict-load.js';
 import { dryRunRestore, type RestoreDryRunResult } from '../selection/restore-dry-run.js';
 import { checksumCause, openCountedBackupFile } from './restore-checksum.js';
 import type { TransferProgress } from '../job-progress.js';
+import { assertFormatAvailable } from '../formats/binary-format.js';
+import { planFileLoad, prepareRestoreFiles, type PreparedTable } from './restore-files.js';
+import { RestoreIndexes, type IndexMode, type IndexRebuildSettings, type RebuiltIndex } from './index-rebuild.js';
+
+/** A binary set whose collections would need filtering or remapping (selection, renames, a name match with another UUID). */
+function binaryRemapRefused(file: string): UnprocessableError {
+  return new UnprocessableError(
+    `备份文件 ${file} 是 binary 格式，无法在加载时筛选或重映射集合 (include/exclude、collection_suffix/collection_renames，或同名集合的 UUID 不同)；请使用 CSV 格式的备份集`,
+    ERROR_TYPES.VECTOR_RESTORE_FAILED,
+  );
+}
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -44,6 +54,8 @@ export interface RestoreRequest {
   collectionRenames?: Record<string, string>;
   onConflict?: OnConflict;
   dryRun?: boolean;
+  /** `rebuild` (default): drop the secondary indexes, load, build them again; `keep`: load through them. */
+  indexMode?: IndexMode;
 }
 
 interface TableLoadResult {
@@ -68,11 +80,16 @@ export interface RestoreResult {
   collections?: ReturnType<RestoreSelection['report']>;
   errors: string[];
   duration: number;
+  /** The indexes built after the load (SPEC §7 "Index-aware restore"). */
+  index_rebuilt?: RebuiltIndex[];
+  /** Seconds from the start: every row loaded; every index built (both visible to others at commit). */
+  timings?: { data_online_seconds: number; index_ready_seconds: number };
 }
 
 export interface VectorRestoreSettings {
   /** lock_timeout of the restore's statements, ms (LOCK_TIMEOUT_MS). */
   lockTimeoutMs: number;
+  indexRebuild: IndexRebuildSettings;
 }
 
 /**
@@ -101,7 +118,9 @@ export class VectorRestoreService {
     const location = await setLocation(store, request.backupPath);
     const { include, exclude, collectionSuffix: collection_suffix, collectionRenames: collection_renames } = request;
     assertCompatible({ include, exclude, collection_suffix, collection_renames }, RESTORE_EXCLUSIVE_FIELDS);
-    const prepared = await prepareRestoreFiles(this.catalog, location, tables, request.timestamp);
+    const { files: prepared, manifest } = await prepareRestoreFiles(this.catalog, location, tables, request.timestamp);
+    const embedded = this.databases.isEmbedded(pool);
+    assertFormatAvailable(prepared.some((p) => p.format === 'binary') ? 'binary' : undefined, embedded, 'restore');
     const setCollections = await setCollectionsOf(this.catalog, location, request.timestamp);
     if (request.dryRun === true) return dryRunRestore({ pool, callerParam, store, location, prepared, setCollections, request, started });
     request.progress?.expect(prepared.map((p) => ({ table: p.table, bytes: p.size })));
@@ -126,11 +145,21 @@ export class VectorRestoreService {
         await client.query(setLocalLockTimeout(this.settings.lockTimeoutMs).text);
         await takeWriterLock(client);
         const columns = await ensureVectorTables(client);
-        const plans = prepared.map((p) => ({ ...p, plan: planTableLoad(path.basename(p.file), p.header, p.sample, columns.get(p.table)!) }));
+        const indexes = await RestoreIndexes.begin(client, {
+          mode: request.indexMode ?? 'rebuild',
+          tables,
+          manifestTables: manifest?.tables ?? [],
+          settings: this.settings.indexRebuild,
+          monitor: embedded ? null : pool,
+          progress: request.progress,
+          logger: this.logger,
+        });
+        const plans = prepared.map((p) => ({ ...p, plan: planFileLoad(p, columns.get(p.table)!) }));
         if (truncate) {
           current = undefined;
           result.truncate_results = await this.truncate(client, tables);
         }
+        await indexes.prepare(client, truncate);
         const selection = await RestoreSelection.prepare(client, setCollections, request, truncate);
         result.collections = selection.report();
         for (const item of plans) {
@@ -138,7 +167,12 @@ export class VectorRestoreService {
           const tableStarted = performance.now();
           const target = columns.get(item.table)!;
           const plan = selection.adjustPlan(item.table, item.plan);
-          const load = (into: string) => this.loadTable(copy, client, { ...item, into }, plan, target, request.signal, request.progress);
+          // Binary rows cannot be filtered or remapped in the stream (no text to rewrite).
+          if (item.format === 'binary' && plan !== item.plan) throw binaryRemapRefused(path.basename(item.file));
+          // FREEZE only into the truncated table itself, never a conflict policy's staging table.
+          const freeze = (into: string) => into === item.table && indexes.freeze(item.table);
+          const load = (into: string) =>
+            this.loadTable(copy, client, { ...item, into }, plan, target, { signal: request.signal, progress: request.progress, freeze: freeze(into) });
           const { count, path: loadPath, ...counts } = await selection.load(client, item.table, copyableColumns(target), load);
           result.restore_results[item.table] = {
             success: true,
@@ -150,6 +184,10 @@ export class VectorRestoreService {
             load_path: loadPath,
           };
         }
+        const dataOnline = secondsSince(started);
+        current = undefined;
+        result.index_rebuilt = await indexes.rebuild(client);
+        result.timings = { data_online_seconds: dataOnline, index_ready_seconds: secondsSince(started) };
         request.progress?.phase('commit');
       }));
     } catch (err) {
@@ -193,8 +231,7 @@ export class VectorRestoreService {
     item: PreparedTable & { into: string },
     plan: TableLoadPlan,
     target: readonly TableColumn[],
-    signal: AbortSignal | undefined,
-    progress: TransferProgress | undefined,
+    { signal, progress, freeze }: { signal?: AbortSignal; progress?: TransferProgress; freeze: boolean },
   ): Promise<{ count: number; path: LoadPath }> {
     const loaded = await copy.copyTableIn(
       client,
@@ -206,6 +243,8 @@ export class VectorRestoreService {
         transform: plan.slowTransform,
         raw: plan.transform === null,
         retryParsed: target.some((c) => c.typeName === 'json' || c.typeName === 'jsonb'),
+        format: item.format,
+        freeze,
         onRetry: () => this.logger.warn({ component: 'vector-restore', table: item.table }, 'raw COPY rejected a value; retrying with JSON fix-ups'),
       },
       { signal },

@@ -49,7 +49,8 @@ interface TableDryRun {
   rows: number;
   bytes: number;
   rows_source: 'manifest' | 'scan';
-  load_path: 'raw' | 'parsed';
+  load_path: 'raw' | 'parsed' | 'binary';
+  /** null where not looked for: a truncating restore, the collections, or a binary file (its ids are not read here). */
   conflicts: { count: number; first_ids: string[] } | null;
 }
 
@@ -74,6 +75,12 @@ export async function dryRunRestore(input: DryRunInput): Promise<RestoreDryRunRe
       const perCollection = new Map<string, number>();
       const tables: Partial<Record<VectorTable, TableDryRun>> = {};
       for (const item of input.prepared) {
+        if (item.format === 'binary') {
+          // Rows from the manifest (a binary set always has one); ids are not decoded from binary tuples.
+          const rows = selectedRows(item.table, manifest?.collections ?? [], remap, item.entry?.rows ?? 0);
+          tables[item.table] = { file: path.basename(item.file), rows, bytes: item.size, rows_source: 'manifest', load_path: 'binary', conflicts: null };
+          continue;
+        }
         const target = columns.get(item.table) ?? headerAsColumns(item.header);
         const plan = planTableLoad(path.basename(item.file), item.header, item.sample, target);
         const mapper = item.table === 'langchain_pg_collection' ? remap.collectionMapper(plan.columns) : remap.embeddingMapper(plan.columns);

@@ -6,7 +6,7 @@ import { readStoredManifest } from '../sets/backup-manifest.js';
 import { openFileText } from '../restore/restore-checksum.js';
 import type { StoreLocation } from '../stores/backup-store.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
-import type { VectorTable } from '../sets/set-naming.js';
+import { formatOfFile, type VectorTable } from '../sets/set-naming.js';
 import { CollectionRemap, type CollectionRef, type RenameOptions } from './collection-remap.js';
 import { loadWithConflictPolicy, type LoadCounts } from './conflict-load.js';
 import { readSetCollections } from './set-collections.js';
@@ -14,7 +14,9 @@ import { readSetCollections } from './set-collections.js';
 /** The set's collections, read before the restore's transaction (files only, no database). */
 export async function setCollectionsOf(catalog: BackupCatalog, location: StoreLocation, timestamp: string): Promise<CollectionRef[]> {
   const { store } = catalog;
-  const file = await catalog.findFile(location, 'langchain_pg_collection', timestamp);
+  const found = await catalog.findFile(location, 'langchain_pg_collection', timestamp);
+  // A binary set's collections come from its manifest (which such a set always has), not its .bin file.
+  const file = found !== null && formatOfFile(found.name) === 'csv' ? found : null;
   const open = file && (() => openFileText({ file: file.name, store, location }));
   return readSetCollections(open, file === null ? await readStoredManifest(store, location, timestamp) : null);
 }

@@ -12,9 +12,6 @@ import { manifestFileName, parseBackupFileName } from './set-naming.js';
 export const MANIFEST_FORMAT_VERSION = 1;
 
 export const COMPRESSIONS = ['none', 'gzip'] as const;
-/** File formats a backup may write (the manifest's `format`). */
-export const BACKUP_FORMATS = ['csv'] as const;
-export type BackupFormat = (typeof BACKUP_FORMATS)[number];
 export type Compression = (typeof COMPRESSIONS)[number];
 
 /** One table file of a set, with what a restore or verify checks it against. */

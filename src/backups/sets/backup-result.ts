@@ -1,6 +1,6 @@
 import type { Compression } from './backup-manifest.js';
 import type { PrunedSet } from './retention.js';
-import type { VectorTable } from './set-naming.js';
+import type { BackupFormat, VectorTable } from './set-naming.js';
 
 // What a backup reports (the original's response fields). Its own module: the backup service
 // writes it, backup-log.ts formats it and restores reuse TruncateResult, and backup-log.ts
@@ -34,6 +34,7 @@ export interface BackupResult {
   duration: number;
   manifest_file?: string | null;
   compression?: Compression;
+  format?: BackupFormat;
   label?: string | null;
   /** Sets deleted by `keep_last` after this backup succeeded. */
   pruned_sets?: PrunedSet[];

@@ -8,11 +8,12 @@ import {
   selectVectorDimension,
 } from '../../db/sql/backup-manifest.sql.js';
 import { localIsoTimestamp } from '../../lib/time.js';
+import { createBinaryCopyCounter } from '../../streams/binary-copy-counter.js';
 import { createSha256Tap, type Sha256Tap } from '../../streams/sha256-tap.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { MANIFEST_FORMAT_VERSION, writeStoredManifest, type BackupManifest, type Compression, type ManifestTableEntry } from './backup-manifest.js';
 import type { TableColumn, VectorTableColumns } from '../langchain-tables.js';
-import { backupFileName, VECTOR_TABLES, type VectorTable } from './set-naming.js';
+import { backupFileName, VECTOR_TABLES, type BackupFormat, type VectorTable } from './set-naming.js';
 
 export interface BackupSetOptions {
   /** Where the set is written (its data files and then its manifest). */
@@ -20,6 +21,8 @@ export interface BackupSetOptions {
   location: StoreLocation;
   timestamp: string;
   compression?: Compression;
+  /** `binary`: PostgreSQL binary COPY files (`.bin`), default csv. */
+  format?: BackupFormat;
   label?: string;
   /** The database's connection string, already redacted: only its host goes into the manifest. */
   databaseLabel: string;
@@ -32,17 +35,20 @@ export interface BackupSetOptions {
  */
 export class BackupSetRecorder {
   private readonly taps = new Map<VectorTable, Sha256Tap>();
+  private readonly tupleCounts = new Map<VectorTable, () => number>();
   private readonly tables: ManifestTableEntry[] = [];
   private facts: Pick<BackupManifest, 'source' | 'collections'> | null = null;
   private manifestName: string | null = null;
   readonly compression: Compression;
+  readonly format: BackupFormat;
 
   constructor(private readonly options: BackupSetOptions) {
     this.compression = options.compression ?? 'none';
+    this.format = options.format ?? 'csv';
   }
 
   fileName(table: VectorTable): string {
-    return backupFileName(table, this.options.timestamp, this.compression === 'gzip');
+    return backupFileName(table, this.options.timestamp, this.compression === 'gzip', this.format);
   }
 
   /**
@@ -52,7 +58,12 @@ export class BackupSetRecorder {
   stages(table: VectorTable): NodeJS.ReadWriteStream[] {
     const tap = createSha256Tap();
     this.taps.set(table, tap);
-    return this.compression === 'gzip' ? [createGzip(), tap] : [tap];
+    const compressed = this.compression === 'gzip' ? [createGzip(), tap] : [tap];
+    if (this.format !== 'binary') return compressed;
+    // A binary file's rows are counted as they stream by, as verify counts them from the file.
+    const tuples = createBinaryCopyCounter();
+    this.tupleCounts.set(table, () => tuples.tuples());
+    return [tuples, ...compressed];
   }
 
   /** After a table's pipeline has finished: its manifest entry; returns what the reply adds per table. */
@@ -63,7 +74,7 @@ export class BackupSetRecorder {
       table,
       file: this.fileName(table),
       columns: columns.filter((c) => !c.generated).map((c) => ({ name: c.name, type: c.dataType })),
-      rows,
+      rows: this.tupleCounts.get(table)?.() ?? rows,
       bytes: tap.bytes(),
       sha256,
       vector_dimension: null,
@@ -108,7 +119,7 @@ export class BackupSetRecorder {
       created_at: localIsoTimestamp(),
       label: this.options.label ?? null,
       source: this.facts!.source,
-      format: 'csv',
+      format: this.format,
       compression: this.compression,
       tables: this.tables,
       collections: this.facts!.collections,
@@ -127,8 +138,8 @@ export class BackupSetRecorder {
   }
 
   /** What the backup reply adds about the set. */
-  summary(): { manifest_file: string | null; compression: Compression; label: string | null } {
-    return { manifest_file: this.manifestName, compression: this.compression, label: this.options.label ?? null };
+  summary(): { manifest_file: string | null; format: BackupFormat; compression: Compression; label: string | null } {
+    return { manifest_file: this.manifestName, format: this.format, compression: this.compression, label: this.options.label ?? null };
   }
 }
 

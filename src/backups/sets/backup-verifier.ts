@@ -2,12 +2,13 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AppError, BackupStoreUnavailableError } from '../../errors.js';
+import { createBinaryCopyCounter } from '../../streams/binary-copy-counter.js';
 import { createCsvRecordCounter } from '../../streams/csv-record-counter.js';
 import { createCsvParser } from '../../streams/csv-rows.js';
 import { createSha256Tap } from '../../streams/sha256-tap.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { readStoredManifest, type BackupManifest } from './backup-manifest.js';
-import { backupFileNames, VECTOR_TABLES } from './set-naming.js';
+import { backupFileNames, formatOfFile, VECTOR_TABLES } from './set-naming.js';
 import { setLocation, setNotFound } from './set-lookup.js';
 
 export interface VerifyRequest {
@@ -121,16 +122,19 @@ interface Scan {
 /**
  * One read of a file: hash of the stored bytes, then (gunzipped) either the quote-aware record
  * count (`count`, the fast path for sets with a manifest) or a full CSV parse (`parse`, for legacy
- * files, where "does it parse" is the question). Rows exclude the header line.
+ * files, where "does it parse" is the question). Rows exclude the header line. A binary COPY file
+ * (`.bin`) is walked tuple by tuple in either mode: that both counts and checks it.
  */
 async function scanFile(store: BackupStore, location: StoreLocation, name: string, mode: 'count' | 'parse', signal: AbortSignal | undefined): Promise<Scan | null> {
   const opened = await store.openRead(location, name);
   if (opened === null) return null;
   const tap = createSha256Tap();
   const counter = createCsvRecordCounter();
+  const tuples = formatOfFile(name) === 'binary' ? createBinaryCopyCounter() : null;
   let parsedRecords = 0;
-  const tail =
-    mode === 'count'
+  const tail = tuples
+    ? [tuples, discard()]
+    : mode === 'count'
       ? [counter, discard()]
       : [
           createCsvParser(),
@@ -144,6 +148,10 @@ async function scanFile(store: BackupStore, location: StoreLocation, name: strin
     // A file that breaks the CSV or gzip stream is still hashed (the tap stopped early), so the
     // reply shows that it differs from the manifest, not only that it failed.
     return { sha256: await sha256OfStored(store, location, name).catch(() => null), bytes: opened.size, rows: null, error: (err as Error).message };
+  }
+  if (tuples) {
+    const error = tuples.error();
+    return { sha256: tap.sha256(), bytes: tap.bytes(), rows: tuples.tuples(), ...(error === null ? {} : { error }) };
   }
   const records = mode === 'count' ? counter.records() : parsedRecords;
   const scan: Scan = { sha256: tap.sha256(), bytes: tap.bytes(), rows: Math.max(records - 1, 0) };

@@ -1,6 +1,7 @@
 import { BackupStoreUnavailableError } from '../../errors.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { readStoredManifest } from './backup-manifest.js';
+import { formatOfFile } from './set-naming.js';
 
 /** What the list shows of a set's manifest (SPEC §7); legacy sets have none. */
 export interface ManifestSummary {
@@ -27,7 +28,7 @@ export async function manifestSummary(store: BackupStore, location: StoreLocatio
   const legacy: ManifestSummary = {
     has_manifest: false,
     legacy: true,
-    format: 'csv',
+    format: formatOfFile(dataFile),
     compression: dataFile.endsWith('.gz') ? 'gzip' : 'none',
     label: null,
     rows: null,

@@ -11,33 +11,46 @@ export const BACKUP_DIR_NAME = 'vector_bak';
 export const BACKUP_LOG_NAME = 'vector_backup_log.txt';
 export const TIMESTAMP_PATTERN = /^\d{8}_\d{6}$/;
 
-/** A file of a backup set: `<table>_<YYYYMMDD_HHMMSS>.csv`, or `.csv.gz` for a compressed set. */
-export const BACKUP_FILE_PATTERN = /^(langchain_pg_collection|langchain_pg_embedding)_(\d{8}_\d{6})\.csv(\.gz)?$/;
+/**
+ * A file of a backup set: `<table>_<YYYYMMDD_HHMMSS>.csv`, or `.bin` for a binary COPY set
+ * (SPEC §7 `format: "binary"`), each with `.gz` for a compressed set.
+ */
+export const BACKUP_FILE_PATTERN = /^(langchain_pg_collection|langchain_pg_embedding)_(\d{8}_\d{6})\.(csv|bin)(\.gz)?$/;
+
+export const BACKUP_FORMATS = ['csv', 'binary'] as const;
+export type BackupFormat = (typeof BACKUP_FORMATS)[number];
+
+const EXTENSIONS: Record<BackupFormat, string> = { csv: 'csv', binary: 'bin' };
 
 export function isVectorTable(name: string): name is VectorTable {
   return (VECTOR_TABLES as readonly string[]).includes(name);
 }
 
-export function backupFileName(table: VectorTable, timestamp: string, gzip = false): string {
-  return `${table}_${timestamp}.csv${gzip ? '.gz' : ''}`;
+export function backupFileName(table: VectorTable, timestamp: string, gzip = false, format: BackupFormat = 'csv'): string {
+  return `${table}_${timestamp}.${EXTENSIONS[format]}${gzip ? '.gz' : ''}`;
 }
 
-/** The names a file of `table` in the set `timestamp` may have: plain first, then compressed. */
-export function backupFileNames(table: VectorTable, timestamp: string): [string, string] {
-  return [backupFileName(table, timestamp), backupFileName(table, timestamp, true)];
+/** The names a file of `table` in the set `timestamp` may have: CSV plain, compressed, then binary. */
+export function backupFileNames(table: VectorTable, timestamp: string): string[] {
+  return BACKUP_FORMATS.flatMap((format) => [backupFileName(table, timestamp, false, format), backupFileName(table, timestamp, true, format)]);
+}
+
+/** The format of a set's data file, by its name (`.bin` / `.bin.gz` are binary COPY). */
+export function formatOfFile(name: string): BackupFormat {
+  return /\.bin(\.gz)?$/.test(name) ? 'binary' : 'csv';
 }
 
 /**
- * Whether `name` belongs to the set `timestamp`, complete or still being written (`….csv.tmp`): a
- * new backup must not reuse a stamp any such file has.
+ * Whether `name` belongs to the set `timestamp`, complete or still being written (`….csv.tmp`,
+ * `….bin.tmp`): a new backup must not reuse a stamp any such file has.
  */
 export function isFileOfSet(name: string, timestamp: string): boolean {
-  return name.includes(`_${timestamp}.csv`);
+  return name.includes(`_${timestamp}.csv`) || name.includes(`_${timestamp}.bin`);
 }
 
-export function parseBackupFileName(name: string): { table: VectorTable; timestamp: string; gzip: boolean } | null {
+export function parseBackupFileName(name: string): { table: VectorTable; timestamp: string; gzip: boolean; format: BackupFormat } | null {
   const m = BACKUP_FILE_PATTERN.exec(name);
-  return m ? { table: m[1] as VectorTable, timestamp: m[2]!, gzip: Boolean(m[3]) } : null;
+  return m ? { table: m[1] as VectorTable, timestamp: m[2]!, gzip: Boolean(m[4]), format: m[3] === 'bin' ? 'binary' : 'csv' } : null;
 }
 
 export function backupDirOf(parentDir: string): string {

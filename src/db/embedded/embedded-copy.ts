@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { to as copyTo } from 'pg-copy-streams';
 import { createCsvParser, csvLine, mapRecords, type CsvField } from '../../streams/csv-rows.js';
-import type { CopyChannel, CopyOutOptions, CopyStage } from '../copy-channel.js';
+import type { CopyChannel, CopyFormat, CopyOutOptions, CopyStage } from '../copy-channel.js';
 import type { EmbeddedPostgres } from './embedded-postgres.js';
 import { query, type PoolClient } from '../pool.js';
 import { copyBatchToCsv, listPrimaryKeyColumns, selectBatchLastKey } from '../sql/embedded-copy.sql.js';
@@ -21,8 +21,12 @@ const MAX_BATCH_ROWS = 50_000;
  */
 export function embeddedCopyChannel(embedded: EmbeddedPostgres): CopyChannel {
   return {
-    copyTableOut: (client, table, columns, stages, options) => copyTableOutInBatches(client, table, columns, stages, options),
+    copyTableOut: (client, table, columns, stages, options) => {
+      assertCsv(options?.format);
+      return copyTableOutInBatches(client, table, columns, stages, options);
+    },
     async copyTableIn(_client, load, options = {}) {
+      assertCsv(load.format);
       // COPY FROM STDIN over the embedded socket kills its backend: every file is parsed, fixed and
       // loaded in chunks in-process, which run inside the socket client's open transaction.
       const sink = createEmbeddedCopySink(embedded, copyTableFromBlob(load.table, load.columns));
@@ -34,6 +38,14 @@ export function embeddedCopyChannel(embedded: EmbeddedPostgres): CopyChannel {
     // would share (and break) the session's one connection.
     withCancelOnAbort: (_client, _signal, fn) => fn(),
   };
+}
+
+/**
+ * Binary COPY would need COPY TO/FROM STDIN in binary over the embedded socket, which it lacks:
+ * the services refuse `format: "binary"` there with a 400 first; this guards any other caller.
+ */
+function assertCsv(format: CopyFormat | undefined): void {
+  if (format === 'binary') throw new Error('binary COPY is not available on the embedded database');
 }
 
 /**

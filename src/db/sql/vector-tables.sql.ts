@@ -129,8 +129,28 @@ export function copyTableToCsv(table: string, columns: readonly string[], filter
   return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
 }
 
-export function copyTableFromCsv(table: string, columns: readonly string[]): string {
-  return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
+/** PostgreSQL's binary COPY format (SPEC §7 `format: "binary"`): typed values, no text parsing. */
+export function copyTableToBinary(table: string, columns: readonly string[], filter?: UuidRowFilter): string {
+  if (filter) {
+    const select = `SELECT ${quoteIdentList(columns)} FROM ${quoteIdent(table)} WHERE ${uuidFilterCondition(filter)}`;
+    return /* SQL */ `COPY (${select}) TO STDOUT WITH (FORMAT binary)`;
+  }
+  return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) TO STDOUT WITH (FORMAT binary)`;
+}
+
+/**
+ * COPY FROM STDIN of a CSV file with a header, or of a binary COPY file. `freeze` writes the rows
+ * already frozen (no hint-bit rewrite or freeze vacuum later): legal only when the table was
+ * created or truncated in the current subtransaction (see db/copy.ts).
+ */
+export function copyTableFromStdin(table: string, columns: readonly string[], options: { binary?: boolean; freeze?: boolean } = {}): string {
+  const settings = [options.binary ? 'FORMAT binary' : 'FORMAT csv, HEADER true', ...(options.freeze ? ['FREEZE true'] : [])];
+  return /* SQL */ `COPY ${quoteIdent(table)} (${quoteIdentList(columns)}) FROM STDIN WITH (${settings.join(', ')})`;
+}
+
+/** TRUNCATE of a table without its inheritors (a COPY FREEZE's own subtransaction re-truncates it). */
+export function truncateOnly(table: string): SqlQuery {
+  return { text: /* SQL */ `TRUNCATE ONLY ${quoteIdent(table)}` };
 }
 
 /** The embedded database's load of header-less CSV chunks (see EmbeddedPostgres.copyFromBlob). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { queryBoolean, taskIdSchema } from '../common.schemas.js';
-import { BACKUP_FORMATS } from '../../backups/sets/backup-manifest.js';
+import { BACKUP_FORMATS } from '../../backups/sets/set-naming.js';
 import { BACKUP_EXCLUSIVE_FIELDS, ON_CONFLICT_MODES, RESTORE_EXCLUSIVE_FIELDS } from '../../backups/selection/selection-fields.js';
 
 const bodyBoolean = (name: string) => z.boolean({ error: `参数 ${name} 必须是布尔值 (true/false)` });
@@ -40,13 +40,13 @@ export const VectorBackupFields = z.object({
   truncate_vector_tables: bodyBoolean('truncate_vector_tables').optional()
     .describe('备份成功后清空 langchain_pg_embedding（隐含备份）'),
   compression: z.enum(['none', 'gzip'], { error: '参数 compression 必须是 none 或 gzip' }).optional()
-    .describe('gzip 时写 .csv.gz 文件，默认 none'),
+    .describe('gzip 时写 .csv.gz（binary 时 .bin.gz）文件，默认 none'),
+  format: z.enum(BACKUP_FORMATS, { error: `参数 format 必须是 ${BACKUP_FORMATS.join(' 或 ')}` }).optional()
+    .describe('csv (默认) 或 binary：PostgreSQL 二进制 COPY 文件 (.bin)，恢复时不做文本解析；恢复要求目标列类型与清单一致 (否则 422)；内嵌数据库模式不支持 (400)'),
   label: z.string({ error: '参数 label 必须是字符串' }).max(200, '参数 label 不能超过 200 个字符').optional()
     .describe('备份集标签，写入清单并在列表中显示（≤ 200 字符）'),
   dry_run: bodyBoolean('dry_run').optional().describe('true 时不写任何文件，只返回每张表与每个集合的行数/字节估算'),
   keep_last: positiveInt('keep_last').optional().describe('备份成功后，同一位置只保留最新的 N 个备份集'),
-  format: z.enum(BACKUP_FORMATS, { error: `参数 format 必须是 ${BACKUP_FORMATS.join(' 或 ')}` }).optional()
-    .describe('备份文件格式，默认 csv'),
   include: include().optional(),
   exclude: exclude().optional(),
   async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
@@ -81,6 +81,8 @@ export const VectorRestoreBody = z
       .describe('不清空恢复时 id 已存在的行：error（默认，409 并回滚）、skip（保留现有行）、upsert（以备份为准覆盖）'),
     dry_run: bodyBoolean('dry_run').optional()
       .describe('true 时不写入任何数据，只返回每张表与每个集合的行数/字节、冲突的 id 与预计耗时'),
+    index_mode: z.enum(['rebuild', 'keep'], { error: '参数 index_mode 必须是 rebuild 或 keep' }).optional()
+      .describe('rebuild (默认)：在同一事务内删除二级索引 (主键与唯一约束保留)、加载、再按 RESTORE_MAINTENANCE_WORK_MEM_MB / RESTORE_PARALLEL_WORKERS 重建，结果见 index_rebuilt 与 timings；keep：带着索引加载'),
     async: bodyBoolean('async').optional().describe('true: 作为后台作业执行，立即返回 202 {job_id, status_url}'),
   })
   .refine((b) => !(b.pg_conn && b.db_connection && b.pg_conn !== b.db_connection), {

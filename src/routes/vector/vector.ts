@@ -12,12 +12,12 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     method: 'post',
     path: '/data_pipeline/vector/backup',
     tag: 'vector',
-    summary: '备份 langchain_pg_collection / langchain_pg_embedding 到 CSV',
+    summary: '备份 langchain_pg_collection / langchain_pg_embedding 到 CSV 或二进制 COPY 文件',
     body: VectorBackupBody,
     success: {
       status: 200,
       description:
-        'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, compression, label, pruned_sets; dry_run: tables (with estimated_seconds), collections, total_rows, total_bytes, would_truncate, would_prune, estimated_seconds, throughput {rows_per_sec, source, jobs_sampled}; async: 202 job_id, status_url',
+        'tables_backed_up, truncate_results, backup_directory, backup_timestamp, duration, manifest_file, format, compression, label, pruned_sets; dry_run: tables (with estimated_seconds), collections, total_rows, total_bytes, would_truncate, would_prune, estimated_seconds, throughput {rows_per_sec, source, jobs_sampled}; async: 202 job_id, status_url',
     },
     errors: [400, 404, 409, 500, 503],
     handler: async ({ body, res }) => {
@@ -58,7 +58,7 @@ export function registerVectorRoutes(routes: RouteRegistry, services: Services):
     success: {
       status: 200,
       description:
-        'restore_results (rows_restored, rows_inserted, rows_updated, rows_skipped, rows_excluded, load_path), collections (name, uuid, target_name, target_uuid, action), truncate_results, backup_info, errors, duration; dry_run: tables, collections, conflicts {count, first_ids, on_conflict, outcome}, rename_conflicts, would_truncate, would_create_tables, total_rows, total_bytes, estimated_duration_seconds; async: 202 job_id, status_url',
+        'restore_results (rows_restored, rows_inserted, rows_updated, rows_skipped, rows_excluded, load_path), collections (name, uuid, target_name, target_uuid, action), truncate_results, backup_info, errors, duration, index_rebuilt [{table, index, seconds, source}], timings {data_online_seconds, index_ready_seconds}; dry_run: tables, collections, conflicts {count, first_ids, on_conflict, outcome}, rename_conflicts, would_truncate, would_create_tables, total_rows, total_bytes, estimated_duration_seconds; async: 202 job_id, status_url',
     },
     errors: [400, 404, 409, 422, 500, 503],
     handler: async ({ body, res }) => {
