@@ -36,7 +36,7 @@ function checkRow(name, check) {
   return h('span', { class: check.ok ? 'ok' : 'bad' }, `${name}${check.ok ? ' ✓' : ' ✗'}`);
 }
 
-const CHECK_TEXT = { app_database: '应用数据库', vector_database: '向量数据库', business_database: '业务数据库', pgvector: 'pgvector', data_root: '数据目录' };
+const CHECK_TEXT = { app_database: '应用数据库', vector_database: '向量数据库', business_database: '业务数据库', pgvector: 'pgvector', data_root: '数据目录', backup_store: '备份存储' };
 
 /** GET /health is public: the banner shows whether the server and its databases answer. */
 async function refreshHealth() {

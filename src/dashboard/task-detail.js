@@ -52,7 +52,8 @@ function logPanel(taskId) {
     fill(lines, logs.length === 0 ? h('div', { class: 'muted' }, '没有匹配的日志') : logs.map((l) =>
       h('div', { class: `log-line l-${String(l.level).toLowerCase()}`, dataset: { level: l.level, step: l.step ?? '' } },
         h('span', { class: 'ts' }, l.timestamp), ' ', h('span', { class: 'lvl' }, l.level), ' ',
-        l.step ? h('span', { class: 'tag' }, l.step) : null, ' ', l.message)));
+        // The pipeline's own lines already start with "[step]": the tag is for the others.
+        l.step && !String(l.message).startsWith(`[${l.step}]`) ? [h('span', { class: 'tag' }, l.step), ' '] : null, l.message)));
     if (follow.checked) lines.scrollTop = lines.scrollHeight;
   }
 

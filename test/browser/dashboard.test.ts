@@ -147,6 +147,10 @@ describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
       await screenshot(page, 'jobs');
       await page.click(`${jobRow} button.cancel`);
       await page.waitForSelector(`${jobRow}[data-status="cancelled"]`, { timeout: 60_000 });
+      // The row says the restore rolled back (its bar still shows what was copied before), and the
+      // cancellation is its status, not an error line.
+      await page.waitForSelector(`${jobRow} .rolled-back`);
+      expect(await page.locator(`${jobRow} .error-text`).count()).toBe(0);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();
@@ -154,6 +158,26 @@ describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
     const jobs = await request(t.app).get(`${API}/vector/jobs?kind=restore&limit=1`).expect(200);
     expect(jobs.body.data.jobs[0].status).toBe('cancelled');
     expect(await vectorSnapshot(db)).toEqual(before);
+    expect(problems).toEqual([]);
+  });
+
+  it('backs up from the page: the queued job points at the jobs view, and the new set shows in the list once it has ended', async () => {
+    const { page, problems } = browser;
+    await page.goto(`${server.baseUrl}/#/backups`);
+    await page.waitForSelector('#backup-list > *');
+    await page.fill('#backup-form input[name="label"]', '页面备份');
+    await page.click('#backup-form button[type="submit"]');
+    const queued = page.locator('#toasts .toast', { hasText: '备份作业' });
+    await queued.waitFor();
+    expect(await queued.innerText()).not.toContain('status_url');
+    // No click on 刷新: the page follows the job and lists the set when it is there.
+    const row = page.locator('.backup-table tr[data-timestamp]', { hasText: '页面备份' });
+    await row.waitFor({ timeout: 60_000 });
+    await page.locator('#toasts .toast', { hasText: '备份完成' }).waitFor();
+    const stamp = await row.getAttribute('data-timestamp');
+    const listed = await request(t.app).get(`${API}/vector/restore/list?global_only=true`).expect(200);
+    const sets = listed.body.data.backup_locations.flatMap((l: { backups: { timestamp: string; label: string | null }[] }) => l.backups);
+    expect(sets).toContainEqual(expect.objectContaining({ timestamp: stamp, label: '页面备份' }));
     expect(problems).toEqual([]);
   });
 
