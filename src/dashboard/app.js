@@ -64,7 +64,10 @@ async function refreshHealth() {
     // A 503 without checks: the port is bound but the app is still starting (or another refusal).
     const starting = data.error_type === 'SERVICE_STARTING';
     banner.dataset.health = starting ? 'starting' : 'unhealthy';
-    fill(banner, h('strong', {}, starting ? '服务正在启动…' : '服务不可用'), data.response ? ` ${data.response}` : '');
+    if (starting) {
+      banner.className = 'health';
+      fill(banner, h('strong', {}, '服务正在启动…'), ' 数据库就绪后本页自动恢复');
+    } else fill(banner, h('strong', {}, '服务不可用'), data.response ? ` ${data.response}` : '');
     return;
   }
   banner.dataset.health = healthy ? 'healthy' : 'unhealthy';
