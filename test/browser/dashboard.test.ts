@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
@@ -179,6 +181,36 @@ describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
     const sets = listed.body.data.backup_locations.flatMap((l: { backups: { timestamp: string; label: string | null }[] }) => l.backups);
     expect(sets).toContainEqual(expect.objectContaining({ timestamp: stamp, label: '页面备份' }));
     expect(problems).toEqual([]);
+  });
+
+  it('a restore refused by the server shows its reason once, and the tables are unchanged', async () => {
+    const { page, problems } = browser;
+    const backup = await request(t.app).post(`${API}/vector/backup`).send({ label: '损坏的备份' }).expect(200);
+    const stamp = backup.body.data.backup_timestamp as string;
+    const file = path.resolve(t.cwd, backup.body.data.backup_directory as string, `langchain_pg_embedding_${stamp}.csv`);
+    fs.appendFileSync(file, 'not,a,row\n');
+    const before = await vectorSnapshot(db);
+
+    // The previous test left the page on #/backups: same URL, so goto alone would not reload the list.
+    await page.goto(`${server.baseUrl}/#/backups`);
+    await page.reload();
+    const row = `tr[data-timestamp="${stamp}"]`;
+    await page.click(`${row} button.restore`);
+    const form = `${row} + tr.detail form.restore-form`;
+    await page.uncheck(`${form} input[name="async"]`);
+    await page.click(`${form} button.confirm-restore`);
+    const error = page.locator(`${form} .result .error-text`);
+    await error.waitFor();
+    const text = await error.innerText();
+    expect(text).toContain(`langchain_pg_embedding_${stamp}.csv`);
+    // The API's message is the detail's own prefix: the page says it once.
+    const message = '备份文件校验失败';
+    expect(text.startsWith(message)).toBe(true);
+    expect(text.indexOf(message, 1)).toBe(-1);
+    expect(await vectorSnapshot(db)).toEqual(before);
+    // The refused restore's 422 is this test's subject, not a problem for the next tests.
+    expect(problems.filter((p) => !/\b422\b|Unprocessable/.test(p))).toEqual([]);
+    problems.length = 0;
   });
 
   it('lists a backup schedule with its next run', async () => {
