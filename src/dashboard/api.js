@@ -12,8 +12,10 @@ export const token = {
 export class ApiError extends Error {
   constructor(status, body) {
     const data = body?.data ?? {};
-    const detail = data.response && data.response !== body?.message ? `: ${data.response}` : '';
-    super(`${body?.message ?? `HTTP ${status}`}${detail}`);
+    const message = body?.message ?? `HTTP ${status}`;
+    // The detail often repeats the message as its own prefix ("备份文件校验失败: …"): said once.
+    const response = typeof data.response === 'string' ? data.response : '';
+    super(!response || response === message ? message : response.startsWith(message) ? response : `${message}: ${response}`);
     this.status = status;
     this.body = body;
   }

@@ -32,11 +32,12 @@ function route() {
   unmount = view.mount(container, view.pattern.exec(hash)) ?? null;
 }
 
+/** One check; a failed one says why (the API's error) right there, the banner is where people look. */
 function checkRow(name, check) {
-  return h('span', { class: check.ok ? 'ok' : 'bad' }, `${name}${check.ok ? ' ✓' : ' ✗'}`);
+  return h('span', { class: check.ok ? 'ok' : 'bad', title: check.error ?? '' }, `${name}${check.ok ? ' ✓' : ` ✗ (${check.error ?? '失败'})`}`);
 }
 
-const CHECK_TEXT = { app_database: '应用数据库', vector_database: '向量数据库', business_database: '业务数据库', pgvector: 'pgvector', data_root: '数据目录' };
+const CHECK_TEXT = { app_database: '应用数据库', vector_database: '向量数据库', business_database: '业务数据库', pgvector: 'pgvector', data_root: '数据目录', backup_store: '备份存储' };
 
 /** GET /health is public: the banner shows whether the server and its databases answer. */
 async function refreshHealth() {
@@ -52,10 +53,23 @@ async function refreshHealth() {
       banner.className = 'health bad';
       banner.dataset.health = 'unreachable';
       fill(banner, `服务不可达: ${err.message}`);
+      healthPoll.interval(3_000);
       return;
     }
   }
+  // Unhealthy: checked again soon, so the banner turns green once the server has recovered or started.
+  healthPoll.interval(healthy ? 15_000 : 3_000);
   banner.className = `health ${healthy ? 'ok' : 'bad'}`;
+  if (!data.checks) {
+    // A 503 without checks: the port is bound but the app is still starting (or another refusal).
+    const starting = data.error_type === 'SERVICE_STARTING';
+    banner.dataset.health = starting ? 'starting' : 'unhealthy';
+    if (starting) {
+      banner.className = 'health';
+      fill(banner, h('strong', {}, '服务正在启动…'), ' 数据库就绪后本页自动恢复');
+    } else fill(banner, h('strong', {}, '服务不可用'), data.response ? ` ${data.response}` : '');
+    return;
+  }
   banner.dataset.health = healthy ? 'healthy' : 'unhealthy';
   const checks = Object.entries(data.checks ?? {}).map(([name, check]) => checkRow(CHECK_TEXT[name] ?? name, check));
   const embedding = data.providers?.embedding;
@@ -89,4 +103,4 @@ function setupTokenDialog() {
 setupTokenDialog();
 window.addEventListener('hashchange', route);
 route();
-poller(refreshHealth, 15_000);
+const healthPoll = poller(refreshHealth, 15_000);

@@ -2,6 +2,7 @@
 // options, delete, download, upload a tar, and make a new backup.
 import { api, download, qs } from './api.js';
 import { button, field, fill, h, onSubmit, report, section, table, toast } from './dom.js';
+import { followJob, jobError, queuedText } from './job-follow.js';
 import { restoreForm } from './restore-form.js';
 
 const TABLES = ['langchain_pg_collection', 'langchain_pg_embedding'];
@@ -57,16 +58,30 @@ function backupForm(refresh) {
   const taskId = h('input', { name: 'task_id', placeholder: '省略时备份到全局 vector_bak/' });
   const compression = h('select', { name: 'compression' }, h('option', { value: 'none' }, '不压缩'), h('option', { value: 'gzip' }, 'gzip'));
   const submit = h('button', { type: 'submit' }, '立即备份');
-  const form = h('form', { class: 'grid-form' }, field('标签', label), field('任务ID', taskId), field('压缩', compression), h('div', { class: 'actions' }, submit));
+  const form = h('form', { class: 'grid-form', id: 'backup-form' }, field('标签', label), field('任务ID', taskId), field('压缩', compression), h('div', { class: 'actions' }, submit));
   onSubmit(form, submit, async () => {
     const body = { async: true, compression: compression.value };
     if (label.value.trim()) body.label = label.value.trim();
     if (taskId.value.trim()) body.task_id = taskId.value.trim();
     const job = await api('/data_pipeline/vector/backup', { method: 'POST', body });
-    toast(`${job.job_id}: ${job.response}`, 'ok');
+    toast(queuedText('backup', job.job_id), 'ok');
     form.reset();
+    // Not awaited: the form is free for the next backup while this one runs.
+    reportBackup(job.job_id, refresh);
   }, refresh);
   return form;
+}
+
+/** When the backup job ends: its outcome as a notice, and the list again (the new set is in it). */
+async function reportBackup(jobId, refresh) {
+  const job = await followJob(jobId);
+  if (!job) return;
+  if (job.status === 'succeeded') {
+    const rows = job.result?.tables_backed_up?.langchain_pg_embedding?.row_count;
+    toast(`备份完成: 备份集 ${job.result?.backup_timestamp ?? ''}${rows !== undefined ? `（${rows} 条向量）` : ''}`, 'ok');
+  } else if (job.status === 'failed') toast(`备份失败 (${jobId}): ${jobError(job)}`, 'error');
+  else toast(`备份作业 ${jobId} 已取消`, 'info');
+  await refresh();
 }
 
 function uploadForm(refresh) {

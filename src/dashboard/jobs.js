@@ -2,9 +2,10 @@
 // followed live through their Server-Sent Events stream; the list itself is polled.
 import { api, qs, readEvents } from './api.js';
 import { badge, bar, button, fill, fmtBytes, fmtSeconds, fmtTime, h, report, section, table } from './dom.js';
+import { ACTIVE_JOB, jobError } from './job-follow.js';
 import { poller } from './poll.js';
 
-const ACTIVE = ['queued', 'running', 'cancelling'];
+const ACTIVE = ACTIVE_JOB;
 const KIND_TEXT = { backup: '备份', restore: '恢复', verify: '校验' };
 const PHASE_TEXT = { snapshot: '快照', copy: '复制', checksum: '校验和', index: '重建索引', commit: '提交', done: '完成' };
 
@@ -33,12 +34,16 @@ function jobRow(job, changed) {
     await report(api(`/data_pipeline/vector/jobs/${encodeURIComponent(job.job_id)}/cancel`, { method: 'POST' }));
     await changed();
   };
-  const error = job.error ? (typeof job.error === 'string' ? job.error : job.error.message ?? JSON.stringify(job.error)) : '';
+  // A cancelled job's error only repeats its status; a restore that did not succeed rolled back
+  // (all or nothing), which its progress bar (rows copied before the rollback) would not tell.
+  const error = job.status === 'cancelled' ? '' : jobError(job);
+  const rolledBack = job.kind === 'restore' && (job.status === 'failed' || job.status === 'cancelled');
   return h('tr', { dataset: { jobId: job.job_id, status: job.status } },
     h('td', {}, job.job_id, h('div', { class: 'muted' }, describe(job))),
     h('td', {}, KIND_TEXT[job.kind] ?? job.kind),
     h('td', { class: 'status' }, badge(job.status)),
-    h('td', { class: 'progress' }, progressCell(job), error ? h('div', { class: 'error-text' }, error) : null),
+    h('td', { class: 'progress' }, progressCell(job), error ? h('div', { class: 'error-text' }, error) : null,
+      rolledBack ? h('div', { class: 'muted small rolled-back' }, '已回滚，目标表未改变') : null),
     h('td', {}, fmtTime(job.created_at), h('div', { class: 'muted' }, job.finished_at ? `结束 ${fmtTime(job.finished_at)}` : '')),
     h('td', {}, ACTIVE.includes(job.status) && job.status !== 'cancelling' ? button('取消', cancel, { class: 'danger cancel' }) : ''));
 }

@@ -1,6 +1,7 @@
 // The restore options of one backup set: truncate first, run as a job, which tables, target database.
 import { api } from './api.js';
 import { field, h, onSubmit, toast } from './dom.js';
+import { followJob, jobError, queuedText } from './job-follow.js';
 
 const TABLES = ['langchain_pg_collection', 'langchain_pg_embedding'];
 
@@ -11,6 +12,7 @@ export function restoreForm(target, close) {
   const conn = h('input', { name: 'db_connection', placeholder: '默认 VECTOR_DATABASE_URL' });
   const submit = h('button', { type: 'submit', class: 'confirm-restore' }, '开始恢复');
   const result = h('div', { class: 'result' });
+  let submissions = 0;
   const form = h('form', { class: 'restore-form' },
     h('strong', {}, `恢复 ${target.timestamp}`),
     h('label', { class: 'check' }, truncate, ' 恢复前清空目标表 (truncate_before_restore)'),
@@ -25,17 +27,34 @@ export function restoreForm(target, close) {
     const body = { ...target, tables: chosen, truncate_before_restore: truncate.checked, async: runAsync.checked };
     if (conn.value.trim()) body.db_connection = conn.value.trim();
     result.replaceChildren();
+    const mine = ++submissions;
     try {
       const data = await api('/data_pipeline/vector/restore', { method: 'POST', body });
-      const rows = Object.entries(data.restore_results ?? {}).map(([table, r]) => `${table}: ${r.rows_restored ?? 0} 行`).join('，');
-      result.append(h('p', { class: 'ok', dataset: { outcome: data.job_id ? 'queued' : 'restored' } },
-        data.job_id ? `${data.response}（作业 ${data.job_id}）` : `${data.response ?? '恢复完成'}${rows ? `：${rows}` : ''}`));
-      if (data.job_id) result.append(h('a', { href: '#/jobs' }, '查看作业进度 →'));
-      toast(data.response ?? '操作成功', 'ok');
+      if (data.job_id) {
+        result.append(h('p', { class: 'ok', dataset: { outcome: 'queued' } }, queuedText('restore', data.job_id)), h('a', { href: '#/jobs' }, '查看作业进度 →'));
+        toast(queuedText('restore', data.job_id), 'ok');
+        // The form says how the job ended too (the rows restored, or why it rolled back), unless it
+        // has been submitted again meanwhile: its result is then the newer one's.
+        followJob(data.job_id).then((job) => job && mine === submissions && showOutcome(result, job.status === 'succeeded' ? job.result : null, job));
+        return;
+      }
+      showOutcome(result, data);
+      toast(data.response ?? '恢复完成', 'ok');
     } catch (err) {
       result.append(h('p', { class: 'error-text' }, err.message));
       throw err;
     }
   });
   return form;
+}
+
+/** A restore's result line: the rows per table, or (for a job that did not succeed) why nothing changed. */
+function showOutcome(result, data, job) {
+  if (!data) {
+    const why = job.status === 'cancelled' ? '已取消' : `失败: ${jobError(job)}`;
+    result.append(h('p', { class: 'error-text', dataset: { outcome: job.status } }, `恢复作业 ${job.job_id} ${why}（已回滚，目标表未改变）`));
+    return;
+  }
+  const rows = Object.entries(data.restore_results ?? {}).map(([table, r]) => `${table}: ${r.rows_restored ?? 0} 行`).join('，');
+  result.append(h('p', { class: 'ok', dataset: { outcome: 'restored' } }, `${data.response ?? '恢复完成'}${rows ? `：${rows}` : ''}`));
 }

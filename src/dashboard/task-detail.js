@@ -52,7 +52,8 @@ function logPanel(taskId) {
     fill(lines, logs.length === 0 ? h('div', { class: 'muted' }, '没有匹配的日志') : logs.map((l) =>
       h('div', { class: `log-line l-${String(l.level).toLowerCase()}`, dataset: { level: l.level, step: l.step ?? '' } },
         h('span', { class: 'ts' }, l.timestamp), ' ', h('span', { class: 'lvl' }, l.level), ' ',
-        l.step ? h('span', { class: 'tag' }, l.step) : null, ' ', l.message)));
+        // The pipeline's own lines already start with "[step]": the tag is for the others.
+        l.step && !String(l.message).startsWith(`[${l.step}]`) ? [h('span', { class: 'tag' }, l.step), ' '] : null, l.message)));
     if (follow.checked) lines.scrollTop = lines.scrollHeight;
   }
 
@@ -62,7 +63,7 @@ function logPanel(taskId) {
   const panel = section('日志',
     h('div', { class: 'toolbar' }, level, step, h('label', { class: 'check' }, follow, ' 实时跟踪'), button('刷新', () => { last = ''; load(); }, { class: 'secondary' }), count),
     lines);
-  return { panel, stop: () => live.stop() };
+  return { panel, stop: () => live.stop(), now: () => live.now() };
 }
 
 function filesPanel(taskId) {
@@ -98,7 +99,12 @@ export function mountTaskDetail(container, taskId) {
     }
     fill(head, summary(task, () => live.now()));
     fill(steps, stepsTable(task));
-    if (task.status !== lastStatus) files.load().catch((err) => toast(err.message, 'error'));
+    // A status change (the run ended) brings new files and the run's last log lines: both at once,
+    // not at the log's next poll, so a finished task never shows a log that stops mid-run.
+    if (task.status !== lastStatus) {
+      files.load().catch((err) => toast(err.message, 'error'));
+      if (lastStatus !== null) logs.now();
+    }
     lastStatus = task.status;
     live.interval(task.status === 'in_progress' ? 1500 : 6000);
   }

@@ -8,6 +8,14 @@ export interface BoundServer {
   serve(app: RequestListener): void;
 }
 
+const STARTING_PAGE = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>text2sql-pipeline 正在启动</title></head>
+<body style="font-family: system-ui, sans-serif; margin: 3em; color: #1f2328">
+<h1 style="font-size: 20px">text2sql-pipeline 正在启动…</h1>
+<p>数据库准备和迁移完成后即可使用（首次启动需要稍长时间）。本页每 2 秒自动刷新。</p>
+</body></html>
+`;
+
 /**
  * Binds the HTTP port first thing at start-up, before the (embedded) database starts or migrations
  * run: a busy port is a one-line failure at once instead of one after a minute of start-up, and
@@ -15,7 +23,14 @@ export interface BoundServer {
  * get a 503 envelope, so health probes simply retry.
  */
 export async function bindServer(port: number, host: string): Promise<BoundServer> {
-  const starting: RequestListener = (_req, res) => {
+  const starting: RequestListener = (req, res) => {
+    // A newcomer who opens the dashboard during the first start (PGlite initialising, a build) gets
+    // a page that says so and reloads itself, not a JSON envelope; API clients keep the envelope.
+    if (req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '')) {
+      res.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'retry-after': '2', 'cache-control': 'no-store', connection: 'close' });
+      res.end(STARTING_PAGE);
+      return;
+    }
     const body = errorBody(new ServiceUnavailableError('服务正在启动，请稍后重试', ERROR_TYPES.SERVICE_STARTING));
     res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
     res.end(JSON.stringify(body));

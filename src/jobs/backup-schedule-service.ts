@@ -49,8 +49,11 @@ export function firstFiring(cron: string, timezone: string, now: Date = new Date
   let next: Date | null;
   try {
     next = nextFireAfter(cron, timezone, now);
-  } catch (err) {
-    throw new ValidationError(`参数 cron 无效: ${(err as Error).message}`, undefined, { invalidParams: ['cron'] });
+  } catch {
+    // croner's own message is English and names its class; the reply says what is expected instead.
+    throw new ValidationError(`参数 cron 无效: "${cron}" 不是有效的 cron 表达式（5 段: 分 时 日 月 周，或 6 段: 秒 分 时 日 月 周）`, undefined, {
+      invalidParams: ['cron'],
+    });
   }
   if (!next) throw new ValidationError(`参数 cron 无效: 表达式 "${cron}" 之后不会再触发`, undefined, { invalidParams: ['cron'] });
   return next;

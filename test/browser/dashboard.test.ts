@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
@@ -147,6 +149,10 @@ describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
       await screenshot(page, 'jobs');
       await page.click(`${jobRow} button.cancel`);
       await page.waitForSelector(`${jobRow}[data-status="cancelled"]`, { timeout: 60_000 });
+      // The row says the restore rolled back (its bar still shows what was copied before), and the
+      // cancellation is its status, not an error line.
+      await page.waitForSelector(`${jobRow} .rolled-back`);
+      expect(await page.locator(`${jobRow} .error-text`).count()).toBe(0);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();
@@ -155,6 +161,56 @@ describe.skipIf(!chromiumPath)('dashboard in a browser', () => {
     expect(jobs.body.data.jobs[0].status).toBe('cancelled');
     expect(await vectorSnapshot(db)).toEqual(before);
     expect(problems).toEqual([]);
+  });
+
+  it('backs up from the page: the queued job points at the jobs view, and the new set shows in the list once it has ended', async () => {
+    const { page, problems } = browser;
+    await page.goto(`${server.baseUrl}/#/backups`);
+    await page.waitForSelector('#backup-list > *');
+    await page.fill('#backup-form input[name="label"]', '页面备份');
+    await page.click('#backup-form button[type="submit"]');
+    const queued = page.locator('#toasts .toast', { hasText: '备份作业' });
+    await queued.waitFor();
+    expect(await queued.innerText()).not.toContain('status_url');
+    // No click on 刷新: the page follows the job and lists the set when it is there.
+    const row = page.locator('.backup-table tr[data-timestamp]', { hasText: '页面备份' });
+    await row.waitFor({ timeout: 60_000 });
+    await page.locator('#toasts .toast', { hasText: '备份完成' }).waitFor();
+    const stamp = await row.getAttribute('data-timestamp');
+    const listed = await request(t.app).get(`${API}/vector/restore/list?global_only=true`).expect(200);
+    const sets = listed.body.data.backup_locations.flatMap((l: { backups: { timestamp: string; label: string | null }[] }) => l.backups);
+    expect(sets).toContainEqual(expect.objectContaining({ timestamp: stamp, label: '页面备份' }));
+    expect(problems).toEqual([]);
+  });
+
+  it('a restore refused by the server shows its reason once, and the tables are unchanged', async () => {
+    const { page, problems } = browser;
+    const backup = await request(t.app).post(`${API}/vector/backup`).send({ label: '损坏的备份' }).expect(200);
+    const stamp = backup.body.data.backup_timestamp as string;
+    const file = path.resolve(t.cwd, backup.body.data.backup_directory as string, `langchain_pg_embedding_${stamp}.csv`);
+    fs.appendFileSync(file, 'not,a,row\n');
+    const before = await vectorSnapshot(db);
+
+    // The previous test left the page on #/backups: same URL, so goto alone would not reload the list.
+    await page.goto(`${server.baseUrl}/#/backups`);
+    await page.reload();
+    const row = `tr[data-timestamp="${stamp}"]`;
+    await page.click(`${row} button.restore`);
+    const form = `${row} + tr.detail form.restore-form`;
+    await page.uncheck(`${form} input[name="async"]`);
+    await page.click(`${form} button.confirm-restore`);
+    const error = page.locator(`${form} .result .error-text`);
+    await error.waitFor();
+    const text = await error.innerText();
+    expect(text).toContain(`langchain_pg_embedding_${stamp}.csv`);
+    // The API's message is the detail's own prefix: the page says it once.
+    const message = '备份文件校验失败';
+    expect(text.startsWith(message)).toBe(true);
+    expect(text.indexOf(message, 1)).toBe(-1);
+    expect(await vectorSnapshot(db)).toEqual(before);
+    // The refused restore's 422 is this test's subject, not a problem for the next tests.
+    expect(problems.filter((p) => !/\b422\b|Unprocessable/.test(p))).toEqual([]);
+    problems.length = 0;
   });
 
   it('lists a backup schedule with its next run', async () => {
