@@ -32,6 +32,7 @@ export const JOB_CANCELLED_MESSAGE = '作业已取消';
 export function cancelledMessage(kind: string): string {
   return kind === JOB_KINDS.TASK_EXECUTION ? CANCELLED_MESSAGE : JOB_CANCELLED_MESSAGE;
 }
+
 /** A crash or restart: found by recovery at start-up or by the stale-heartbeat sweep. */
 export const INTERRUPTED_MESSAGE = '执行被中断（服务重启或崩溃），请重新执行任务';
 /** A shutdown whose grace period ran out while the execution was still running. */

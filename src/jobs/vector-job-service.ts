@@ -6,10 +6,10 @@ import { insertJob, JOB_STATES, notifyCancel, notifyJobs, selectJob, type JobRow
 import { listJobsOfKinds, requestJobCancel } from '../db/sql/vector-jobs.sql.js';
 import { ConflictError, ERROR_TYPES, NotFoundError } from '../errors.js';
 import { fileTimestamp, localIsoTimestamp } from '../lib/time.js';
+import { JOB_CANCELLED_MESSAGE } from './job-errors.js';
 import type { JobRunner, LocalJob } from './job-runner.js';
 import { VECTOR_JOB_KINDS, vectorJobKindOf, type VectorJobKind } from './vector-job-kinds.js';
 import type { VectorJobPreflight } from './vector-job-preflight.js';
-import { JOB_CANCELLED_MESSAGE } from './job-errors.js';
 
 /** How long a cancel of a job running here waits for its end (rollback, `.tmp` removal) before answering `cancelling`. */
 const CANCEL_WAIT_MS = 10_000;
