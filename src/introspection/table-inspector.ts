@@ -50,6 +50,9 @@ export interface TableDescription {
 /** Types whose few repeated values make an enum; numbers and timestamps never do. */
 const ENUM_CANDIDATE_TYPES = new Set(['character varying', 'character', 'text', 'smallint', 'boolean', 'USER-DEFINED']);
 
+/** The table is not in the catalog of the business database (not a permission problem: findTable reads pg_class). */
+export class TableNotFoundError extends NotFoundError {}
+
 const IDENTIFIER_OR_FREE_TEXT = /(^|_)(id|uuid|name|remark|desc|description|address|phone|email|url)$/i;
 
 /**
@@ -63,6 +66,15 @@ export class TableInspector {
   async listTables(pool: Pool, schemas: readonly string[], pattern: string | undefined): Promise<string[]> {
     const rows = await query<{ schema_name: string; table_name: string }>(pool, listTables(schemas, toLikePattern(pattern)));
     return rows.map((r) => `${r.schema_name}.${r.table_name}`).sort();
+  }
+
+  /** Those of `tables` ([schema, table]) that are no table of the database, as `schema.table`, in the given order. */
+  async missingTables(pool: Pool, tables: readonly (readonly [string, string])[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const [schema, table] of tables) {
+      if ((await query(pool, findTable(schema, table))).length === 0) missing.push(`${schema}.${table}`);
+    }
+    return missing;
   }
 
   async describeTable(pool: Pool, schema: string, table: string): Promise<TableDescription> {
@@ -79,7 +91,7 @@ export class TableInspector {
 
   private async describe(client: PoolClient, schema: string, table: string): Promise<TableDescription> {
     const [found] = await query<TableRow>(client, findTable(schema, table));
-    if (!found) throw new NotFoundError(`表 ${schema}.${table} 不存在或无权限访问`);
+    if (!found) throw new TableNotFoundError(`表 ${schema}.${table} 不存在或无权限访问`);
     const columnRows = await query<ColumnInfoRow>(client, listColumns(found.oid));
     const { rowCount, exact } = await this.countRows(client, found);
     const large = !exact;

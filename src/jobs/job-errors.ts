@@ -1,3 +1,5 @@
+import { JOB_KINDS } from '../db/sql/jobs.sql.js';
+
 /**
  * Why an execution stopped before its end. The runner aborts an execution's AbortSignal with one of
  * these as the reason, and the execution records each differently: a user's cancel is `cancelled`,
@@ -23,6 +25,14 @@ export class LeaseLostError extends Error {
 }
 
 export const CANCELLED_MESSAGE = '任务已取消';
+/** A cancelled vector job (backup, restore, verify): a 作业, not a 任务, as the vector routes say. */
+export const JOB_CANCELLED_MESSAGE = '作业已取消';
+
+/** What a cancelled job of `kind` records as its error: tasks keep CANCELLED_MESSAGE. */
+export function cancelledMessage(kind: string): string {
+  return kind === JOB_KINDS.TASK_EXECUTION ? CANCELLED_MESSAGE : JOB_CANCELLED_MESSAGE;
+}
+
 /** A crash or restart: found by recovery at start-up or by the stale-heartbeat sweep. */
 export const INTERRUPTED_MESSAGE = '执行被中断（服务重启或崩溃），请重新执行任务';
 /** A shutdown whose grace period ran out while the execution was still running. */

@@ -11,7 +11,7 @@ import {
   type JobRow,
 } from '../db/sql/jobs.sql.js';
 import type { Logger } from '../logger.js';
-import { abortReason, CANCELLED_MESSAGE, CancelledError, INTERRUPTED_MESSAGE, InterruptedError, LeaseLostError, SHUTDOWN_MESSAGE } from './job-errors.js';
+import { abortReason, CANCELLED_MESSAGE, CancelledError, cancelledMessage, INTERRUPTED_MESSAGE, InterruptedError, LeaseLostError, SHUTDOWN_MESSAGE } from './job-errors.js';
 import type { JobFailure, JobHandler } from './job-handler.js';
 import { JobHeartbeat } from './job-heartbeat.js';
 
@@ -225,7 +225,7 @@ export class JobRunner {
             return;
           }
           const cancelled = stopped instanceof CancelledError;
-          const message = cancelled ? CANCELLED_MESSAGE : (stopped ?? (err as Error)).message;
+          const message = cancelled ? cancelledMessage(job.kind) : (stopped ?? (err as Error)).message;
           await this.recordEnd(running, null, { state: cancelled ? 'cancelled' : 'failed', message });
           log.info({ err, cancelled, interrupted: stopped instanceof InterruptedError }, 'job ended without success');
         },

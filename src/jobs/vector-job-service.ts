@@ -6,6 +6,7 @@ import { insertJob, JOB_STATES, notifyCancel, notifyJobs, selectJob, type JobRow
 import { listJobsOfKinds, requestJobCancel } from '../db/sql/vector-jobs.sql.js';
 import { ConflictError, ERROR_TYPES, NotFoundError } from '../errors.js';
 import { fileTimestamp, localIsoTimestamp } from '../lib/time.js';
+import { JOB_CANCELLED_MESSAGE } from './job-errors.js';
 import type { JobRunner, LocalJob } from './job-runner.js';
 import { VECTOR_JOB_KINDS, vectorJobKindOf, type VectorJobKind } from './vector-job-kinds.js';
 import type { VectorJobPreflight } from './vector-job-preflight.js';
@@ -100,7 +101,7 @@ export class VectorJobService {
    */
   async cancel(jobId: string): Promise<VectorJobView> {
     if (this.local(jobId)) return this.cancelHere(jobId);
-    const [row] = await query<JobRow>(this.pool, requestJobCancel(jobId, ALL_KINDS));
+    const [row] = await query<JobRow>(this.pool, requestJobCancel(jobId, ALL_KINDS, JOB_CANCELLED_MESSAGE));
     if (!row) throw notRunning(await this.find(jobId));
     if (row.state === JOB_STATES.CANCELLED) {
       this.runner.jobEnded(row); // never claimed: its end is recorded here, not by a runner

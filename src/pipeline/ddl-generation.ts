@@ -6,7 +6,7 @@ import { secondsSince } from '../lib/time.js';
 import { splitTableName } from '../introspection/database-tools.js';
 import type { TableCommenter } from '../introspection/table-commenter.js';
 import { renderDdl, renderMarkdown } from '../introspection/table-docs.js';
-import type { TableInspector } from '../introspection/table-inspector.js';
+import { TableNotFoundError, type TableInspector } from '../introspection/table-inspector.js';
 import { checkAborted, type StepContext } from './step-context.js';
 import { ddlFileName, FILENAME_MAPPING_NAME, METADATA_DETAIL_NAME, stepResultFile, TABLE_DOC_SUFFIX, TABLE_LIST_NAME, tableDocFileName } from '../task-files/task-dir.js';
 import { parseTableList, tableFileBase } from '../task-files/table-list.js';
@@ -17,6 +17,10 @@ export interface DdlGenerationResult {
   failed: number;
   files_generated: number;
   failed_tables: { table: string; error: string }[];
+  /** Listed tables the business database does not have (skipped; a fixed table list is the cure). */
+  missing_tables: string[];
+  /** Why the step, although completed, needs attention (the step row's error_message shows it); null when none. */
+  warning: string | null;
   comment_provider: string;
   duration: number;
 }
@@ -70,11 +74,13 @@ export class DdlGenerationStep {
         await writeFileAtomic(path.join(ctx.taskDir, ddlFileName(base)), `${renderDdl(description, comments)}\n`);
         await writeFileAtomic(path.join(ctx.taskDir, tableDocFileName(base)), `${renderMarkdown(description, comments)}\n`);
         ctx.log.info(`表 ${schema}.${table} 处理成功 -> ${ddlFileName(base)}, ${tableDocFileName(base)}`);
-        return { name: `${schema}.${table}`, base, error: null };
+        return { name: `${schema}.${table}`, base, error: null, missing: false };
       } catch (err) {
         checkAborted(ctx.signal);
-        ctx.log.error(`表 ${schema}.${table} 处理失败: ${(err as Error).message}`);
-        return { name: `${schema}.${table}`, base: null, error: (err as Error).message };
+        const missing = err instanceof TableNotFoundError;
+        if (missing) ctx.log.warn(`表 ${schema}.${table} 在业务数据库 ${ctx.business.database} 中不存在，已跳过`);
+        else ctx.log.error(`表 ${schema}.${table} 处理失败: ${(err as Error).message}`);
+        return { name: `${schema}.${table}`, base: null, error: (err as Error).message, missing };
       } finally {
         ctx.progress({ done: ++done, total: tables.length, unit: 'tables' });
       }
@@ -89,21 +95,38 @@ export class DdlGenerationStep {
     ].join('\n');
     await writeFileAtomic(path.join(ctx.taskDir, FILENAME_MAPPING_NAME), `${mapping}\n`);
 
+    const missing = outcomes.filter((o) => o.missing).map((o) => o.name);
+    const warning = missing.length > 0 ? missingTablesMessage(missing, ctx.business.database) : null;
+    if (warning) ctx.log.warn(warning);
     const result: DdlGenerationResult = {
       total_tables: tables.length,
       processed_successfully: succeeded.length,
       failed: tables.length - succeeded.length,
       files_generated: succeeded.length * 2,
       failed_tables: outcomes.filter((o) => o.error !== null).map((o) => ({ table: o.name, error: o.error! })),
+      missing_tables: missing,
+      warning,
       comment_provider: this.commenter.provider,
       duration: secondsSince(started),
     };
     await writeJson(stepResultFile(ctx.taskDir, 'ddl_generation'), result);
     if (succeeded.length === 0) {
+      // Re-running cannot help when none of the tables exist: the list (or the database) is wrong.
+      if (missing.length === tables.length) {
+        throw new StepFailedError(`表清单中的 ${missing.length} 张表在业务数据库 ${ctx.business.database} 中均不存在: ${missing.join(', ')}。请检查表名、schema 和任务的数据库连接，修正表清单后重新上传`);
+      }
       throw new StepFailedError(`所有表处理失败: ${result.failed_tables.map((f) => `${f.table}: ${f.error}`).join('; ')}`);
     }
     return result;
   }
+}
+
+/**
+ * What ddl_generation (skipped tables) and qa_generation (refusing to run without them) say about
+ * listed tables the business database lacks: running ddl_generation again cannot create them.
+ */
+export function missingTablesMessage(missing: readonly string[], database: string): string {
+  return `${missing.length} 张表在业务数据库 ${database} 中不存在: ${missing.join(', ')}，无法生成其DDL/MD文件。请修正表清单（删除或更正这些表名）后重新上传，再重新执行任务`;
 }
 
 /** The `<base>_detail.md` files of a task, sorted, excluding the QA step's own `metadata_detail.md`. */

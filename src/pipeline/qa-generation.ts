@@ -4,7 +4,8 @@ import { writeFileAtomic, writeJson } from '../lib/atomic-file.js';
 import { fileTimestamp, localDateTime, secondsSince } from '../lib/time.js';
 import type { TableCommenter } from '../introspection/table-commenter.js';
 import type { TableInspector } from '../introspection/table-inspector.js';
-import { readTaskTables, StepFailedError } from './ddl-generation.js';
+import { missingTablesMessage, readTaskTables, StepFailedError } from './ddl-generation.js';
+import { splitTableName } from '../introspection/database-tools.js';
 import { renderMetadataDetail, renderMetadataSql } from './qa/metadata-files.js';
 import { buildQaInput } from './qa/qa-input.js';
 import type { LabelledPair, QaGenerator, QaInput, QuestionSqlPair } from './qa/qa-types.js';
@@ -143,15 +144,24 @@ export class QaGenerationStep {
     return result;
   }
 
+  /**
+   * Every listed table needs step 1's files. A table without them that the business database does
+   * not have is a wrong table list, not a step left out: the message says which, and what to fix.
+   */
   private async checkStepOneFiles(ctx: StepContext, tables: string[]): Promise<void> {
     const names = new Set(await fs.readdir(ctx.taskDir));
-    const missing = tables.filter((t) => {
+    const withoutFiles = tables.filter((t) => {
       const base = tableFileBase(t.includes('.') ? t : `public.${t}`);
       return !names.has(ddlFileName(base)) || !names.has(tableDocFileName(base));
     });
-    if (missing.length > 0) {
-      throw new StepFailedError(`文件验证失败: 缺失 ${missing.length} 张表的DDL/MD文件 (${missing.join(', ')})，请先执行 ddl_generation`);
-    }
+    if (withoutFiles.length === 0) return;
+    const absent = new Set(await this.inspector.missingTables(ctx.business.pool, withoutFiles.map(splitTableName)));
+    const notRun = withoutFiles.filter((t) => !absent.has(splitTableName(t).join('.')));
+    const problems = [
+      ...(absent.size > 0 ? [missingTablesMessage([...absent], ctx.business.database)] : []),
+      ...(notRun.length > 0 ? [`缺失 ${notRun.length} 张表的DDL/MD文件 (${notRun.join(', ')})，请先执行 ddl_generation`] : []),
+    ];
+    throw new StepFailedError(`文件验证失败: ${problems.join('；')}`);
   }
 
   /** Query-log pairs: mined statements with questions; without pg_stat_statements a note and none. */

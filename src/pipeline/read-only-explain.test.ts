@@ -3,7 +3,7 @@ import { InvalidSqlError, isSqlError, writingNodes } from './read-only-explain.j
 
 describe('isSqlError', () => {
   it('counts syntax, data, feature and cardinality errors as the SQL being wrong', () => {
-    for (const code of ['42601', '42703', '42P01', '42702', '22P02', '22012', '0A000', '21000']) expect(isSqlError({ code }), code).toBe(true);
+    for (const code of ['42601', '42703', '42P01', '42702', '22P02', '22012', '0A000', '21000', '3F000']) expect(isSqlError({ code }), code).toBe(true);
     expect(isSqlError(new InvalidSqlError('x'))).toBe(true);
   });
 

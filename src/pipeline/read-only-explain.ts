@@ -18,15 +18,24 @@ export class InvalidSqlError extends Error {
  * nothing about the SQL: judging pairs by it would drop every pair during an outage.
  * 42501 (insufficient privilege) is left out although it is class 42: a revoked GRANT is a fact about
  * the validating role, and would empty the pair file just as an outage does.
+ * 3F000 (invalid schema name: `nosuch.f()`, `'x'::nosuch.t`) is the SQL naming a schema that is not
+ * there, like 42P01 for a table; sql_validation's wrong-database guard looks at both.
  */
 const SQL_ERROR_CLASSES = new Set(['42', '22', '0A', '21']);
+const SQL_ERROR_CODES = new Set(['3F000']);
 const NOT_ABOUT_THE_SQL = new Set(['42501']);
 
 export function isSqlError(err: unknown): boolean {
   if (err instanceof InvalidSqlError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
-  return SQL_ERROR_CLASSES.has(code.slice(0, 2)) && !NOT_ABOUT_THE_SQL.has(code);
+  return (SQL_ERROR_CLASSES.has(code.slice(0, 2)) || SQL_ERROR_CODES.has(code)) && !NOT_ABOUT_THE_SQL.has(code);
+}
+
+/** The SQLSTATE behind an InvalidSqlError (null when the verdict came from the plan or the statement count). */
+export function sqlStateOf(err: InvalidSqlError): string | null {
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : null;
 }
 
 /** Plan nodes that write or lock rows: a data-modifying CTE hides them under an InitPlan. */

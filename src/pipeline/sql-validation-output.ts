@@ -53,6 +53,8 @@ export interface Check {
   sql: string;
   valid: boolean;
   error: string | null;
+  /** SQLSTATE of the error that made the pair invalid, when the server gave one. */
+  sqlState: string | null;
   ms: number;
   repairedSql?: string;
   rowCount: number | null;

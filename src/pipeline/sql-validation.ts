@@ -7,7 +7,9 @@ import { StepFailedError } from './ddl-generation.js';
 import type { QuestionSqlPair } from './qa/qa-types.js';
 import { executionCheck } from './quality/execution-check.js';
 import { qualitySummary } from './quality/quality-report.js';
-import { explainReadOnly, InvalidSqlError } from './read-only-explain.js';
+import { explainReadOnly, InvalidSqlError, sqlStateOf } from './read-only-explain.js';
+import { query } from '../db/pool.js';
+import { currentDatabase } from '../db/sql/catalog.sql.js';
 import { checkAborted, type StepContext } from './step-context.js';
 import { PAIR_FILE_PATTERN, sqlValidationSummaryName, stepResultFile } from '../task-files/task-dir.js';
 import { labelledPairs, summary, writeLabelledPairs, type Check, type SqlRepairer, type SqlValidationResult, type SqlValidationSettings } from './sql-validation-output.js';
@@ -44,6 +46,7 @@ export class SqlValidationStep {
         ctx.progress({ done: ++done, total: items.length, unit: 'sqls' });
         return check;
       });
+      await assertTablesFound(ctx, checks);
       repairStats = await this.repair(ctx, checks.filter((c) => !c.valid));
     } catch (err) {
       throw stepFailure(ctx, err);
@@ -84,11 +87,11 @@ export class SqlValidationStep {
     const t0 = performance.now();
     try {
       const outcome = await this.explainAndRun(ctx, item.sql);
-      return { ...item, valid: true, error: null, ms: performance.now() - t0, ...outcome };
+      return { ...item, valid: true, error: null, sqlState: null, ms: performance.now() - t0, ...outcome };
     } catch (err) {
       // Only the SQL's own errors judge the pair; an outage is not a verdict on it.
       if (!(err instanceof InvalidSqlError)) throw err;
-      return { ...item, valid: false, error: err.message, ms: performance.now() - t0, rowCount: null, timedOut: false };
+      return { ...item, valid: false, error: err.message, sqlState: sqlStateOf(err), ms: performance.now() - t0, rowCount: null, timedOut: false };
     }
   }
 
@@ -138,6 +141,23 @@ export async function newestPairFile(taskDir: string): Promise<string> {
   if (names.length === 0) throw new StepFailedError('未找到问答对文件 (*_pair.json)，请先执行 qa_generation');
   const stats = await Promise.all(names.map(async (n) => ({ n, mtime: (await fs.stat(path.join(taskDir, n))).mtimeMs })));
   return path.join(taskDir, stats.sort((a, b) => b.mtime - a.mtime || b.n.localeCompare(a.n))[0]!.n);
+}
+
+/** A table (42P01) or schema (3F000) the database does not have. */
+const UNDEFINED_RELATION = new Set(['42P01', '3F000']);
+
+/**
+ * Every pair failing because its tables or schemas do not exist says far more likely "wrong
+ * database" than "every query is bad": the step fails before any file is written (no rewrite, no
+ * `.backup`), like an outage, instead of emptying the pair file.
+ */
+async function assertTablesFound(ctx: StepContext, checks: Check[]): Promise<void> {
+  if (checks.length === 0 || !checks.every((c) => !c.valid && UNDEFINED_RELATION.has(c.sqlState ?? ''))) return;
+  const [row] = await query<{ name: string }>(ctx.business.pool, currentDatabase());
+  throw new StepFailedError(
+    `SQL验证中止: 全部 ${checks.length} 条SQL引用的表在数据库 ${row?.name ?? ctx.business.database} 中都不存在 (42P01/3F000)，` +
+      '是否连接了错误的数据库？问答对文件未修改，请检查任务的数据库连接 (db_connection) 后重试',
+  );
 }
 
 /**

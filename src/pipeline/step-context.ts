@@ -23,3 +23,12 @@ export interface StepContext {
 export function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
 }
+
+/**
+ * The `warning` a step's result carries when it completed but needs attention (ddl_generation
+ * skipping tables the database lacks): the step row shows it as its error_message.
+ */
+export function stepWarning(result: unknown): string | null {
+  const warning = (result as { warning?: unknown } | null | undefined)?.warning;
+  return typeof warning === 'string' && warning !== '' ? warning : null;
+}

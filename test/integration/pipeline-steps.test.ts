@@ -189,6 +189,34 @@ describe('the four steps on the demo database with the built-in providers', () =
   });
 });
 
+describe('a table list naming tables the business database lacks', () => {
+  it('ddl_generation skips and names them; qa_generation tells missing tables from a step not run', async () => {
+    const db = await createTestDatabase();
+    const pool = await seededDemoPool(db.url);
+    const providers = createProviders({ embedding: { provider: 'builtin', model: 'b', dimensions: 64, batchSize: 16, timeoutMs: 1000, maxRetries: 0 } }, pino({ level: 'silent' }));
+    const pipeline = createPipeline({ pipeline: { tableConcurrency: 2, sqlValidationConcurrency: 2, sqlValidationTimeoutMs: 5000 } }, providers, new TableInspector(), pool);
+    const ctx = stepContext(pool, 'highway_db');
+    fs.writeFileSync(path.join(ctx.dir, 'table_list.txt'), 'bss_company\nno_such_table\nbss_service_area\nods.gone\n');
+    try {
+      const result = (await pipeline.run('ddl_generation', ctx, OPTIONS)) as Record<string, unknown>;
+      expect(result).toMatchObject({ total_tables: 4, processed_successfully: 2, failed: 2, missing_tables: ['public.no_such_table', 'ods.gone'] });
+      expect(result.warning).toMatch(/^2 张表在业务数据库 highway_db 中不存在: public\.no_such_table, ods\.gone/);
+      const log = fs.readFileSync(path.join(ctx.dir, 'data_pipeline.log'), 'utf8');
+      expect(log).toMatch(/\[WARNING\] .*2 张表在业务数据库 highway_db 中不存在/);
+
+      // One existing table's files gone as well: both causes, each with its own remedy.
+      fs.rmSync(path.join(ctx.dir, 'bss_service_area.ddl'));
+      await expect(pipeline.run('qa_generation', ctx, OPTIONS)).rejects.toThrow(
+        /文件验证失败: 2 张表在业务数据库 highway_db 中不存在: public\.no_such_table, ods\.gone.*重新上传.*；缺失 1 张表的DDL\/MD文件 \(bss_service_area\)，请先执行 ddl_generation/,
+      );
+    } finally {
+      fs.rmSync(ctx.dir, { recursive: true, force: true });
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
+
 describe('introspection of large tables', () => {
   it('above the threshold, the row count is the planner estimate (no COUNT(*)) and samples come from a block sample', async () => {
     const db = await createTestDatabase();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pool } from '../../src/db/pool.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline/create-pipeline.js';
 import { createProviders } from '../../src/providers/create-providers.js';
 import { TableInspector } from '../../src/introspection/table-inspector.js';
@@ -85,6 +85,68 @@ describe('sql_validation when the business database is unreachable', () => {
       await expect(pipeline.run('sql_validation', ctx, REWRITE)).rejects.toThrow(/SQL验证中止/);
       expect(snapshot(ctx.dir)).toEqual(withBackup);
       expect(JSON.parse(fs.readFileSync(pairFile, 'utf8'))).toHaveLength(qa.total_questions);
+    } finally {
+      fs.rmSync(ctx.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sql_validation against the wrong business database', () => {
+  let demo: TestDatabase;
+  let other: TestDatabase;
+  let demoPool: Pool;
+  let otherPool: Pool;
+
+  beforeAll(async () => {
+    demo = await createTestDatabase();
+    demoPool = await seededDemoPool(demo.url);
+    // A real database of the same server that has none of the demo tables.
+    other = await createTestDatabase();
+    otherPool = createPool(other.url, { max: embeddedTestMode() ? 1 : 4 }, pino({ level: 'silent' }));
+    await otherPool.query('CREATE TABLE unrelated (id int)');
+  });
+  afterAll(async () => {
+    await demoPool.end();
+    await otherPool.end();
+    await demo.drop();
+    await other.drop();
+  });
+
+  it('every pair failing with undefined table/schema fails the step naming the database; no file changes, no .backup', async () => {
+    const generatedOn = stepContext(demoPool, 'highway_db');
+    try {
+      await builtinPipeline(demoPool).run('ddl_generation', generatedOn, REWRITE);
+      const qa = (await builtinPipeline(demoPool).run('qa_generation', generatedOn, REWRITE)) as { output_file: string; total_questions: number };
+      expect(qa.total_questions).toBeGreaterThan(0);
+      // A pair naming a function of a schema the other database lacks fails with 3F000, not 42P01.
+      const pairFile = path.join(generatedOn.dir, qa.output_file);
+      const pairs = JSON.parse(fs.readFileSync(pairFile, 'utf8')) as unknown[];
+      fs.writeFileSync(pairFile, JSON.stringify([...pairs, { question: 'ods', sql: 'SELECT ods.fn_count();' }], null, 2));
+
+      const wrong = { ...generatedOn, business: { pool: otherPool, database: 'highway_db' } };
+      const before = snapshot(generatedOn.dir);
+      await expect(builtinPipeline(otherPool).run('sql_validation', wrong, REWRITE)).rejects.toThrow(
+        new RegExp(`SQL验证中止: 全部 ${qa.total_questions + 1} 条SQL引用的表在数据库 ${other.name} 中都不存在.*错误的数据库.*问答对文件未修改`),
+      );
+      expect(snapshot(generatedOn.dir)).toEqual(before);
+      expect(fs.existsSync(`${pairFile}.backup`)).toBe(false);
+    } finally {
+      fs.rmSync(generatedOn.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a file where only some pairs name unknown tables is still judged pair by pair', async () => {
+    const ctx = stepContext(demoPool, 'highway_db');
+    const file = path.join(ctx.dir, 'qs_highway_db_20990101_000000_pair.json');
+    fs.writeFileSync(file, JSON.stringify([
+      { question: 'unknown table', sql: 'SELECT count(*) FROM no_such_table;' },
+      { question: 'unknown schema', sql: 'SELECT nosuch.f();' },
+      { question: 'unknown column', sql: 'SELECT no_such_column FROM bss_company;' },
+    ]));
+    try {
+      const result = (await builtinPipeline(demoPool).run('sql_validation', ctx, REWRITE)) as { file_modification_stats: { deleted: number } };
+      expect(result.file_modification_stats.deleted).toBe(3);
+      expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual([]);
     } finally {
       fs.rmSync(ctx.dir, { recursive: true, force: true });
     }

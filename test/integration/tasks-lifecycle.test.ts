@@ -55,7 +55,8 @@ describe('task executions: upload flow, conflicts, cancel, restart, delete', () 
     const cancel = await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(200);
     expect(cancel.body.data.state).toBe('cancelled');
     const cancelled = await detail(slow, taskId);
-    expect(cancelled).toMatchObject({ status: 'cancelled', error_message: '任务已取消', execution: { state: 'cancelled' } });
+    // Tasks keep their wording (vector jobs say 作业已取消), on the task row and on its execution.
+    expect(cancelled).toMatchObject({ status: 'cancelled', error_message: '任务已取消', execution: { state: 'cancelled', error_message: '任务已取消' } });
     expect(cancelled.step_status.ddl_generation).toBe('cancelled');
     const again = await request(slow.app).post(`${TASKS}/${taskId}/cancel`).expect(409);
     expect(again.body.data).toMatchObject({ error_type: 'JOB_NOT_RUNNING', execution_state: 'cancelled' });

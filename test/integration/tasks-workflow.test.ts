@@ -186,6 +186,48 @@ describe('tasks through HTTP on the demo database', () => {
     expect(final.status).toBe('completed');
   });
 
+  it('a table list naming a table the business database lacks: ddl_generation says so, qa_generation names the real cause', async () => {
+    const taskId = (await request(t.app).post(TASKS).send({ task_name: 'typo in list', db_name: 'highway_db', enable_training_data_load: false }).expect(201)).body.data.task_id;
+    await request(t.app).post(`${TASKS}/${taskId}/table-list`).send({ tables: ['bss_company', 'no_such_table', 'bss_service_area'] }).expect(200);
+
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'ddl_generation' }).expect(202);
+    const afterDdl = await waitForStatus(t, taskId, (s) => s !== 'in_progress' && s !== 'pending');
+    // The existing tables are processed; the step completes, its row says which table is missing.
+    const ddlStep = afterDdl.steps.find((s: any) => s.step_name === 'ddl_generation');
+    expect(ddlStep.step_status).toBe('completed');
+    expect(ddlStep.error_message).toMatch(/1 张表在业务数据库 .* 中不存在: public\.no_such_table.*修正表清单.*重新上传/);
+    expect(afterDdl.result.ddl_generation).toMatchObject({ processed_successfully: 2, missing_tables: ['public.no_such_table'] });
+    expect(afterDdl.result.ddl_generation.warning).toBe(ddlStep.error_message);
+    const logs = (await request(t.app).get(`${TASKS}/${taskId}/logs`).query({ limit: 1000 }).expect(200)).body.data.logs;
+    expect(logs.some((l: any) => l.level === 'WARNING' && l.step === 'ddl_generation' && l.message.includes('public.no_such_table') && l.message.includes('不存在'))).toBe(true);
+
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'qa_generation' }).expect(202);
+    const afterQa = await waitForStatus(t, taskId, (s) => s === 'failed' || s === 'completed' || s === 'partial_completed');
+    expect(afterQa.status).toBe('failed');
+    expect(afterQa.error_message).toMatch(/1 张表在业务数据库 highway_db 中不存在: public\.no_such_table.*修正表清单.*重新上传/);
+    // Re-running ddl_generation cannot help: the message does not send the user there.
+    expect(afterQa.error_message).not.toContain('请先执行 ddl_generation');
+
+    // Fixed list: only existing tables, qa_generation now runs on the files ddl_generation already wrote.
+    await request(t.app).post(`${TASKS}/${taskId}/table-list`).send({ tables: ['bss_company', 'bss_service_area'] }).expect(200);
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'step', step_name: 'qa_generation' }).expect(202);
+    const fixed = await waitForStatus(t, taskId, (s) => s !== 'in_progress' && s !== 'pending');
+    expect(fixed.steps.find((s: any) => s.step_name === 'qa_generation')).toMatchObject({ step_status: 'completed', error_message: null });
+  });
+
+  it('a table list whose tables all do not exist: ddl_generation fails naming them', async () => {
+    const taskId = (await request(t.app).post(TASKS).send({ task_name: 'all missing', db_name: 'highway_db' }).expect(201)).body.data.task_id;
+    await request(t.app).post(`${TASKS}/${taskId}/table-list`).send({ tables: ['no_such_table', 'ods.nothing_here'] }).expect(200);
+    await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'complete' }).expect(202);
+    const done = await waitForStatus(t, taskId, (s) => s === 'failed' || s === 'completed');
+    expect(done.status).toBe('failed');
+    const ddlStep = done.steps.find((s: any) => s.step_name === 'ddl_generation');
+    expect(ddlStep.step_status).toBe('failed');
+    expect(ddlStep.error_message).toMatch(/2 张表在业务数据库 .* 中均不存在: public\.no_such_table, ods\.nothing_here/);
+    expect(done.error_message).toBe(ddlStep.error_message);
+    expect(done.steps.find((s: any) => s.step_name === 'qa_generation').step_status).toBe('pending');
+  });
+
   it('execute validation: mode, step name, unknown task', async () => {
     const taskId = (await request(t.app).post(TASKS).send({ table_list_file: 'tables.txt' }).expect(201)).body.data.task_id;
     expect((await request(t.app).post(`${TASKS}/${taskId}/execute`).send({ execution_mode: 'fast' }).expect(400)).body.data.error_type).toBe('INVALID_EXECUTION_MODE');

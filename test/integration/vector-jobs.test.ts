@@ -122,7 +122,8 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
       expect(cancelled.status).toBe(200);
       expect(cancelled.body.data.status).toBe('cancelled');
       const { job } = await pollToEnd(t.app, jobId);
-      expect(job.status).toBe('cancelled');
+      // A vector job's wording, not a task's (任务已取消).
+      expect(job).toMatchObject({ status: 'cancelled', error: '作业已取消' });
     } finally {
       await hold.release();
     }
@@ -168,7 +169,7 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
       const queued = await t.services.vectorJobs.enqueue('verify', { backup_path: GLOBAL_BAK, timestamp: stamp });
       expect(queued.status).toBe('queued');
       const cancelled = await request(t.app).post(`${JOBS}/${queued.job_id}/cancel`).expect(200);
-      expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled' });
+      expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled', error: '作业已取消' });
       return;
     }
     // The one worker slot (WORKER_CONCURRENCY 1) is taken by a held restore: a verify job stays queued until cancelled.
@@ -184,7 +185,7 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
       const queued = await t.services.vectorJobs.enqueue('verify', { backup_path: GLOBAL_BAK, timestamp: stamp });
       expect(queued.status).toBe('queued');
       const cancelled = await request(t.app).post(`${JOBS}/${queued.job_id}/cancel`).expect(200);
-      expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled' });
+      expect(cancelled.body.data).toMatchObject({ kind: 'verify', status: 'cancelled', error: '作业已取消' });
     } finally {
       await hold.release();
     }
@@ -262,6 +263,7 @@ describe('vector jobs: a running backup is read from memory and cancelled withou
       const cancelled = await cancelling;
       expect(cancelled.status).toBe(200);
       expect(cancelled.body.data.status).toBe('cancelled');
+      expect((await request(app).get(`${JOBS}/${jobId}`).expect(200)).body.data).toMatchObject({ status: 'cancelled', error: '作业已取消' });
 
       const listing = await request(app).get('/api/v0/data_pipeline/vector/restore/list').expect(200);
       expect(listing.body.data.summary.total_backup_sets).toBe(0);

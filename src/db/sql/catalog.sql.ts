@@ -137,3 +137,8 @@ export function distinctValues(qualifiedIdent: string, column: string, scanLimit
 export function latestDate(qualifiedIdent: string, column: string): SqlQuery {
   return { text: /* SQL */ `SELECT ${OWN_QUERY_MARK} max(${quoteIdent(column)})::date::text AS v FROM ${qualifiedIdent}` };
 }
+
+/** The name of the database a pool is connected to (what a message about "which database" must name). */
+export function currentDatabase(): SqlQuery {
+  return { text: /* SQL */ `SELECT current_database() AS name`, values: [] };
+}

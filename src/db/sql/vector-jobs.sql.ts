@@ -40,17 +40,19 @@ export function listJobsOfKinds(kinds: readonly string[], state: string | null, 
 
 /**
  * Cancel of one job of `kinds`: a queued job is cancelled at once, a running one flagged
- * `cancelling` for its worker (woken by notifyCancel, else by its next heartbeat). No row back:
+ * `cancelling` for its worker (woken by notifyCancel, else by its next heartbeat); a queued one gets
+ * `cancelledMessage` as its error at once (a running one from its worker). No row back:
  * the job does not exist or has already ended.
  */
-export function requestJobCancel(jobId: string, kinds: readonly string[]): SqlQuery {
+export function requestJobCancel(jobId: string, kinds: readonly string[], cancelledMessage: string): SqlQuery {
   return {
     text: /* SQL */ `
       UPDATE data_pipeline_jobs
-         SET ${CANCEL_REQUESTED}
+         SET ${CANCEL_REQUESTED},
+             error_message = CASE WHEN state = 'queued' THEN $3::text ELSE error_message END
        WHERE job_id = $1 AND kind = ANY($2::text[]) AND state IN ('queued', 'running', 'cancelling')
       RETURNING *`,
-    values: [jobId, kinds],
+    values: [jobId, kinds, cancelledMessage],
   };
 }
 

@@ -15,7 +15,7 @@ import {
 } from '../../db/sql/tasks.sql.js';
 import { fileTimestamp, localIsoTimestamp } from '../../lib/time.js';
 import type { Pipeline } from '../../pipeline/create-pipeline.js';
-import type { StepProgress } from '../../pipeline/step-context.js';
+import { stepWarning, type StepProgress } from '../../pipeline/step-context.js';
 import { STEP_NAMES, type StepName } from '../../tasks/task-states.js';
 import { writeJson } from '../../lib/atomic-file.js';
 import { TaskLog } from '../../task-files/task-log.js';
@@ -147,9 +147,11 @@ export class TaskExecution implements JobHandler {
           );
         }
         signal.throwIfAborted();
-        await write(updateStep(task.task_id, step, 'completed', {}, lease));
+        const warning = stepWarning(artifacts[step]);
+        await write(updateStep(task.task_id, step, 'completed', { error: warning }, lease));
         stepEnded('completed');
-        stepLog.info(`步骤执行完成: ${step}`);
+        if (warning) stepLog.warn(`步骤执行完成（需要注意）: ${step} - ${warning}`);
+        else stepLog.info(`步骤执行完成: ${step}`);
       } catch (err) {
         // The abort reason decides, not the error the aborted operation happened to throw.
         const stopped = abortReason(signal) ?? (err instanceof LeaseLostError ? err : null);
