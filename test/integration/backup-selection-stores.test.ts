@@ -99,6 +99,33 @@ describe.each(STORE_KINDS)('selection and binary sets on the %s store', (kind) =
     expect(await vectorSnapshot(db)).toEqual(before);
   });
 
+  it.runIf(binaryAvailable)('a binary set restores without truncate into its own live collections: on_conflict error → 409, skip and upsert', async () => {
+    const before = await vectorSnapshot(db);
+    const set = { backup_path: GLOBAL_PATH, timestamp: (await backup({ format: 'binary' })).backup_timestamp as string };
+    // Rows deleted in two collections (sql, ddl), one modified (sql): the collections themselves are all live.
+    await db.query(`DELETE FROM langchain_pg_embedding WHERE document IN ('document 1', 'document 11')`);
+    await db.query(`UPDATE langchain_pg_embedding SET document = 'document 2 changed' WHERE document = 'document 2'`);
+    const changed = await vectorSnapshot(db);
+    const total = Object.values(COLLECTIONS).reduce((n, c) => n + c.rows, 0);
+
+    const refused = await post('/restore', set).expect(409);
+    expect(refused.body.data.error_type).toBe('VECTOR_RESTORE_CONFLICT');
+    expect(await vectorSnapshot(db)).toEqual(changed);
+    const dry = (await post('/restore', { ...set, on_conflict: 'skip', dry_run: true }).expect(200)).body.data;
+    expect(dry.tables.langchain_pg_embedding).toMatchObject({ rows: total, load_path: 'binary' });
+    expect(await vectorSnapshot(db)).toEqual(changed);
+
+    const skipped = (await post('/restore', { ...set, on_conflict: 'skip' }).expect(200)).body.data;
+    expect(skipped.restore_results.langchain_pg_collection).toMatchObject({ rows_inserted: 0, rows_skipped: 3 });
+    expect(skipped.restore_results.langchain_pg_embedding).toMatchObject({ rows_inserted: 2, rows_skipped: total - 2 });
+    expect(await db.query(`SELECT id FROM langchain_pg_embedding WHERE document = 'document 2 changed'`)).toHaveLength(1);
+    expect((await vectorSnapshot(db)).embeddings).toBe(total);
+
+    const upserted = (await post('/restore', { ...set, on_conflict: 'upsert' }).expect(200)).body.data;
+    expect(upserted.restore_results.langchain_pg_embedding).toMatchObject({ rows_inserted: 0, rows_updated: total });
+    expect(await vectorSnapshot(db)).toEqual(before);
+  });
+
   it.runIf(binaryAvailable)('a dry run of a binary set: rows from the manifest, load_path binary, nothing written', async () => {
     const stamp = (await backup({ format: 'binary' })).backup_timestamp as string;
     const before = await vectorSnapshot(db);

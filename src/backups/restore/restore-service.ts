@@ -158,7 +158,7 @@ export class VectorRestoreService {
           current = item;
           const tableStarted = performance.now();
           const target = columns.get(item.table)!;
-          const plan = selection.adjustPlan(item.table, item.plan);
+          const plan = selection.adjustPlan(item.table, item.plan, item.format);
           // Binary rows cannot be filtered or remapped in the stream (no text to rewrite).
           if (item.format === 'binary' && plan !== item.plan) throw binaryRemapRefused(path.basename(item.file));
           // FREEZE only into the truncated table itself, never a conflict policy's staging table.

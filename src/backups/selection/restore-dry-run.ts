@@ -80,7 +80,9 @@ export async function dryRunRestore(input: DryRunInput): Promise<RestoreDryRunRe
           // As the restore does (restore-service.ts), a binary file whose rows would need filtering or remapping is refused.
           const names = item.entry?.columns.map((c) => c.name) ?? [];
           const mapper = item.table === 'langchain_pg_collection' ? remap.collectionMapper(names) : remap.embeddingMapper(names);
-          if (mapper !== null) throw binaryRemapRefused(path.basename(item.file));
+          // Live collections that are the set's own are skipped on conflict (RestoreSelection.adjustPlan).
+          const skipsLive = item.table === 'langchain_pg_collection' && remap.liveAsIs;
+          if (mapper !== null && !skipsLive) throw binaryRemapRefused(path.basename(item.file));
           // Rows from the manifest (a binary set always has one); ids are not decoded from binary tuples.
           const rows = selectedRows(item.table, manifest?.collections ?? [], remap, item.entry?.rows ?? 0);
           tables[item.table] = { file: path.basename(item.file), rows, bytes: item.size, rows_source: 'manifest', load_path: 'binary', conflicts: null };
