@@ -18,6 +18,18 @@ export function assertFormatAvailable(format: BackupFormat | undefined, embedded
 }
 
 /**
+ * A binary set whose collections would need filtering or remapping (selection, renames, a name
+ * match with another UUID): binary rows carry no text to rewrite in the stream. The restore and its
+ * dry run refuse alike, so a dry run never promises what the restore would refuse.
+ */
+export function binaryRemapRefused(file: string): UnprocessableError {
+  return new UnprocessableError(
+    `备份文件 ${file} 是 binary 格式，无法在加载时筛选或重映射集合 (include/exclude、collection_suffix/collection_renames，或同名集合的 UUID 不同)；请使用 CSV 格式的备份集`,
+    ERROR_TYPES.VECTOR_RESTORE_FAILED,
+  );
+}
+
+/**
  * The load of a binary COPY file: its values are typed by the source's columns, which the server
  * reads with each target column's binary input function, so every column the set holds must exist
  * in the target with the same type (422 naming the first that differs). A target column without a

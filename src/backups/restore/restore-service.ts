@@ -3,7 +3,7 @@ import type { CopyChannel } from '../../db/copy.js';
 import type { DatabaseRegistry } from '../../db/database-registry.js';
 import { withTransaction, type PoolClient } from '../../db/pool.js';
 import { setLocalLockTimeout } from '../../db/sql/vector-tables.sql.js';
-import { AppError, ConflictError, ERROR_TYPES, UnprocessableError } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES } from '../../errors.js';
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import type { Logger } from '../../logger.js';
@@ -21,17 +21,9 @@ import type { LoadCounts } from '../selection/conflict-load.js';
 import { dryRunRestore, type RestoreDryRunResult } from '../selection/restore-dry-run.js';
 import { checksumCause, openCountedBackupFile } from './restore-checksum.js';
 import type { TransferProgress } from '../job-progress.js';
-import { assertFormatAvailable } from '../formats/binary-format.js';
+import { assertFormatAvailable, binaryRemapRefused } from '../formats/binary-format.js';
 import { planFileLoad, prepareRestoreFiles, type PreparedTable } from './restore-files.js';
 import { RestoreIndexes, type IndexMode, type IndexRebuildSettings, type RebuiltIndex } from './index-rebuild.js';
-
-/** A binary set whose collections would need filtering or remapping (selection, renames, a name match with another UUID). */
-function binaryRemapRefused(file: string): UnprocessableError {
-  return new UnprocessableError(
-    `备份文件 ${file} 是 binary 格式，无法在加载时筛选或重映射集合 (include/exclude、collection_suffix/collection_renames，或同名集合的 UUID 不同)；请使用 CSV 格式的备份集`,
-    ERROR_TYPES.VECTOR_RESTORE_FAILED,
-  );
-}
 
 /** How a table was loaded: raw bytes, a parsing path (and why), or the embedded database's chunks. */
 export type LoadPath = TableLoadPlan['reason'] | 'embedded_chunks';
@@ -166,7 +158,7 @@ export class VectorRestoreService {
           current = item;
           const tableStarted = performance.now();
           const target = columns.get(item.table)!;
-          const plan = selection.adjustPlan(item.table, item.plan);
+          const plan = selection.adjustPlan(item.table, item.plan, item.format);
           // Binary rows cannot be filtered or remapped in the stream (no text to rewrite).
           if (item.format === 'binary' && plan !== item.plan) throw binaryRemapRefused(path.basename(item.file));
           // FREEZE only into the truncated table itself, never a conflict policy's staging table.

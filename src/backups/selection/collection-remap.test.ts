@@ -15,6 +15,16 @@ describe('CollectionRemap', () => {
     expect(CollectionRemap.plan([SQL, DDL], [], {}).collectionMapper(['uuid', 'name', 'cmetadata'])).toBeNull();
   });
 
+  it('liveAsIs: only when every collection lands as itself and some are live (what ON CONFLICT can skip for a binary file)', () => {
+    expect(CollectionRemap.plan([SQL, DDL], [SQL], {}).liveAsIs).toBe(true);
+    expect(CollectionRemap.plan([SQL, DDL], [], {}).liveAsIs).toBe(false);
+    expect(CollectionRemap.plan([SQL, DDL], [SQL, DDL], { include: ['sql'] }).liveAsIs).toBe(false);
+    expect(CollectionRemap.plan([SQL, DDL], [SQL, DDL], { collectionSuffix: '_r' }).liveAsIs).toBe(false);
+    // The same name under another UUID needs remapping; so does a set UUID the live table uses for another name.
+    expect(CollectionRemap.plan([SQL], [{ uuid: '11111111-2222-4333-8444-555555555555', name: 'sql' }], {}).liveAsIs).toBe(false);
+    expect(CollectionRemap.plan([SQL, DDL], [SQL, { uuid: DDL.uuid, name: 'other' }], {}).liveAsIs).toBe(false);
+  });
+
   it('matches by name: a set from another database goes into the live UUID', () => {
     const live = { uuid: '11111111-2222-4333-8444-555555555555', name: 'sql' };
     const map = CollectionRemap.plan([SQL], [live], {}).embeddingMapper(COLUMNS)!;

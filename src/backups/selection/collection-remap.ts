@@ -85,6 +85,16 @@ export class CollectionRemap {
     );
   }
 
+  /**
+   * Every selected collection lands as itself (no selection, no rename, the same UUID) and some are
+   * live already: then dropping the live ones' rows is the same as skipping their key on conflict,
+   * which a binary collection file (no rows to drop in the stream) can do through ON CONFLICT.
+   */
+  get liveAsIs(): boolean {
+    const targets = [...this.targets.values()];
+    return !this.filtered && targets.some((t) => t.exists) && targets.every((t) => !t.renamed && t.target.uuid === t.source.uuid);
+  }
+
   /** Rows of the collection table: live ones (matched by name) dropped, the others renamed and re-keyed. Null: unchanged. */
   collectionMapper(columns: readonly string[]): RecordMapper | null {
     const targets = [...this.targets.values()];

@@ -4,6 +4,7 @@ import { query, withTransaction, type Pool, type PoolClient } from '../../db/poo
 import { listCollections, selectExistingKeys } from '../../db/sql/collections.sql.js';
 import { listPrimaryKeyColumns } from '../../db/sql/embedded-copy.sql.js';
 import { AppError } from '../../errors.js';
+import { binaryRemapRefused } from '../formats/binary-format.js';
 import { fileTimestampToDateTime, secondsSince } from '../../lib/time.js';
 import { createCsvParser, type CsvField } from '../../streams/csv-rows.js';
 import { readVectorTableColumns, type TableColumn } from '../langchain-tables.js';
@@ -76,6 +77,12 @@ export async function dryRunRestore(input: DryRunInput): Promise<RestoreDryRunRe
       const tables: Partial<Record<VectorTable, TableDryRun>> = {};
       for (const item of input.prepared) {
         if (item.format === 'binary') {
+          // As the restore does (restore-service.ts), a binary file whose rows would need filtering or remapping is refused.
+          const names = item.entry?.columns.map((c) => c.name) ?? [];
+          const mapper = item.table === 'langchain_pg_collection' ? remap.collectionMapper(names) : remap.embeddingMapper(names);
+          // Live collections that are the set's own are skipped on conflict (RestoreSelection.adjustPlan).
+          const skipsLive = item.table === 'langchain_pg_collection' && remap.liveAsIs;
+          if (mapper !== null && !skipsLive) throw binaryRemapRefused(path.basename(item.file));
           // Rows from the manifest (a binary set always has one); ids are not decoded from binary tuples.
           const rows = selectedRows(item.table, manifest?.collections ?? [], remap, item.entry?.rows ?? 0);
           tables[item.table] = { file: path.basename(item.file), rows, bytes: item.size, rows_source: 'manifest', load_path: 'binary', conflicts: null };

@@ -6,7 +6,7 @@ import { readStoredManifest } from '../sets/backup-manifest.js';
 import { openFileText } from '../restore/restore-checksum.js';
 import type { StoreLocation } from '../stores/backup-store.js';
 import type { BackupCatalog } from '../sets/backup-catalog.js';
-import { formatOfFile, type VectorTable } from '../sets/set-naming.js';
+import { formatOfFile, type BackupFormat, type VectorTable } from '../sets/set-naming.js';
 import { CollectionRemap, type CollectionRef, type RenameOptions } from './collection-remap.js';
 import { loadWithConflictPolicy, type LoadCounts } from './conflict-load.js';
 import { readSetCollections } from './set-collections.js';
@@ -29,6 +29,8 @@ export async function setCollectionsOf(catalog: BackupCatalog, location: StoreLo
  */
 export class RestoreSelection {
   private readonly excluded = new Map<VectorTable, number>();
+  /** The collection rows of a binary file are loaded with ON CONFLICT DO NOTHING (live ones are the set's own). */
+  private skipLiveCollections = false;
 
   private constructor(
     readonly remap: CollectionRemap,
@@ -47,10 +49,18 @@ export class RestoreSelection {
     return new RestoreSelection(remap, options, truncated);
   }
 
-  /** The table's load plan with the collection mapping composed after its own fix-ups (null when nothing changes). */
-  adjustPlan(table: VectorTable, plan: TableLoadPlan): TableLoadPlan {
+  /**
+   * The table's load plan with the collection mapping composed after its own fix-ups (the same
+   * plan when nothing changes). A binary collection file whose live collections are the set's own
+   * (`liveAsIs`) keeps its plan and skips them on conflict instead (see load()).
+   */
+  adjustPlan(table: VectorTable, plan: TableLoadPlan, format: BackupFormat = 'csv'): TableLoadPlan {
     const mapper = table === 'langchain_pg_collection' ? this.remap.collectionMapper(plan.columns) : this.remap.embeddingMapper(plan.columns);
     if (mapper === null) return plan;
+    if (format === 'binary' && table === 'langchain_pg_collection' && this.remap.liveAsIs) {
+      this.skipLiveCollections = true;
+      return plan;
+    }
     const transform = (record: CsvField[]): CsvField[] | null => {
       const fixed = plan.slowTransform(record);
       const mapped = fixed === null ? null : mapper(fixed);
@@ -70,7 +80,8 @@ export class RestoreSelection {
     columns: readonly string[],
     loadInto: (table: string) => Promise<R>,
   ): Promise<R & LoadCounts & { rows_excluded?: number }> {
-    const mode = this.truncated || table === 'langchain_pg_collection' ? 'error' : (this.options.onConflict ?? 'error');
+    const collectionMode = this.skipLiveCollections ? 'skip' : 'error';
+    const mode = this.truncated ? 'error' : table === 'langchain_pg_collection' ? collectionMode : (this.options.onConflict ?? 'error');
     let loaded: R | undefined;
     const counts = await loadWithConflictPolicy(client, table, columns, mode, async (into) => (loaded = await loadInto(into)));
     const excluded = this.excluded.get(table);
