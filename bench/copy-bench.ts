@@ -8,29 +8,23 @@
  * run in alternating order so caches and WAL state do not favour one side. Medians are reported.
  */
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import {
-  BENCH_DB_URL, buildServer, call, countEmbeddings, createBenchDatabase, DATA_REL, dropBenchDatabase, envInt, gitDescribe, median, MiB,
-  printTable as printMarkdownTable, procStatus, run, serverOutputTail, startServer, timed, writeResults, type BenchServer,
+  buildServer, countEmbeddings, createBenchDatabase, CSV, DATA_REL, dropBenchDatabase, envInt, gitDescribe, median, MiB,
+  post, printTable as printMarkdownTable, procStatus, psql, timed, withServer, writeResults,
 } from './lib/bench-support.js';
 
 const ROWS = (process.env.BENCH_ROWS ?? '10000,100000').split(',').map((s) => Number(s.trim()));
 const DIM = envInt('BENCH_DIM', 1024);
 const REPEAT = envInt('BENCH_REPEAT', 3);
-const CSV = 'WITH (FORMAT csv, HEADER true)';
 
 if (ROWS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad BENCH_ROWS: ${ROWS.join(',')}`);
-
-// -X: ignore ~/.psqlrc; ON_ERROR_STOP so a failed \copy fails the process (and the timing).
-const psql = (args: string[]) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', BENCH_DB_URL, ...args]);
 
 async function checkEmbeddings(expected: number, after: string): Promise<void> {
   const n = await countEmbeddings();
   if (n !== expected) throw new Error(`after ${after}: langchain_pg_embedding has ${n} rows, expected ${expected}`);
 }
 
-const post = (server: BenchServer, route: string, body: unknown) => call(server, 'POST', route, body);
 let serverCommand: string[] = [];
 
 // ---------- one row count ----------
@@ -39,18 +33,14 @@ async function benchRows(rows: number) {
   console.log(`\n== ${rows} rows × dim ${DIM}: generating…`);
   const genSeconds = await createBenchDatabase(rows, DIM);
   console.log(`   generated in ${genSeconds.toFixed(1)} s`);
-  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 't2s-copy-bench-'));
-  const bakDir = path.join(work, DATA_REL, 'vector_bak');
-  const psqlFile = (t: string) => path.join(work, `psql_${t}.csv`);
-  const t = { psqlBackup: [] as number[], serverBackup: [] as number[], psqlRestore: [] as number[], serverRestore: [] as number[] };
-  const serverReported = { backup: [] as number[], restore: [] as number[] };
-  let fileBytes = 0;
-  let psqlFileBytes = 0;
-  const loadPaths = new Set<string>();
-  let server: BenchServer | undefined;
-  try {
-    server = await startServer(serverCommand, work);
-    const srv = server;
+  return withServer('t2s-copy-bench-', serverCommand, async (srv) => {
+    const bakDir = path.join(srv.work, DATA_REL, 'vector_bak');
+    const psqlFile = (t: string) => path.join(srv.work, `psql_${t}.csv`);
+    const t = { psqlBackup: [] as number[], serverBackup: [] as number[], psqlRestore: [] as number[], serverRestore: [] as number[] };
+    const serverReported = { backup: [] as number[], restore: [] as number[] };
+    let fileBytes = 0;
+    let psqlFileBytes = 0;
+    const loadPaths = new Set<string>();
     const baselineRss = procStatus(srv.pid, 'VmRSS');
     for (let r = 0; r < REPEAT; r++) {
       const serverFirst = r % 2 === 1;
@@ -73,7 +63,7 @@ async function benchRows(rows: number) {
       fileBytes = (await fsp.stat(serverFile('langchain_pg_embedding'))).size;
       psqlFileBytes = (await fsp.stat(psqlFile('langchain_pg_embedding'))).size;
       // Both sides restore the server's files, so the input bytes are identical.
-      const script = path.join(work, 'restore.sql');
+      const script = path.join(srv.work, 'restore.sql');
       await fsp.writeFile(script, [
         'BEGIN;',
         'TRUNCATE langchain_pg_collection, langchain_pg_embedding;',
@@ -113,13 +103,7 @@ async function benchRows(rows: number) {
       server_backup_rows_per_s: rows / m.serverBackup, server_restore_rows_per_s: rows / m.serverRestore,
       server_rss_start_mib: baselineRss / MiB, server_vmhwm_mib: vmHwm / MiB, server_max_sampled_rss_mib: srv.rss.max / MiB,
     };
-  } catch (err) {
-    if (server) console.error(`server output (tail):\n${await serverOutputTail(server)}`);
-    throw err;
-  } finally {
-    await server?.stop();
-    await fsp.rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 // ---------- main ----------

@@ -16,13 +16,11 @@
  * Targets: VmRSS ≤ 200 MB during restores; tasks p99 during ≤ 3× idle and ≤ 50 ms; jobs p99 < 20 ms.
  * BENCH_CPU_PROF=1 runs the server with --cpu-prof and prints where its thread spent the time.
  */
-import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import {
   buildServer, call, countEmbeddings, createBenchDatabase, DATA_REL, dropBenchDatabase, envInt, gitDescribe, loadAverage, MiB, printTable, procStatus,
-  serverOutputTail, startServer, writeResults, type BenchServer,
+  withServer, writeResults, type BenchServer,
 } from './lib/bench-support.js';
 import { topFunctions } from './lib/cpu-profile.js';
 
@@ -98,81 +96,76 @@ async function main(): Promise<void> {
   console.log(`git ${git}; server: node ${serverArgs.join(' ')}; rows ${ROWS}; dim ${DIM}; poll ${POLL_SECONDS} s; ${loadAverage()}; generating…`);
   const genSeconds = await createBenchDatabase(ROWS, DIM);
   console.log(`generated in ${genSeconds.toFixed(1)} s`);
-  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 't2s-jobs-bench-'));
-  let server: BenchServer | undefined;
+  // The profile goes into the server's working directory, removed with it once read.
+  const profDir = (work: string) => path.join(work, 'cpu-prof');
+  const args = (work: string) => (CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir(work)}`, ...serverArgs] : serverArgs);
   try {
-    const profDir = path.join(work, 'cpu-prof');
-    server = await startServer(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...serverArgs] : serverArgs, work);
-    const srv = server;
-    const rssStart = procStatus(srv.pid, 'VmRSS');
-    const backup = await call(srv, 'POST', '/data_pipeline/vector/backup', {});
-    const stamp = backup.backup_timestamp as string;
-    const task = await call(srv, 'POST', '/data_pipeline/tasks', { task_name: 'bench' }, 201);
-    const taskUrl = `${srv.url}/data_pipeline/tasks/${task.task_id}`;
-    const loop = new RestoreLoop(srv, stamp);
+    await withServer('t2s-jobs-bench-', args, async (srv) => {
+      const rssStart = procStatus(srv.pid, 'VmRSS');
+      const backup = await call(srv, 'POST', '/data_pipeline/vector/backup', {});
+      const stamp = backup.backup_timestamp as string;
+      const task = await call(srv, 'POST', '/data_pipeline/tasks', { task_name: 'bench' }, 201);
+      const taskUrl = `${srv.url}/data_pipeline/tasks/${task.task_id}`;
+      const loop = new RestoreLoop(srv, stamp);
 
-    // 1. One restore alone: memory of the restore itself, no polling load.
-    await loop.once();
-    const alone = { ...loop.jobs[0]!, max_rss_mib: loop.maxRss / MiB };
-    console.log(`restore alone: ${alone.seconds.toFixed(2)} s, VmRSS max ${alone.max_rss_mib.toFixed(1)} MiB`);
-    if ((await countEmbeddings()) !== ROWS) throw new Error('restore lost rows');
+      // 1. One restore alone: memory of the restore itself, no polling load.
+      await loop.once();
+      const alone = { ...loop.jobs[0]!, max_rss_mib: loop.maxRss / MiB };
+      console.log(`restore alone: ${alone.seconds.toFixed(2)} s, VmRSS max ${alone.max_rss_mib.toFixed(1)} MiB`);
+      if ((await countEmbeddings()) !== ROWS) throw new Error('restore lost rows');
 
-    // 2. Idle polling (after a short warm-up of both routes).
-    await autocannon({ url: taskUrl, connections: 10, overallRate: TASK_RATE, duration: 2 });
-    const floorUrl = `${srv.url}/bench-floor-no-such-route`;
-    const floorIdle = latency(await load(floorUrl, TASK_RATE));
-    const idle = latency(await load(taskUrl, TASK_RATE));
-    console.log(`idle: floor (404) p99 ${floorIdle.p99_ms} ms; tasks p99 ${idle.p99_ms} ms (${idle.requests} requests)`);
+      // 2. Idle polling (after a short warm-up of both routes).
+      await autocannon({ url: taskUrl, connections: 10, overallRate: TASK_RATE, duration: 2 });
+      const floorUrl = `${srv.url}/bench-floor-no-such-route`;
+      const floorIdle = latency(await load(floorUrl, TASK_RATE));
+      const idle = latency(await load(taskUrl, TASK_RATE));
+      console.log(`idle: floor (404) p99 ${floorIdle.p99_ms} ms; tasks p99 ${idle.p99_ms} ms (${idle.requests} requests)`);
 
-    // 3. The same polling while restores run back to back.
-    loop.start();
-    while (loop.current === alone.job_id) await sleep(20);
-    const floorDuring = latency(await load(floorUrl, TASK_RATE));
-    const duringTasks = latency(await load(taskUrl, TASK_RATE));
-    console.log(`during restore: floor (404) p99 ${floorDuring.p99_ms} ms; tasks p99 ${duringTasks.p99_ms} ms`);
-    const duringJobs = latency(await load(srv.url, JOB_RATE, () => `/api/v0/data_pipeline/vector/jobs/${loop.current}`));
-    console.log(`jobs during restore: p99 ${duringJobs.p99_ms} ms`);
-    await loop.stop();
-    const vmHwm = procStatus(srv.pid, 'VmHWM');
-    if ((await countEmbeddings()) !== ROWS) throw new Error('restores lost rows');
+      // 3. The same polling while restores run back to back.
+      loop.start();
+      while (loop.current === alone.job_id) await sleep(20);
+      const floorDuring = latency(await load(floorUrl, TASK_RATE));
+      const duringTasks = latency(await load(taskUrl, TASK_RATE));
+      console.log(`during restore: floor (404) p99 ${floorDuring.p99_ms} ms; tasks p99 ${duringTasks.p99_ms} ms`);
+      const duringJobs = latency(await load(srv.url, JOB_RATE, () => `/api/v0/data_pipeline/vector/jobs/${loop.current}`));
+      console.log(`jobs during restore: p99 ${duringJobs.p99_ms} ms`);
+      await loop.stop();
+      const vmHwm = procStatus(srv.pid, 'VmHWM');
+      if ((await countEmbeddings()) !== ROWS) throw new Error('restores lost rows');
 
-    const results = {
-      rows: ROWS, dim: DIM, poll_seconds: POLL_SECONDS, generation_s: genSeconds, backup_file_bytes: backup.tables_backed_up?.langchain_pg_embedding?.bytes,
-      restore_alone: alone, restores_under_load: loop.jobs.slice(1),
-      rss: { start_mib: rssStart / MiB, max_during_restores_mib: loop.maxRss / MiB, vmhwm_whole_run_mib: vmHwm / MiB, max_sampled_whole_run_mib: srv.rss.max / MiB },
-      floor_404_idle: floorIdle, floor_404_during_restore: floorDuring,
-      tasks_idle: idle, tasks_during_restore: duringTasks, jobs_during_restore: duringJobs,
-      cpu_profile: null as ReturnType<typeof topFunctions> | null,
-    };
-    const ok = (b: boolean) => (b ? 'yes' : 'NO');
-    console.log(`\n${ROWS} rows × dim ${DIM}; restores under load: ${results.restores_under_load.length}; autocannon ${POLL_SECONDS} s per figure, 10 connections`);
-    printTable(['measure', 'value', 'target', 'met?'], [
-      ['async restore alone', `${alone.seconds.toFixed(2)} s (${Math.round(ROWS / alone.seconds)} rows/s)`, '', ''],
-      ['VmRSS max during restores', `${(loop.maxRss / MB).toFixed(1)} MB`, '≤ 200 MB', ok(loop.maxRss <= 200 * MB)],
-      ['VmHWM whole run (backup too)', `${(vmHwm / MB).toFixed(1)} MB`, '', ''],
-      [`unknown route (404) p99 idle / restore @${TASK_RATE}/s`, `${floorIdle.p99_ms} / ${floorDuring.p99_ms} ms`, '(floor)', ''],
-      [`tasks/{id} p99 idle @${TASK_RATE}/s`, `${idle.p99_ms} ms`, '', ''],
-      [`tasks/{id} p99 restore @${TASK_RATE}/s`, `${duringTasks.p99_ms} ms`, '≤ 3× idle, ≤ 50 ms',
-        ok(duringTasks.p99_ms <= 3 * Math.max(idle.p99_ms, 1) && duringTasks.p99_ms <= 50)],
-      [`jobs/{id} p99 restore @${JOB_RATE}/s`, `${duringJobs.p99_ms} ms`, '< 20 ms', ok(duringJobs.p99_ms < 20)],
-    ]);
-    if (CPU_PROF) {
-      await srv.stop(); // the profile is written at exit
-      results.cpu_profile = topFunctions(profDir);
-      const p = results.cpu_profile;
-      console.log(`\nserver thread: ${p.total_ms} ms profiled, ${p.idle_ms} ms idle, ${p.gc_ms} ms GC; busiest functions (self time, share of busy):`);
-      for (const f of p.top) console.log(`  ${String(f.self_ms).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}`);
-    }
-    const bad = [idle, duringTasks, duringJobs].filter((r) => r.non2xx > 0 || r.errors > 0);
-    if (bad.length > 0) console.log(`WARNING: failed polling requests: ${JSON.stringify(bad)}`);
-    const out = await writeResults('jobs', started, { git, server: serverArgs.join(' '), results });
-    console.log(`${loadAverage()}\nresults: ${path.relative(process.cwd(), out)}`);
-  } catch (err) {
-    if (server) console.error(`server output (tail):\n${await serverOutputTail(server)}`);
-    throw err;
+      const results = {
+        rows: ROWS, dim: DIM, poll_seconds: POLL_SECONDS, generation_s: genSeconds, backup_file_bytes: backup.tables_backed_up?.langchain_pg_embedding?.bytes,
+        restore_alone: alone, restores_under_load: loop.jobs.slice(1),
+        rss: { start_mib: rssStart / MiB, max_during_restores_mib: loop.maxRss / MiB, vmhwm_whole_run_mib: vmHwm / MiB, max_sampled_whole_run_mib: srv.rss.max / MiB },
+        floor_404_idle: floorIdle, floor_404_during_restore: floorDuring,
+        tasks_idle: idle, tasks_during_restore: duringTasks, jobs_during_restore: duringJobs,
+        cpu_profile: null as ReturnType<typeof topFunctions> | null,
+      };
+      const ok = (b: boolean) => (b ? 'yes' : 'NO');
+      console.log(`\n${ROWS} rows × dim ${DIM}; restores under load: ${results.restores_under_load.length}; autocannon ${POLL_SECONDS} s per figure, 10 connections`);
+      printTable(['measure', 'value', 'target', 'met?'], [
+        ['async restore alone', `${alone.seconds.toFixed(2)} s (${Math.round(ROWS / alone.seconds)} rows/s)`, '', ''],
+        ['VmRSS max during restores', `${(loop.maxRss / MB).toFixed(1)} MB`, '≤ 200 MB', ok(loop.maxRss <= 200 * MB)],
+        ['VmHWM whole run (backup too)', `${(vmHwm / MB).toFixed(1)} MB`, '', ''],
+        [`unknown route (404) p99 idle / restore @${TASK_RATE}/s`, `${floorIdle.p99_ms} / ${floorDuring.p99_ms} ms`, '(floor)', ''],
+        [`tasks/{id} p99 idle @${TASK_RATE}/s`, `${idle.p99_ms} ms`, '', ''],
+        [`tasks/{id} p99 restore @${TASK_RATE}/s`, `${duringTasks.p99_ms} ms`, '≤ 3× idle, ≤ 50 ms',
+          ok(duringTasks.p99_ms <= 3 * Math.max(idle.p99_ms, 1) && duringTasks.p99_ms <= 50)],
+        [`jobs/{id} p99 restore @${JOB_RATE}/s`, `${duringJobs.p99_ms} ms`, '< 20 ms', ok(duringJobs.p99_ms < 20)],
+      ]);
+      if (CPU_PROF) {
+        await srv.stop(); // the profile is written at exit
+        results.cpu_profile = topFunctions(profDir(srv.work));
+        const p = results.cpu_profile;
+        console.log(`\nserver thread: ${p.total_ms} ms profiled, ${p.idle_ms} ms idle, ${p.gc_ms} ms GC; busiest functions (self time, share of busy):`);
+        for (const f of p.top) console.log(`  ${String(f.self_ms).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}`);
+      }
+      const bad = [idle, duringTasks, duringJobs].filter((r) => r.non2xx > 0 || r.errors > 0);
+      if (bad.length > 0) console.log(`WARNING: failed polling requests: ${JSON.stringify(bad)}`);
+      const out = await writeResults('jobs', started, { git, server: serverArgs.join(' '), results });
+      console.log(`${loadAverage()}\nresults: ${path.relative(process.cwd(), out)}`);
+    });
   } finally {
-    await server?.stop();
-    await fsp.rm(work, { recursive: true, force: true });
     await dropBenchDatabase().catch((e: Error) => console.error(`could not drop the bench database: ${e.message}`));
   }
 }

@@ -1,7 +1,7 @@
 /**
- * What every benchmark needs: commands, a free port, /proc memory readings, the bench database
- * (langchain-postgres tables filled with random vectors in SQL), a server process of the current
- * build and JSON requests to it. Shared so the benches measure the same database and server.
+ * What every benchmark needs: commands (psql, the build), a free port, /proc memory readings, the bench
+ * database (langchain-postgres tables filled with random vectors in SQL), a server process of the current
+ * build and JSON requests to it, the results file. Shared so the benches measure the same database and server.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +19,7 @@ export const BENCH_DB = process.env.BENCH_DB ?? `t2s_bench_${process.pid}`;
 export const BENCH_DB_URL = `${PG_BASE}/${BENCH_DB}`;
 /** Relative to the server's cwd (a temp dir). */
 export const DATA_REL = './data_pipeline/training_data';
+export const CSV = 'WITH (FORMAT csv, HEADER true)';
 export const MiB = 1024 * 1024;
 const GEN_BATCH = 5000; // rows per INSERT: keeps each statement's memory and duration modest
 
@@ -55,7 +56,10 @@ export function run(cmd: string, args: string[], cwd = ROOT): Promise<string> {
   });
 }
 
-export function freePort(): Promise<number> {
+/** psql on the bench database: -X ignores ~/.psqlrc; ON_ERROR_STOP so a failed \copy fails the process (and the timing). */
+export const psql = (args: string[]) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', BENCH_DB_URL, ...args]);
+
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = srv.address() as net.AddressInfo;
@@ -89,23 +93,37 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
 
 export const dropBenchDatabase = () => withClient(`${PG_BASE}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`));
 
-/** Recreates the bench database with `rows` embeddings of `dim` random dimensions; returns the seconds it took. */
-export async function createBenchDatabase(rows: number, dim: number): Promise<number> {
+export interface BenchDatabaseOptions {
+  /** `vector(dim)` instead of an untyped `vector` column (an HNSW index needs the dimension). */
+  typedVector?: boolean;
+  /**
+   * The layout's `ix_cmetadata_gin` (default on: the server creates it with new tables, and it makes
+   * every COPY FROM pay realistic index maintenance); off for a table with primary keys only.
+   */
+  ginIndex?: boolean;
+  /** Names the bench in the collection's cmetadata and each row's `source`. */
+  label?: string;
+}
+
+/**
+ * Recreates the bench database with `rows` embeddings of `dim` random dimensions in the collection
+ * `bench`, vacuumed, analysed and checkpointed; returns the seconds the filling took (printed, never compared).
+ */
+export async function createBenchDatabase(rows: number, dim: number, options: BenchDatabaseOptions = {}): Promise<number> {
+  const { typedVector = false, ginIndex = true, label = 'bench' } = options;
   await dropBenchDatabase();
   await withClient(`${PG_BASE}/postgres`, (c) => c.query(`CREATE DATABASE ${BENCH_DB}`));
   const [seconds] = await timed(() =>
     withClient(BENCH_DB_URL, async (c) => {
-      // The GIN index is part of the langchain-postgres layout (the server creates it with new
-      // tables); it makes every COPY FROM pay realistic index maintenance.
       await c.query(`
         CREATE EXTENSION vector;
         CREATE TABLE langchain_pg_collection (uuid UUID PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, cmetadata JSON);
         CREATE TABLE langchain_pg_embedding (
           id VARCHAR PRIMARY KEY,
           collection_id UUID REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
-          embedding VECTOR, document VARCHAR, cmetadata JSONB);
-        CREATE INDEX ix_cmetadata_gin ON langchain_pg_embedding USING gin (cmetadata jsonb_path_ops);
-        INSERT INTO langchain_pg_collection VALUES (gen_random_uuid(), 'bench', '{"purpose": "bench"}');`);
+          embedding VECTOR${typedVector ? `(${dim})` : ''}, document VARCHAR, cmetadata JSONB);
+        ${ginIndex ? 'CREATE INDEX ix_cmetadata_gin ON langchain_pg_embedding USING gin (cmetadata jsonb_path_ops);' : ''}
+        INSERT INTO langchain_pg_collection VALUES (gen_random_uuid(), 'bench', '{"purpose": "${label}"}');`);
       for (let from = 1; from <= rows; from += GEN_BATCH) {
         // `WHERE g > 0` correlates the LATERAL subquery with the outer row, so the planner cannot
         // evaluate it once and reuse one vector for every row. The document has Chinese text, a
@@ -114,10 +132,10 @@ export async function createBenchDatabase(rows: number, dim: number): Promise<nu
           `INSERT INTO langchain_pg_embedding (id, collection_id, embedding, document, cmetadata)
            SELECT 'doc-' || g, col.uuid, v.vec::vector,
                   format(E'第%s号文档：订单明细, 含"引号"\n第二行 ', g) || left(repeat(md5(g::text) || ' ', 6), 170),
-                  jsonb_build_object('id', g, 'source', 'bench')
+                  jsonb_build_object('id', g, 'source', $4::text)
              FROM langchain_pg_collection col, generate_series($1::int, $2::int) g,
                   LATERAL (SELECT array_agg(random()::real) AS vec FROM generate_series(1, $3::int) WHERE g > 0) v`,
-          [from, Math.min(rows, from + GEN_BATCH - 1), dim],
+          [from, Math.min(rows, from + GEN_BATCH - 1), dim, label],
         );
       }
       const { rows: [check] } = await c.query<{ n: number; distinct_vecs: number; sample: number }>(
@@ -143,8 +161,14 @@ export async function countEmbeddings(): Promise<number> {
 export interface BenchServer { pid: number; url: string; work: string; stop: () => Promise<void>; rss: { max: number } }
 
 /**
+ * node's arguments to run src/main.ts through tsx, as one node process. tsx is resolved here: the
+ * server's cwd is a temp dir, from which a bare `--import tsx` finds no package.
+ */
+export const tsxServerArgs = (): string[] => ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src', 'main.ts')];
+
+/**
  * Builds the server (`npm run build`); when the build fails (src/ mid-edit) falls back to running
- * src/main.ts through tsx, still as one node process. Returns node's arguments.
+ * src/main.ts through tsx. Returns node's arguments.
  */
 export async function buildServer(): Promise<string[]> {
   try {
@@ -152,7 +176,7 @@ export async function buildServer(): Promise<string[]> {
     return [path.join(ROOT, 'dist', 'main.js')];
   } catch (err) {
     console.warn(`build failed, running src/main.ts through tsx instead:\n${(err as Error).message.slice(0, 1500)}`);
-    return ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
+    return tsxServerArgs();
   }
 }
 
@@ -163,7 +187,7 @@ export const gitDescribe = async () => (await run('git', ['describe', '--always'
 export const loadAverage = () => `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${os.cpus().length} cores`;
 
 /** Starts `node <serverArgs>` in `work` against the bench database; VmRSS is sampled every 50 ms into `rss.max`. */
-export async function startServer(serverArgs: string[], work: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
+async function startServer(serverArgs: string[], work: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
   const port = await freePort();
   const out = fs.openSync(path.join(work, 'server.out'), 'w');
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: BENCH_DB_URL, PORT: String(port), HOST: '127.0.0.1',
@@ -184,7 +208,8 @@ export async function startServer(serverArgs: string[], work: string, extraEnv: 
     clearTimeout(t);
   };
   const url = `http://127.0.0.1:${port}/api/v0`;
-  for (const deadline = Date.now() + 30_000; ; ) {
+  // 60 s: through tsx (bench:s3, or the fallback when the build fails) start-up compiles src/ first.
+  for (const deadline = Date.now() + 60_000; ; ) {
     if (exited !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`server did not become healthy (${exited ?? 'timeout'}):\n${fs.readFileSync(path.join(work, 'server.out'), 'utf8').slice(-3000)}`);
@@ -196,10 +221,32 @@ export async function startServer(serverArgs: string[], work: string, extraEnv: 
   return { pid: child.pid!, url, work, stop, rss };
 }
 
-export const serverOutputTail = async (server: BenchServer) =>
-  (await fsp.readFile(path.join(server.work, 'server.out'), 'utf8').catch(() => '')).slice(-3000);
+/**
+ * Runs `fn` against a fresh server started in a new temp working directory (`prefix`…), whose
+ * arguments may depend on that directory (a --cpu-prof-dir inside it). When `fn` fails, the tail of
+ * the server's output is printed; the server is always stopped and the directory removed.
+ */
+export async function withServer<T>(
+  prefix: string,
+  serverArgs: string[] | ((work: string) => string[]),
+  fn: (server: BenchServer) => Promise<T>,
+  extraEnv: Record<string, string> = {},
+): Promise<T> {
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+  let server: BenchServer | undefined;
+  try {
+    server = await startServer(typeof serverArgs === 'function' ? serverArgs(work) : serverArgs, work, extraEnv);
+    return await fn(server);
+  } catch (err) {
+    if (server) console.error(`server output (tail):\n${(await fsp.readFile(path.join(work, 'server.out'), 'utf8').catch(() => '')).slice(-3000)}`);
+    throw err;
+  } finally {
+    await server?.stop();
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}
 
-/** A JSON request to the server; any status but `expect` fails the bench. Returns the envelope's `data`. */
+/** A JSON request to the server; any status but `expect`, or a failure envelope, fails the bench. Returns the envelope's `data`. */
 export async function call(server: BenchServer, method: string, route: string, body?: unknown, expect = 200): Promise<Record<string, any>> {
   const res = await fetch(`${server.url}${route}`, {
     method,
@@ -207,9 +254,11 @@ export async function call(server: BenchServer, method: string, route: string, b
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const reply = (await res.json()) as { success: boolean; data: Record<string, any> };
-  if (res.status !== expect) throw new Error(`${method} ${route} → ${res.status}: ${JSON.stringify(reply).slice(0, 2000)}`);
+  if (res.status !== expect || !reply.success) throw new Error(`${method} ${route} → ${res.status}: ${JSON.stringify(reply).slice(0, 2000)}`);
   return reply.data;
 }
+
+export const post = (server: BenchServer, route: string, body: unknown) => call(server, 'POST', route, body);
 
 /** Writes a bench's results as bench/results/<name>-<UTC stamp>.json (git-ignored); returns the path. */
 export async function writeResults(name: string, started: Date, results: object): Promise<string> {

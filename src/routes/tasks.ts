@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { sendSuccess } from '../http/envelope.js';
 import { parseInput } from '../http/parse-input.js';
 import type { RouteRegistry } from '../http/route-registry.js';
+import { paginate } from '../tasks/page-selector.js';
 import type { TaskDeletion } from '../tasks/task-deletion.js';
 import type { TaskService } from '../tasks/task-service.js';
 import {
@@ -87,11 +88,10 @@ export function registerTaskRoutes(routes: RouteRegistry, services: { tasks: Tas
         completedTo: body.completed_time_end,
       };
       const page = await tasks.list(filters, body.sort_by, body.sort_order, body.page_size, (body.page - 1) * body.page_size);
-      const totalPages = Math.ceil(page.total / body.page_size);
       const { page: _page, page_size: _size, sort_by: _by, sort_order: _order, ...rest } = body;
       sendSuccess(res, 200, '查询任务列表成功', {
         tasks: page.tasks,
-        pagination: { page: body.page, page_size: body.page_size, total: page.total, total_pages: totalPages, has_next: body.page < totalPages, has_prev: body.page > 1 },
+        pagination: paginate(page.total, body.page, body.page_size),
         filters_applied: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== '')),
         sort_applied: { sort_by: body.sort_by, sort_order: body.sort_order },
         query_time: `${((performance.now() - started) / 1000).toFixed(3)}s`,

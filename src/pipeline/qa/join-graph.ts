@@ -1,3 +1,4 @@
+import type { ForeignKeyRow } from '../../db/sql/qa-quality.sql.js';
 import type { TableDescription } from '../../introspection/table-inspector.js';
 
 /** One way two listed tables may be joined: `from.column = to.column`, `to.column` being a key. */
@@ -10,15 +11,6 @@ export interface JoinEdge {
   kind: 'declared' | 'naming';
 }
 
-export interface DeclaredKey {
-  from_schema: string;
-  from_table: string;
-  from_column: string;
-  to_schema: string;
-  to_table: string;
-  to_column: string;
-}
-
 const singleKey = (t: TableDescription) => {
   const keys = t.columns.filter((c) => c.is_primary_key);
   return keys.length === 1 ? keys[0]!.name : null;
@@ -29,7 +21,7 @@ const singleKey = (t: TableDescription) => {
  * foreign keys, and `<x>_id` columns where another listed table is named `<x>` or `…_<x>` and has
  * the single-column key `id` (the demo declares no foreign keys; its ids follow this rule).
  */
-export function joinEdges(tables: TableDescription[], declared: DeclaredKey[]): JoinEdge[] {
+export function joinEdges(tables: TableDescription[], declared: ForeignKeyRow[]): JoinEdge[] {
   const edges: JoinEdge[] = [];
   const find = (schema: string, name: string) => tables.find((t) => t.schema === schema && t.name === name);
   for (const k of declared) {

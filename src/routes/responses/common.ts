@@ -28,6 +28,15 @@ export const stepStatus = z.enum(STEP_STATUSES);
 export const jobStatus = z.enum(Object.values(JOB_STATES) as [string, ...string[]]);
 export const vectorJobKind = z.enum(VECTOR_JOB_KIND_NAMES as [string, ...string[]]);
 export const stepStatusMap = z.object(Object.fromEntries(STEP_NAMES.map((s) => [s, stepStatus])) as Record<string, typeof stepStatus>);
+/** A page of a listing (`paginate()` of src/tasks/page-selector.ts): tasks, a task's log. */
+export const pagination = z.object({
+  page: z.number().int(),
+  page_size: z.number().int(),
+  total: z.number().int(),
+  total_pages: z.number().int(),
+  has_next: z.boolean(),
+  has_prev: z.boolean(),
+});
 /** Free-form object (results and parameters that depend on the step or the request). */
 export const anyObject = z.record(z.string(), z.unknown());
 

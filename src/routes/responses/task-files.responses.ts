@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dataOf, isoTime, nullableTime, stepName, TIMESTAMP_EXAMPLE } from './common.js';
+import { dataOf, isoTime, nullableTime, pagination, stepName, TIMESTAMP_EXAMPLE } from './common.js';
 import type { ResponseDocs } from '../../http/openapi.js';
 
 const TASKS = '/data_pipeline/tasks';
@@ -56,14 +56,6 @@ const logExample = {
   message: '[ddl_generation] 步骤执行完成: ddl_generation',
   line_number: 9,
 };
-const pagination = z.object({
-  page: z.number().int(),
-  page_size: z.number().int(),
-  total: z.number().int(),
-  total_pages: z.number().int(),
-  has_next: z.boolean(),
-  has_prev: z.boolean(),
-});
 const tableListFile = {
   task_id: z.string(),
   filename: z.string(),

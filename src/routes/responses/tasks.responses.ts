@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { anyObject, dataOf, isoTime, nullableTime, jobStatus, stepName, stepStatus, stepStatusMap, taskStatus, TIMESTAMP_EXAMPLE } from './common.js';
+import { anyObject, dataOf, isoTime, nullableTime, jobStatus, pagination, stepName, stepStatus, stepStatusMap, taskStatus, TIMESTAMP_EXAMPLE } from './common.js';
 import type { ResponseDocs } from '../../http/openapi.js';
 
 const BASE = '/data_pipeline/tasks';
@@ -93,14 +93,7 @@ export const TASK_RESPONSES: ResponseDocs = {
       description: 'One page of the tasks matching the filters',
       data: dataOf({
         tasks: z.array(taskSummary),
-        pagination: z.object({
-          page: z.number().int(),
-          page_size: z.number().int(),
-          total: z.number().int(),
-          total_pages: z.number().int(),
-          has_next: z.boolean(),
-          has_prev: z.boolean(),
-        }),
+        pagination,
         filters_applied: anyObject,
         sort_applied: z.object({ sort_by: z.enum(['created_at', 'started_at', 'completed_at', 'task_name', 'status']), sort_order: z.enum(['asc', 'desc']) }),
         query_time: z.string(),
