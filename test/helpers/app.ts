@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { DatabaseRegistry } from '../../src/db/database-registry.js';
 import { createProviders } from '../../src/providers/create-providers.js';
 import { createServices, type Services } from '../../src/create-services.js';
-import { embeddedByUrl } from './db.js';
+import { createTestDatabase, embeddedByUrl, type TestDatabase } from './db.js';
 import { embeddedTestMode } from './test-database-url.js';
 
 /**
@@ -75,6 +75,22 @@ export function copyFixtureBackups(dataRoot: string): void {
     fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
   }
   fs.chmodSync(dataRoot, 0o755);
+}
+
+/**
+ * A file's own database and app with the original's backup sets in its data root: the set-up every
+ * restore suite shares (call from beforeAll; `closeFixtureApp` from afterAll).
+ */
+export async function openFixtureApp(env: Record<string, string> = {}): Promise<{ db: TestDatabase; t: TestApp }> {
+  const db = await createTestDatabase();
+  const t = await createTestApp(db.url, env);
+  copyFixtureBackups(t.dataRoot);
+  return { db, t };
+}
+
+export async function closeFixtureApp(app: { db: TestDatabase; t: TestApp }): Promise<void> {
+  await app.t.close();
+  await app.db.drop();
 }
 
 export const FIXTURE_SETS = [

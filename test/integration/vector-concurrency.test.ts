@@ -8,9 +8,9 @@ import type { OpenFile } from '../../src/lib/durable-dir.js';
 import { VectorBackupService } from '../../src/backups/backup-service.js';
 import { VectorRestoreService } from '../../src/backups/restore/restore-service.js';
 import { ensureCollections, ensureVectorTables } from '../../src/backups/langchain-tables.js';
-import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
+import { closeFixtureApp, createTestApp, openFixtureApp, type TestApp } from '../helpers/app.js';
 import { readCsvObjects } from '../helpers/csv.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import type { TestDatabase } from '../helpers/db.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { deferred, lockWaiters, openSession, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
 
@@ -28,15 +28,8 @@ describe.skipIf(embeddedTestMode())('vector backup and restore under concurrency
       ['langchain_pg_collection', 'langchain_pg_embedding'].map((table) => [table, readCsvObjects(path.join(dir, `${table}_${stamp}.csv`)).length]),
     );
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db.url);
-    copyFixtureBackups(t.dataRoot);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  beforeAll(async () => ({ db, t } = await openFixtureApp()));
+  afterAll(() => closeFixtureApp({ db, t }));
   beforeEach(async () => {
     await restore(t, { ...GLOBAL, truncate_before_restore: true }).expect(200);
   });

@@ -8,9 +8,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OpenFile } from '../../src/lib/durable-dir.js';
 import { VectorBackupService } from '../../src/backups/backup-service.js';
-import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
+import { closeFixtureApp, openFixtureApp, type TestApp } from '../helpers/app.js';
 import { readCsvObjects } from '../helpers/csv.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import type { TestDatabase } from '../helpers/db.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { lockWaiters, openSession, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
 
@@ -24,15 +24,8 @@ describe('vector backup and restore under I/O faults', () => {
   const listSets = async () =>
     (await request(t.app).get('/api/v0/data_pipeline/vector/restore/list').expect(200)).body.data.summary.total_backup_sets as number;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db.url);
-    copyFixtureBackups(t.dataRoot);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  beforeAll(async () => ({ db, t } = await openFixtureApp()));
+  afterAll(() => closeFixtureApp({ db, t }));
   beforeEach(async () => {
     await request(t.app).post('/api/v0/data_pipeline/vector/restore').send({ ...GLOBAL, truncate_before_restore: true }).expect(200);
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFixtureBackups, createTestApp, FIXTURE_SETS, type TestApp } from '../helpers/app.js';
+import { closeFixtureApp, FIXTURE_SETS, openFixtureApp, type TestApp } from '../helpers/app.js';
 import { readCsvObjects, parseVector } from '../helpers/csv.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -15,15 +15,8 @@ describe('restoring the original service backups unchanged', () => {
   let db: TestDatabase;
   let t: TestApp;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db.url);
-    copyFixtureBackups(t.dataRoot);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  beforeAll(async () => ({ db, t } = await openFixtureApp()));
+  afterAll(() => closeFixtureApp({ db, t }));
 
   for (const set of FIXTURE_SETS) {
     it(`restores ${set.dir} (${set.embeddings} embeddings) and matches the CSV row for row`, async () => {

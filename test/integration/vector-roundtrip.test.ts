@@ -4,10 +4,10 @@ import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tryVectorWriterLock } from '../../src/db/sql/vector-tables.sql.js';
-import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
+import { closeFixtureApp, openFixtureApp, type TestApp } from '../helpers/app.js';
 import { readCsvObjects } from '../helpers/csv.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import type { TestDatabase } from '../helpers/db.js';
 
 const GLOBAL = { backup_path: './data_pipeline/training_data/vector_bak', timestamp: '20250722_010318' };
 const TASK = { backup_path: './data_pipeline/training_data/task_20250721_213627/vector_bak', timestamp: '20250721_215758' };
@@ -31,15 +31,8 @@ describe('vector backup and restore round trips', () => {
   let t: TestApp;
   const restore = (body: object) => request(t.app).post('/api/v0/data_pipeline/vector/restore').send(body);
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db.url);
-    copyFixtureBackups(t.dataRoot);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  beforeAll(async () => ({ db, t } = await openFixtureApp()));
+  afterAll(() => closeFixtureApp({ db, t }));
   beforeEach(async () => {
     await restore({ ...TASK, truncate_before_restore: true }).expect(200);
   });

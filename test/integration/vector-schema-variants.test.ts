@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
+import { closeFixtureApp, createTestApp, openFixtureApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 
@@ -15,15 +15,8 @@ describe('restore into other table layouts and unusual files', () => {
   let db: TestDatabase;
   let t: TestApp;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db.url);
-    copyFixtureBackups(t.dataRoot);
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
+  beforeAll(async () => ({ db, t } = await openFixtureApp()));
+  afterAll(() => closeFixtureApp({ db, t }));
   beforeEach(async () => {
     await db.query('DROP TABLE IF EXISTS langchain_pg_embedding, langchain_pg_collection');
   });
