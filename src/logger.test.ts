@@ -22,7 +22,14 @@ describe('logger redaction', () => {
       logger.info({ storage: config.backupStorage }, 'storage settings');
       logger.info(config.backupStorage, 'storage settings at the top');
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
-      const text = fs.readFileSync(path.join(logDir, 'app.log'), 'utf8');
+      // The file destination writes asynchronously and a multistream's flush callback does not wait
+      // for it: read once the last of the three lines is there (bounded, the test fails otherwise).
+      const file = path.join(logDir, 'app.log');
+      let text = '';
+      for (let i = 0; i < 200 && !text.includes('storage settings at the top'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        text = fs.readFileSync(file, 'utf8');
+      }
       expect(text).toContain('"bucket":"backups"');
       expect(text).not.toContain('AKIAREDACTME1');
       expect(text).not.toContain('secret-redact-me-2');
