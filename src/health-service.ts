@@ -1,9 +1,9 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { DatabaseRegistry } from './db/database-registry.js';
 import { query, type Pool } from './db/pool.js';
 import { selectVectorExtensionAvailable, selectVectorExtensionVersion } from './db/sql/vector-tables.sql.js';
+import { cachedProbe } from './lib/cached-probe.js';
 import type { DataRoot } from './lib/data-root.js';
+import { probeWritableDir } from './lib/writable-probe.js';
 import type { BackupStore } from './backups/stores/backup-store.js';
 
 export interface HealthCheck {
@@ -17,9 +17,13 @@ export interface HealthReport {
 }
 
 const CHECK_TIMEOUT_MS = 3000;
+/** How long the data root's write probe is reused (a file written and removed per /health call was the route's main cost). */
+const DATA_ROOT_PROBE_TTL_MS = 5000;
 
 /** Reachability of the three databases, pgvector in the vector database, a writable data root and backup store. */
 export class HealthService {
+  private readonly dataRootWritable = cachedProbe(DATA_ROOT_PROBE_TTL_MS, () => this.probeDataRoot());
+
   constructor(
     private readonly databases: DatabaseRegistry,
     private readonly dataRoot: DataRoot,
@@ -65,15 +69,8 @@ export class HealthService {
     }
   }
 
-  private async dataRootWritable(): Promise<HealthCheck> {
-    const probe = path.join(this.dataRoot.dir, `.health-${process.pid}-${Date.now()}`);
-    try {
-      await fsp.writeFile(probe, 'ok');
-      await fsp.rm(probe, { force: true });
-      return { ok: true, path: this.dataRoot.relativeToCwd(this.dataRoot.dir) };
-    } catch (err) {
-      return { ok: false, path: this.dataRoot.relativeToCwd(this.dataRoot.dir), error: (err as Error).message };
-    }
+  private async probeDataRoot(): Promise<HealthCheck> {
+    return { ...(await probeWritableDir(this.dataRoot.dir)), path: this.dataRoot.relativeToCwd(this.dataRoot.dir) };
   }
 }
 

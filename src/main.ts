@@ -5,7 +5,6 @@ import { loadConfig, withEmbeddedDatabase, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { redactConnectionString } from './db/connection-string.js';
 import { DatabaseRegistry } from './db/database-registry.js';
-import { EmbeddedPostgres } from './db/embedded/embedded-postgres.js';
 import { migrate } from './db/migrate.js';
 import { seedDemoDatabase } from './demo/seed-demo.js';
 import { handleClientError } from './http/client-error.js';
@@ -30,7 +29,10 @@ async function main(): Promise<void> {
   const { server, serve } = await bindServer(config.port, config.host);
   server.on('clientError', handleClientError(logger));
   // No DATABASE_URL: a PostgreSQL with pgvector starts in this process (data under EMBEDDED_DATA_DIR).
-  const embedded = config.embedded ? await EmbeddedPostgres.start(config.embedded.dataDir, logger) : null;
+  // Loaded only then: PGlite and its WebAssembly stay out of a server that talks to a real PostgreSQL.
+  const embedded = config.embedded
+    ? await (await import('./db/embedded/embedded-postgres.js')).EmbeddedPostgres.start(config.embedded.dataDir, logger)
+    : null;
   if (embedded) config = withEmbeddedDatabase(config, embedded.url);
   const databases = new DatabaseRegistry(config, logger, embedded);
   logger.info(

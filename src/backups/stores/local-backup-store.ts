@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
+import { cachedProbe } from '../../lib/cached-probe.js';
 import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
+import { probeWritableDir } from '../../lib/writable-probe.js';
 import { createDurableFileSink } from '../../streams/durable-file-sink.js';
 import {
   assertFileName,
@@ -21,6 +23,8 @@ import {
 export const TASK_DIR_PATTERN = /^(task|manual)_/;
 
 /** Names a writer is still producing (`.x.<uuid>.tmp`, `….csv.tmp`): never listed. */
+/** How long the write probe of /health is reused. */
+const HEALTH_PROBE_TTL_MS = 5000;
 const isPending = (name: string) => name.startsWith('.') || name.endsWith('.tmp');
 
 /**
@@ -151,16 +155,12 @@ export class LocalBackupStore implements BackupStore {
     return deleted;
   }
 
-  async health(): Promise<StoreHealth> {
-    const probe = path.join(this.dataRoot.dir, `.health-${process.pid}-${randomUUID()}`);
-    try {
-      await fsp.writeFile(probe, 'ok');
-      await fsp.rm(probe, { force: true });
-      return { ok: true, kind: 'local', path: this.name };
-    } catch (err) {
-      return { ok: false, kind: 'local', path: this.name, error: (err as Error).message };
-    }
-  }
+  /** Cached briefly: /health is polled and each probe writes a file. */
+  readonly health = cachedProbe(HEALTH_PROBE_TTL_MS, async (): Promise<StoreHealth> => ({
+    ...(await probeWritableDir(this.dataRoot.dir)),
+    kind: 'local',
+    path: this.name,
+  }));
 
   /** The real directory of a location; null when absent; a location linked out of the root → 400. */
   async dirOf(location: StoreLocation): Promise<string | null> {
