@@ -12,10 +12,14 @@
  *     BENCH_POLL_SECONDS (autocannon, fixed rate, latencies corrected for coordinated omission).
  * An unknown route at 400 req/s idle and during is the floor (the app's middleware and a 404 envelope,
  * no database, no file): what any request costs on this machine at that moment. (`/health` is not: it
- * queries the database three times and writes and removes a probe file.)
+ * queries the database three times.) Below that, the machine's own floor: a ten-line `node:http` server
+ * in its own process (no framework, one fixed JSON reply), polled at 500 req/s idle and during a
+ * restore by the same autocannon: what p99 this machine gives any Node server while PostgreSQL
+ * parses CSV on one of its cores.
  * Targets: VmRSS ≤ 200 MB during restores; tasks p99 during ≤ 3× idle and ≤ 50 ms; jobs p99 < 20 ms.
  * BENCH_CPU_PROF=1 runs the server with --cpu-prof and prints where its thread spent the time.
  */
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import {
@@ -34,6 +38,27 @@ const MB = 1e6;
 const ENDED = ['succeeded', 'failed', 'cancelled'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The machine's floor: a bare node:http server in a child process, one fixed JSON envelope per request. */
+const BARE_SERVER = `
+const server = require('node:http').createServer((req, res) => {
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ success: true, code: 200, message: 'ok', data: { status: 'running' } }));
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+
+async function withBareServer<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+    });
+    return await fn(`http://127.0.0.1:${port}/`);
+  } finally {
+    child.kill();
+  }
+}
 
 /** Restores of the backup set, one after another until stopped; tracks the running job and memory. */
 class RestoreLoop {
@@ -120,6 +145,8 @@ async function main(): Promise<void> {
       const floorIdle = latency(await load(floorUrl, TASK_RATE));
       const idle = latency(await load(taskUrl, TASK_RATE));
       console.log(`idle: floor (404) p99 ${floorIdle.p99_ms} ms; tasks p99 ${idle.p99_ms} ms (${idle.requests} requests)`);
+      const bareIdle = await withBareServer(async (url) => latency(await load(url, JOB_RATE)));
+      console.log(`idle: machine floor (bare node:http) p99 ${bareIdle.p99_ms} ms @${JOB_RATE}/s`);
 
       // 3. The same polling while restores run back to back.
       loop.start();
@@ -129,6 +156,8 @@ async function main(): Promise<void> {
       console.log(`during restore: floor (404) p99 ${floorDuring.p99_ms} ms; tasks p99 ${duringTasks.p99_ms} ms`);
       const duringJobs = latency(await load(srv.url, JOB_RATE, () => `/api/v0/data_pipeline/vector/jobs/${loop.current}`));
       console.log(`jobs during restore: p99 ${duringJobs.p99_ms} ms`);
+      const bareDuring = await withBareServer(async (url) => latency(await load(url, JOB_RATE)));
+      console.log(`during restore: machine floor (bare node:http) p99 ${bareDuring.p99_ms} ms @${JOB_RATE}/s`);
       await loop.stop();
       const vmHwm = procStatus(srv.pid, 'VmHWM');
       if ((await countEmbeddings()) !== ROWS) throw new Error('restores lost rows');
@@ -137,7 +166,7 @@ async function main(): Promise<void> {
         rows: ROWS, dim: DIM, poll_seconds: POLL_SECONDS, generation_s: genSeconds, backup_file_bytes: backup.tables_backed_up?.langchain_pg_embedding?.bytes,
         restore_alone: alone, restores_under_load: loop.jobs.slice(1),
         rss: { start_mib: rssStart / MiB, max_during_restores_mib: loop.maxRss / MiB, vmhwm_whole_run_mib: vmHwm / MiB, max_sampled_whole_run_mib: srv.rss.max / MiB },
-        floor_404_idle: floorIdle, floor_404_during_restore: floorDuring,
+        floor_404_idle: floorIdle, floor_404_during_restore: floorDuring, bare_node_http_idle: bareIdle, bare_node_http_during_restore: bareDuring,
         tasks_idle: idle, tasks_during_restore: duringTasks, jobs_during_restore: duringJobs,
         cpu_profile: null as ReturnType<typeof topFunctions> | null,
       };
@@ -148,6 +177,7 @@ async function main(): Promise<void> {
         ['VmRSS max during restores', `${(loop.maxRss / MB).toFixed(1)} MB`, '≤ 200 MB', ok(loop.maxRss <= 200 * MB)],
         ['VmHWM whole run (backup too)', `${(vmHwm / MB).toFixed(1)} MB`, '', ''],
         [`unknown route (404) p99 idle / restore @${TASK_RATE}/s`, `${floorIdle.p99_ms} / ${floorDuring.p99_ms} ms`, '(floor)', ''],
+        [`machine floor: bare node:http p99 idle / restore @${JOB_RATE}/s`, `${bareIdle.p99_ms} / ${bareDuring.p99_ms} ms`, '(floor)', ''],
         [`tasks/{id} p99 idle @${TASK_RATE}/s`, `${idle.p99_ms} ms`, '', ''],
         [`tasks/{id} p99 restore @${TASK_RATE}/s`, `${duringTasks.p99_ms} ms`, '≤ 3× idle, ≤ 50 ms',
           ok(duringTasks.p99_ms <= 3 * Math.max(idle.p99_ms, 1) && duringTasks.p99_ms <= 50)],
