@@ -39,14 +39,16 @@ export function attachChecksums<T extends ChecksummedFile>(manifest: BackupManif
  * restore's transaction rolls back. The stages are joined with pipeline() (see openCsvFile).
  */
 export function openBackupFile(item: ChecksummedFile, storedBytes?: Transform): Readable {
-  const file = openStoreStream(item.store, item.location, item.file);
-  const raw = storedBytes ? pipeline(file, storedBytes, () => undefined) : file;
   const name = path.basename(item.file);
   const tap = createSha256Tap(
     item.sha256 === undefined ? {} : { expected: item.sha256, mismatch: (actual) => checksumMismatch(name, item.sha256!, actual) },
   );
   const done = () => undefined;
-  return item.file.endsWith('.gz') ? pipeline(raw, tap, createGunzip(), done) : pipeline(raw, tap, done);
+  // The first stage is the stream the store's file is piped into once open (no extra pass-through).
+  const hashed = storedBytes
+    ? pipeline(openStoreStream(item.store, item.location, item.file, storedBytes), tap, done)
+    : openStoreStream(item.store, item.location, item.file, tap);
+  return item.file.endsWith('.gz') ? pipeline(hashed, createGunzip(), done) : hashed;
 }
 
 /**

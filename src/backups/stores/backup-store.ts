@@ -1,4 +1,4 @@
-import { PassThrough, pipeline, type Readable, type Writable } from 'node:stream';
+import { PassThrough, pipeline, type Duplex, type Readable, type Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { ERROR_TYPES, UnprocessableError, ValidationError } from '../../errors.js';
 import type { DataRoot } from '../../lib/data-root.js';
@@ -100,9 +100,11 @@ export async function readStoreText(store: BackupStore, location: StoreLocation,
  * A file of a store as a stream returned at once (COPY's `open()` and the CSV readers are
  * synchronous); the store is opened behind it. An absent file fails the stream with ENOENT; a
  * stream destroyed before the store answered destroys the store's stream too (pipeline()).
+ * `head` is the stream returned, the store's file piped into it once open: a caller's first stage
+ * (a checksum tap) instead of one more pass-through on a path every byte of a restore takes.
  */
-export function openStoreStream(store: BackupStore, location: StoreLocation, name: string): Readable {
-  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+export function openStoreStream<T extends Duplex = PassThrough>(store: BackupStore, location: StoreLocation, name: string, head?: T): T {
+  const out = head ?? (new PassThrough({ highWaterMark: 256 * 1024 }) as Duplex as T);
   store.openRead(location, name).then(
     (file) => {
       if (file === null) out.destroy(Object.assign(new Error(`ENOENT: ${name} no longer exists in ${location.relativePath}`), { code: 'ENOENT' }));
