@@ -93,7 +93,8 @@ export function createServices(
   cwd: string = process.cwd(),
 ): Services {
   const dataRoot = new DataRoot(config.dataPipelineRoot, cwd);
-  const backupStore = createBackupStore(config.backupStorage, dataRoot);
+  const findTask = findTaskIn(databases.app);
+  const backupStore = createBackupStore(config.backupStorage, dataRoot, async (taskId) => (await findTask(taskId)) !== undefined);
   const backupCatalog = new BackupCatalog(dataRoot, backupStore);
   const backupStats = new BackupStats(backupCatalog, backupStore, BACKUP_STATS_CACHE_MS);
   const metrics = new Metrics({ appPool: databases.app, backupStats: () => backupStats.read() });
@@ -122,7 +123,7 @@ export function createServices(
       webhook?.jobEnded(job);
     },
   });
-  const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
+  const taskLookup = new TaskLookup(dataRoot, findTask);
   const tableListBytes = config.uploads.tableListBytes;
   const vectorJobs = new VectorJobService(databases.app, jobRunner, new VectorJobPreflight(backupCatalog, databases));
   const tasks = new TaskService(databases.app, databases, dataRoot, taskLookup, jobRunner, { tableListBytes }, cwd);

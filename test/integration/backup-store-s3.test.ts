@@ -104,8 +104,10 @@ describe('backup sets on S3 (BACKUP_STORAGE=s3)', () => {
     expect(again.body.data.error_type).toBe('BACKUP_SET_EXISTS');
   });
 
-  it('a task location needs no local directory on S3: upload with task_id, list by task_id', async () => {
-    const res = await upload(b, archives[0]!, { task_id: "task_s3only" }).expect(201);
+  it('a task location needs no local directory on S3: a task another server created (its row) takes an upload, listed by task_id', async () => {
+    await upload(b, archives[0]!, { task_id: 'task_s3only' }).expect(404);
+    await db.query(`INSERT INTO data_pipeline_tasks (task_id, task_type, status, parameters) VALUES ('task_s3only', 'data_workflow', 'pending', '{}')`);
+    const res = await upload(b, archives[0]!, { task_id: 'task_s3only' }).expect(201);
     expect(res.body.data.backup_path).toBe('./data_pipeline/training_data/task_s3only/vector_bak');
     const listing = await listOf(a, '?task_id=task_s3only');
     expect(listing.backup_locations.map((l: { task_id: string }) => l.task_id)).toEqual(['task_s3only']);

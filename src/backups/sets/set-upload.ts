@@ -3,12 +3,13 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { AppError, ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, ValidationError } from '../../errors.js';
 import type { DataRoot } from '../../lib/data-root.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { LocalBackupStore } from '../stores/local-backup-store.js';
 import { readManifest } from './backup-manifest.js';
 import type { BackupVerifier, VerifiedFile } from './backup-verifier.js';
+import { backupLocation } from './set-lookup.js';
 import { isFileOfSet, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
 export interface UploadResult {
@@ -51,7 +52,7 @@ export class BackupSetUpload {
   }
 
   async upload(tarFile: string, taskId?: string): Promise<UploadResult> {
-    const location = await this.targetLocation(taskId);
+    const location = await backupLocation(this.store, taskId);
     const staging = await fsp.mkdtemp(path.join(this.dataRoot.dir, STAGING_PREFIX));
     try {
       const { timestamp, files } = await this.extract(tarFile, staging, location);
@@ -62,14 +63,6 @@ export class BackupSetUpload {
     } finally {
       await fsp.rm(staging, { recursive: true, force: true });
     }
-  }
-
-  /** The task's vector_bak/ (the task must be known to the store) or the global one. */
-  private async targetLocation(taskId: string | undefined): Promise<StoreLocation> {
-    if (taskId === undefined) return this.store.locations.global();
-    const location = await this.store.taskLocation(taskId);
-    if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
-    return location;
   }
 
   /**

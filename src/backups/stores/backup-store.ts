@@ -63,11 +63,6 @@ export interface BackupStore {
   readonly locations: BackupLocations;
   /** The global location and every task location holding files, global first, tasks newest name first. */
   listLocations(): Promise<ListedLocation[]>;
-  /**
-   * The location of a task, or null when the task is unknown to this store (local: its directory
-   * does not exist; S3 keeps no directories, so any valid id has a location).
-   */
-  taskLocation(taskId: string, paramName?: string): Promise<StoreLocation | null>;
   /** Whether the location exists (local: a directory; S3: any object under it). */
   exists(location: StoreLocation): Promise<boolean>;
   /** Committed files directly in the location, by name; temp files and uploads in progress never appear. */
@@ -120,7 +115,11 @@ export function openStoreStream(store: BackupStore, location: StoreLocation, nam
  * (locally) or outside `S3_PREFIX` (on S3) can be named.
  */
 export class BackupLocations {
-  constructor(readonly dataRoot: DataRoot) {}
+  constructor(
+    readonly dataRoot: DataRoot,
+    /** Whether the app database has a task of this id; without one, only task directories count. */
+    private readonly taskRowExists: (taskId: string) => Promise<boolean> = async () => false,
+  ) {}
 
   fromBackupPath(backupPath: string, paramName = 'backup_path'): StoreLocation {
     const resolved = this.dataRoot.resolveUserPath(backupPath, paramName);
@@ -138,6 +137,18 @@ export class BackupLocations {
 
   task(taskId: string, paramName = 'task_id'): StoreLocation {
     return this.fromKey(`${this.dataRoot.assertTaskId(taskId, paramName)}/${BACKUP_DIR_NAME}`);
+  }
+
+  /**
+   * The location of a known task, or null: one whose directory exists on the data root (a CLI
+   * `manual_…` run has no row) or that has a row in the app database (created by a server with
+   * another data root). The same rule for every store: what a store holds never decides, or S3,
+   * which has no directories, would take any valid id and answer 200 where the local store says 404.
+   */
+  async taskLocation(taskId: string, paramName = 'task_id'): Promise<StoreLocation | null> {
+    const location = this.task(taskId, paramName);
+    if ((await this.dataRoot.realTaskDir(taskId, paramName)) !== null) return location;
+    return (await this.taskRowExists(taskId)) ? location : null;
   }
 
   /** `key` must come from validated input or a store listing (names matched against set patterns). */

@@ -58,10 +58,6 @@ export class LocalBackupStore implements BackupStore {
     ];
   }
 
-  async taskLocation(taskId: string, paramName = 'task_id'): Promise<StoreLocation | null> {
-    return (await this.dataRoot.realTaskDir(taskId, paramName)) === null ? null : this.locations.task(taskId, paramName);
-  }
-
   async exists(location: StoreLocation): Promise<boolean> {
     return (await this.dirOf(location)) !== null;
   }

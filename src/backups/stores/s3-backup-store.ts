@@ -93,10 +93,6 @@ export class S3BackupStore implements BackupStore {
     ];
   }
 
-  async taskLocation(taskId: string, paramName = 'task_id'): Promise<StoreLocation | null> {
-    return this.locations.task(taskId, paramName);
-  }
-
   async exists(location: StoreLocation): Promise<boolean> {
     // The first page says it (no MaxKeys=1: s3rver answers it with a 500 when more keys exist).
     for await (const page of this.pages(`${this.keyOf(location)}/`)) return (page.Contents?.length ?? 0) > 0;
