@@ -47,12 +47,19 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
     if (hold && req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '')) {
       hold.reached();
       await hold.released;
+      // Its client died meanwhile (a killed server): forwarding the rest of nothing would leave
+      // s3rver waiting on the body, and its close() waiting on that connection.
+      if (req.destroyed) return void res.destroy();
     }
     const upstream = http.request({ host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
     upstream.on('error', () => res.destroy());
+    // A client gone mid-body (a killed server) ends its upstream request too.
+    req.on('close', () => {
+      if (!req.complete) upstream.destroy();
+    });
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
@@ -98,8 +105,9 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
         .sort(),
     pendingUploads: () => files(path.join(bucket, '._S3rver_uploads')).filter((f) => !f.includes(path.sep)),
     async close() {
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => proxy.close(() => resolve()));
       proxy.closeAllConnections();
+      await closed;
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },

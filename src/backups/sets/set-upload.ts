@@ -4,12 +4,14 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { AppError, ConflictError, ERROR_TYPES, ValidationError } from '../../errors.js';
+import type { DatabaseRegistry } from '../../db/database-registry.js';
 import type { DataRoot } from '../../lib/data-root.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { LocalBackupStore } from '../stores/local-backup-store.js';
 import { readManifest } from './backup-manifest.js';
 import type { BackupVerifier, VerifiedFile } from './backup-verifier.js';
 import { backupLocation } from './set-lookup.js';
+import { holdSetStamp } from './stamp-reservation.js';
 import { isFileOfSet, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
 export interface UploadResult {
@@ -47,6 +49,8 @@ export class BackupSetUpload {
     private readonly dataRoot: DataRoot,
     private readonly verifier: BackupVerifier,
     private readonly store: BackupStore,
+    /** The app database, where a stamp being published is claimed (stamp-reservation.ts). */
+    private readonly databases: DatabaseRegistry,
   ) {
     this.staged = new LocalBackupStore(store.locations);
   }
@@ -135,8 +139,13 @@ export class BackupSetUpload {
     }
   }
 
+  /**
+   * Writes the data files, then the manifest, holding the stamp as a backup does: a concurrent upload
+   * or backup of the same stamp gets a 409, and the start-up sweep leaves the files alone.
+   */
   private async publish(staging: string, location: StoreLocation, timestamp: string, files: readonly string[]): Promise<void> {
-    await this.assertFree(location, timestamp);
+    const held = await holdSetStamp(this.store, location, timestamp, this.databases);
+    if (held === null) throw exists(timestamp, location.relativePath);
     const manifest = manifestFileName(timestamp);
     const ordered = [...files.filter((f) => f !== manifest), manifest];
     const published: string[] = [];
@@ -157,6 +166,8 @@ export class BackupSetUpload {
       // The manifest is published last, so what is removed here was never a committed set.
       await this.store.delete(location, published.reverse()).catch(() => undefined);
       throw err;
+    } finally {
+      await held.release();
     }
   }
 

@@ -45,6 +45,15 @@ export interface PendingStoreWrite {
   abort(): Promise<void>;
 }
 
+/** A multipart upload left open under the store's prefix, of a set's file. */
+export interface OpenUpload {
+  location: StoreLocation;
+  name: string;
+  /** The set the file belongs to. */
+  stamp: string;
+  abort(): Promise<void>;
+}
+
 export interface StoreHealth {
   ok: boolean;
   kind: 'local' | 's3';
@@ -73,6 +82,18 @@ export interface BackupStore {
   createWrite(location: StoreLocation, name: string): Promise<PendingStoreWrite>;
   /** Deletes the named files in the order given; the names that existed and are gone now. */
   delete(location: StoreLocation, names: readonly string[]): Promise<string[]>;
+  /**
+   * What writers killed mid-write (kill -9, a power loss) may have left in a location, by stamp:
+   * local, reservation markers and temp files (data files without a manifest are legacy sets there);
+   * S3, the data objects of a stamp without a manifest (the commit marker every set on S3 has).
+   * Deleted only under the stamp's claim, which a live writer holds (leftover-sweep.ts).
+   */
+  leftovers(location: StoreLocation): Promise<Map<string, string[]>>;
+  /**
+   * Multipart uploads of set files still open under the prefix ([] locally). Some S3-compatible
+   * servers have no ListMultipartUploads or AbortMultipartUpload (s3rver): those calls then fail.
+   */
+  openUploads(): Promise<OpenUpload[]>;
   /** Reachable and writable (a probe written and deleted; S3 caches the answer briefly). */
   health(): Promise<StoreHealth>;
 }

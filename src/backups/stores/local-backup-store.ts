@@ -5,12 +5,14 @@ import { finished } from 'node:stream/promises';
 import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
 import { createDurableFileSink } from '../../streams/durable-file-sink.js';
+import { pendingStampOf } from '../sets/set-naming.js';
 import {
   assertFileName,
   type BackupLocations,
   type BackupStore,
   type ListedLocation,
   type OpenedStoreFile,
+  type OpenUpload,
   type PendingStoreWrite,
   type StoreHealth,
   type StoreLocation,
@@ -145,6 +147,21 @@ export class LocalBackupStore implements BackupStore {
     }
     if (deleted.length > 0) await syncDirectory(dir, this.open);
     return deleted;
+  }
+
+  async leftovers(location: StoreLocation): Promise<Map<string, string[]>> {
+    const dir = await this.dirOf(location);
+    const byStamp = new Map<string, string[]>();
+    for (const name of dir === null ? [] : await fsp.readdir(dir).catch(() => [] as string[])) {
+      const stamp = pendingStampOf(name);
+      if (stamp !== null) byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), name]);
+    }
+    return byStamp;
+  }
+
+  /** Local writes are temp files: there is no upload to leave open. */
+  async openUploads(): Promise<OpenUpload[]> {
+    return [];
   }
 
   async health(): Promise<StoreHealth> {
