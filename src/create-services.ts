@@ -35,6 +35,7 @@ import { BackupRetention } from './backups/sets/retention.js';
 import { BackupVerifier } from './backups/sets/backup-verifier.js';
 import { BackupSetDownload } from './backups/sets/set-download.js';
 import { BackupSetUpload } from './backups/sets/set-upload.js';
+import { BackupLeftoverSweep } from './backups/sets/leftover-sweep.js';
 import { Metrics } from './metrics/metrics.js';
 import { BackupStats } from './metrics/backup-stats.js';
 import type { BackupStore } from './backups/stores/backup-store.js';
@@ -53,6 +54,8 @@ export interface Services {
   /** Download / upload of a set as one tar (SPEC §7 "Formats and files"). */
   backupDownload: BackupSetDownload;
   backupUpload: BackupSetUpload;
+  /** Removes what backups killed mid-write left in the store; run by main.ts at start-up. */
+  backupLeftoverSweep: BackupLeftoverSweep;
   /** Async backup / restore / verify jobs: enqueue, status, progress, cancel. */
   vectorJobs: VectorJobService;
   health: HealthService;
@@ -93,7 +96,8 @@ export function createServices(
   cwd: string = process.cwd(),
 ): Services {
   const dataRoot = new DataRoot(config.dataPipelineRoot, cwd);
-  const backupStore = createBackupStore(config.backupStorage, dataRoot);
+  const findTask = findTaskIn(databases.app);
+  const backupStore = createBackupStore(config.backupStorage, dataRoot, async (taskId) => (await findTask(taskId)) !== undefined);
   const backupCatalog = new BackupCatalog(dataRoot, backupStore);
   const backupStats = new BackupStats(backupCatalog, backupStore, BACKUP_STATS_CACHE_MS);
   const metrics = new Metrics({ appPool: databases.app, backupStats: () => backupStats.read() });
@@ -122,7 +126,7 @@ export function createServices(
       webhook?.jobEnded(job);
     },
   });
-  const taskLookup = new TaskLookup(dataRoot, findTaskIn(databases.app));
+  const taskLookup = new TaskLookup(dataRoot, findTask);
   const tableListBytes = config.uploads.tableListBytes;
   const vectorJobs = new VectorJobService(databases.app, jobRunner, new VectorJobPreflight(backupCatalog, databases));
   const tasks = new TaskService(databases.app, databases, dataRoot, taskLookup, jobRunner, { tableListBytes }, cwd);
@@ -137,7 +141,8 @@ export function createServices(
     backupRetention: new BackupRetention(backupStore),
     backupDownload: new BackupSetDownload(backupStore),
     // The upload checks staged files exactly as verify checks a set.
-    backupUpload: new BackupSetUpload(dataRoot, backupVerifier, backupStore),
+    backupUpload: new BackupSetUpload(dataRoot, backupVerifier, backupStore, databases),
+    backupLeftoverSweep: new BackupLeftoverSweep(backupStore, databases, logger),
     vectorJobs,
     health: new HealthService(databases, dataRoot, backupStore),
     databaseTools: new DatabaseToolsService(databases, inspector, {

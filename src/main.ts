@@ -66,6 +66,8 @@ async function main(): Promise<void> {
   logger.info({ workerId: config.worker.id, concurrency: config.worker.concurrency }, 'task worker started');
   // Schedules fire as jobs: they start once a runner is there to claim them.
   services.scheduleRunner.start();
+  // In the background (a large bucket takes a while to list); a live backup's stamp is never touched.
+  void services.backupLeftoverSweep.run();
 
   let stopping = false;
   const shutdown = async (signal: string) => {

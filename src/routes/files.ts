@@ -149,7 +149,7 @@ export function registerFileRoutes(
       'Content-Disposition': contentDisposition(file.fileName),
       'X-Content-Type-Options': 'nosniff',
     });
-    await pipeline(fs.createReadStream(file.path), res);
+    await pipeline(file.open(), res);
   };
 
   routes.add({

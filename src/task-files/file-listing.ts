@@ -1,5 +1,6 @@
 import { formatSize } from '../lib/format-size.js';
 import { localIsoTimestamp } from '../lib/time.js';
+import type { StoredFile } from '../backups/stores/backup-store.js';
 import type { DiskFile } from './task-dir-reader.js';
 import { downloadUrl, fileTypeOf, type DescribeFile } from './file-kinds.js';
 
@@ -27,8 +28,16 @@ export type DirectoryTotals = {
   total_size_human: string;
 };
 
+/** What a list item needs of a file: a disk file's stat, or an object's size and single date. */
+type ListedFile = Pick<DiskFile, 'name' | 'readable'> & { stat: Pick<DiskFile['stat'], 'size' | 'mtime' | 'birthtimeMs' | 'birthtime' | 'ctime'> };
+
+/** Files of a backup store (S3 objects) as list items' input: an object has one date, its last write. */
+export function storedFiles(files: readonly StoredFile[]): ListedFile[] {
+  return files.map((f) => ({ name: f.name, readable: true, stat: { size: f.size, mtime: f.mtime, birthtimeMs: 0, birthtime: f.mtime, ctime: f.mtime } }));
+}
+
 /** List items, in the order given (the caller sorts); `is_primary` is set by the caller. */
-export function toItems(taskId: string, files: DiskFile[], subdir: string | null, describeFile: DescribeFile): TaskFileItem[] {
+export function toItems(taskId: string, files: ListedFile[], subdir: string | null, describeFile: DescribeFile): TaskFileItem[] {
   return files.map((f) => ({
     file_name: f.name,
     file_type: fileTypeOf(f.name),

@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { ERROR_TYPES, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { copyFileAtomic, writeFileAtomic } from '../lib/atomic-file.js';
 import { formatSize } from '../lib/format-size.js';
@@ -11,7 +13,7 @@ import type { DataRoot } from '../lib/data-root.js';
 import type { TaskLookup } from './task-lookup.js';
 import { backupCopy, realDirInside, realTaskDir, regularFilesIn, resolveInside, subdirectoriesIn } from './task-dir-reader.js';
 import { contentTypeOf, downloadUrl, fileDescriber, type DescribeFile } from './file-kinds.js';
-import { toItems, totals, type DirectoryTotals, type TaskFileItem } from './file-listing.js';
+import { storedFiles, toItems, totals, type DirectoryTotals, type TaskFileItem } from './file-listing.js';
 import {
   assertSafeUploadName,
   assertUploadExtension,
@@ -56,7 +58,8 @@ export type TaskFileListing = {
   backup_directories: string[];
 };
 
-export type DownloadTarget = { path: string; size: number; contentType: string; fileName: string };
+/** A file to send: `open()` once, after the headers are set (local: opens the file; S3: the object's stream). */
+export type DownloadTarget = { size: number; contentType: string; fileName: string; open: () => Readable };
 
 /**
  * Files of one task directory: listing, downloads and uploads (the table list has its own
@@ -96,17 +99,13 @@ export class FileService {
     if (primary) primary.is_primary = true;
 
     const backupDir = path.join(taskDir, BACKUP_DIR_NAME);
-    // The fence stays the task dir: a vector_bak/ symlinked elsewhere is not listed at all.
-    const realBackupDir = realDir ? await realDirInside(realDir, path.join(realDir, BACKUP_DIR_NAME)) : null;
-    const backupFiles =
-      realDir && realBackupDir ? toItems(taskId, await regularFilesIn(realBackupDir, realDir), BACKUP_DIR_NAME, this.describeFile) : [];
+    const { exists: backupDirExists, items: backupFiles, sets } = await this.taskBackups(taskId, realDir);
     // The guide (§8.2) finds backup files with `.data.files[] | select(.file_name | contains("langchain_"))`:
     // they are listed here too, named by their path inside the task directory.
     const files = [...topLevel, ...backupFiles.map((f) => ({ ...f, file_name: `${BACKUP_DIR_NAME}/${f.file_name}` }))].sort(
       (a, b) => Date.parse(b.modified_at) - Date.parse(a.modified_at),
     );
     const directoryInfo = totals(Boolean(realDir), this.dataRoot.relativeToCwd(taskDir), files);
-    const sets = realBackupDir ? await this.catalog.setsIn(realBackupDir) : [];
     const url = (name: string) => downloadUrl(taskId, name, BACKUP_DIR_NAME);
 
     return {
@@ -117,7 +116,7 @@ export class FileService {
       total_size: directoryInfo.total_size,
       total_size_human: directoryInfo.total_size_human,
       vector_bak: {
-        ...totals(Boolean(realBackupDir), this.dataRoot.relativeToCwd(backupDir), backupFiles),
+        ...totals(backupDirExists, this.dataRoot.relativeToCwd(backupDir), backupFiles),
         backup_sets: sets.map((set) => ({
           ...set,
           collection_download_url: url(set.collection_file),
@@ -130,6 +129,22 @@ export class FileService {
     };
   }
 
+  /**
+   * The task's `vector_bak/`: its directory on the local store, the store's objects of the task on
+   * S3 (where backups of the task are, whatever this server's data root holds).
+   */
+  private async taskBackups(taskId: string, realDir: string | null): Promise<{ exists: boolean; items: TaskFileItem[]; sets: BackupSetEntry[] }> {
+    const stored = await this.catalog.storedTaskBackups(taskId);
+    if (stored !== null) {
+      return { exists: stored.files.length > 0, items: toItems(taskId, storedFiles(stored.files), BACKUP_DIR_NAME, this.describeFile), sets: stored.sets };
+    }
+    // The fence stays the task dir: a vector_bak/ symlinked elsewhere is not listed at all.
+    const realBackupDir = realDir ? await realDirInside(realDir, path.join(realDir, BACKUP_DIR_NAME)) : null;
+    if (realDir === null || realBackupDir === null) return { exists: false, items: [], sets: [] };
+    const items = toItems(taskId, await regularFilesIn(realBackupDir, realDir), BACKUP_DIR_NAME, this.describeFile);
+    return { exists: true, items, sets: await this.catalog.setsIn(realBackupDir) };
+  }
+
   /** A file to stream: directly in the task dir or in its `vector_bak/`, never behind a symlink out. */
   async openDownload(taskId: string, fileName: string): Promise<DownloadTarget> {
     // The id is checked (400) before the file name, as the original did.
@@ -137,6 +152,11 @@ export class FileService {
     const { subdir, name } = parseDownloadName(fileName);
     const realDir = await realTaskDir(this.dataRoot, taskId);
     if (!realDir) await this.tasks.requireTask(taskId);
+    if (subdir === BACKUP_DIR_NAME && this.catalog.store.kind !== 'local') {
+      const stored = await this.catalog.openStoredTaskFile(taskId, name);
+      if (stored === null) throw new NotFoundError(`文件不存在: ${fileName}`, ERROR_TYPES.FILE_NOT_FOUND);
+      return { size: stored.size, contentType: contentTypeOf(name), fileName: name, open: () => stored.stream };
+    }
     const resolved = realDir
       ? await resolveInside(realDir, path.join(realDir, ...(subdir ? [subdir] : []), name))
       : ({ kind: 'missing' } as const);
@@ -150,7 +170,7 @@ export class FileService {
     }
     const readable = await fs.access(resolved.path, fs.constants.R_OK).then(() => true, () => false);
     if (!readable) throw new ValidationError('文件不可读', ERROR_TYPES.INVALID_PARAMS, { invalidParams: ['file_name'] });
-    return { path: resolved.path, size: resolved.stat.size, contentType: contentTypeOf(name), fileName: name };
+    return { size: resolved.stat.size, contentType: contentTypeOf(name), fileName: name, open: () => createReadStream(resolved.path) };
   }
 
   /**

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import S3rver from 's3rver';
 
 /** s3rver's default account: the only credentials it accepts. */
@@ -47,13 +48,17 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
     if (hold && req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '')) {
       hold.reached();
       await hold.released;
+      // Its client died meanwhile (a killed server): forwarding the rest of nothing would leave
+      // s3rver waiting on the body, and its close() waiting on that connection.
+      if (req.destroyed) return void res.destroy();
     }
     const upstream = http.request({ host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      pipeline(answer, res, () => undefined);
     });
     upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    // pipeline(): a client gone mid-body (a killed server) destroys its upstream request too.
+    pipeline(req, upstream, () => undefined);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
@@ -98,8 +103,9 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
         .sort(),
     pendingUploads: () => files(path.join(bucket, '._S3rver_uploads')).filter((f) => !f.includes(path.sep)),
     async close() {
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => proxy.close(() => resolve()));
       proxy.closeAllConnections();
+      await closed;
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },

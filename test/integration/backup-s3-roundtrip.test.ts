@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
-import { startServer } from '../helpers/server-process.js';
+import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
 import { seedVectorTables, vectorSnapshot, waitFor } from '../helpers/vector-db.js';
 import { JOBS, pollToEnd } from '../helpers/vector-jobs.js';
@@ -168,48 +168,78 @@ describe('backup and restore on S3 (BACKUP_STORAGE=s3)', () => {
   });
 });
 
-// A child server's COPY over a real socket, killed mid-flight (as vector-crash.test.ts): real PostgreSQL only.
-describe.skipIf(embeddedTestMode())('kill -9 of a server backing up to S3', () => {
-  let s3: TestS3;
+/**
+ * On S3 a killed backup leaves the objects it completed (the collections file) and its open
+ * multipart upload: never listed (no manifest), never pruned. The next start-up deletes them, and
+ * tries to abort the upload (s3rver has no ListMultipartUploads: asked, refused, tolerated). A
+ * server starting while the backup is still alive leaves it alone: its stamp is claimed (an
+ * advisory lock, which goes with the killed server's session). Real PostgreSQL only (a child server).
+ */
+describe.skipIf(embeddedTestMode())('kill -9 of the server during a backup to S3: the next start-up removes its objects', () => {
   let db: TestDatabase;
+  let s3: TestS3;
   let cwd: string;
+  /** POSTs without waiting for (or caring about) the reply: the server is about to die. */
+  const post = (server: ServerProcess, route: string, body: object) =>
+    void fetch(`${server.baseUrl}${API}/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch(() => undefined);
+  const start = () => startServer(cwd, { DATABASE_URL: db.url, LOG_DIR: path.join(cwd, 'logs'), ...s3.env() });
+  const swept = (server: ServerProcess) => waitFor('the start-up sweep', async () => server.output().includes('backup leftovers swept'));
+  const stampsStored = () => [...new Set(s3.objectKeys(`${PREFIX}/vector_bak`).map((k) => /_(\d{8}_\d{6})\.(csv|json)$/.exec(k)?.[1]))].sort();
 
   beforeAll(async () => {
-    [s3, db] = await Promise.all([startS3(), createTestDatabase()]);
-    // Enough rows (~40 MB of CSV) that the COPY is still running when the kill arrives.
-    await seedVectorTables(db, { rows: 4000, dims: 1024 });
-    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-s3-crash-'));
+    [db, s3] = await Promise.all([createTestDatabase(), startS3()]);
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-crash-s3-'));
+    // ~11 MB of embeddings: more than one 8 MiB part, so the file goes up as a multipart upload.
+    await seedVectorTables(db, { rows: 1000, dims: 1024 });
   });
   afterAll(async () => {
     fs.rmSync(cwd, { recursive: true, force: true });
     await Promise.all([db?.drop(), s3?.close()]);
   });
 
-  it('leaves no listed set and no manifest; the stamp lock goes with the dead session, so the next backup succeeds', async () => {
-    const server = await startServer(cwd, { DATABASE_URL: db.url, LOG_DIR: path.join(cwd, 'logs'), ...s3.env() });
+  it('objects without a manifest are deleted once their writer is dead; a complete set is untouched', async () => {
+    const first = await start();
+    let complete: string;
+    let orphan: string;
+    let hold: ReturnType<TestS3['holdParts']> | undefined;
     try {
-      fetch(`${server.baseUrl}${API}/backup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
-      await waitFor('the COPY of the embeddings to run', async () =>
-        (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY "langchain_pg_embedding"%TO STDOUT%'`)).length > 0);
-      await server.kill9();
-      await waitFor("the killed server's sessions to end", async () =>
-        (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'text2sql-pipeline'`)).length === 0);
+      const made = await fetch(`${first.baseUrl}${API}/backup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      complete = ((await made.json()) as { data: { backup_timestamp: string } }).data.backup_timestamp;
+      // The embeddings' first part is held at the proxy: the backup stays mid-copy, its collections object complete.
+      hold = s3.holdParts();
+      post(first, 'backup', {});
+      await hold.reached;
+      orphan = await waitFor('the collections object of the running backup', async () => stampsStored().find((s) => s !== complete));
+
+      // A server starting meanwhile must not touch a live backup's objects.
+      const meanwhile = await start();
+      await swept(meanwhile).finally(() => meanwhile.stop());
+      expect(s3.objectKeys(PREFIX)).toContain(`${PREFIX}/vector_bak/langchain_pg_collection_${orphan}.csv`);
     } finally {
-      await server.stop();
+      await first.kill9();
+      hold?.release();
     }
-    // No manifest, so no set: what the dead server had uploaded is never listed. (Its multipart
-    // upload cannot be aborted by a dead process: the bucket's AbortIncompleteMultipartUpload
-    // lifecycle rule removes such parts, see the README.)
-    expect(s3.objectKeys(PREFIX).filter((k) => k.includes('backup_manifest_'))).toEqual([]);
-    const t = await createTestApp(db.url, s3.env());
+    await waitFor("the killed server's sessions to end", async () =>
+      (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'text2sql-pipeline'`)).length === 0,
+    );
+    expect(s3.objectKeys(PREFIX)).toContain(`${PREFIX}/vector_bak/langchain_pg_collection_${orphan}.csv`);
+    expect(s3.objectKeys(PREFIX)).not.toContain(`${PREFIX}/vector_bak/backup_manifest_${orphan}.json`);
+    expect(s3.pendingUploads().length).toBeGreaterThan(0);
+
+    const next = await start();
     try {
-      const list = await request(t.app).get(`${API}/restore/list`).expect(200);
-      expect(list.body.data.summary.total_backup_sets).toBe(0);
-      const res = await request(t.app).post(`${API}/backup`).send({}).expect(200);
-      const after = await request(t.app).get(`${API}/restore/list`).expect(200);
-      expect(after.body.data.backup_locations[0].backups.map((b: { timestamp: string }) => b.timestamp)).toEqual([res.body.data.backup_timestamp]);
+      await swept(next);
+      expect(stampsStored()).toEqual([complete]);
+      const setFiles = ['backup_manifest', 'langchain_pg_collection', 'langchain_pg_embedding'].map((f) => `${PREFIX}/vector_bak/${f}_${complete}.${f === 'backup_manifest' ? 'json' : 'csv'}`);
+      expect(s3.objectKeys(PREFIX)).toEqual(setFiles);
+      const list = (await (await fetch(`${next.baseUrl}${API}/restore/list`)).json()) as { data: { backup_locations: { backups: { timestamp: string }[] }[] } };
+      expect(list.data.backup_locations[0]!.backups.map((b: { timestamp: string }) => b.timestamp)).toEqual([complete]);
+      // The open upload was looked for (s3rver answers 501: the sweep goes on without it).
+      expect(s3.requests.some((r) => r.startsWith('GET ') && r.includes('uploads'))).toBe(true);
+      // And backups go on.
+      expect((await fetch(`${next.baseUrl}${API}/backup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
     } finally {
-      await t.close();
+      await next.stop();
     }
   });
 });

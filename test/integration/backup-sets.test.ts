@@ -37,9 +37,9 @@ interface Manifest {
  * verify). Files are inspected and altered where the store keeps them (test/helpers/backup-storage.ts:
  * the data root, or s3rver's directory), never through the store under test. What differs by design
  * is asserted as such: on S3 only sets with a manifest exist (the original's legacy sets are files
- * on a local data root; on object storage the manifest, written last, is the only commit marker),
- * no `vector_backup_log.txt` is written (objects cannot be appended to), and any valid task id has
- * a location (S3 keeps no directories).
+ * on a local data root; on object storage the manifest, written last, is the only commit marker)
+ * and no `vector_backup_log.txt` is written (objects cannot be appended to). Which tasks exist does
+ * not differ: a task directory or row, on both.
  */
 describe.each(STORE_KINDS)('backup sets on the %s store: manifest, checksums, verify, delete, retention', (kind) => {
   const legacy = kind === 'local';
@@ -52,10 +52,8 @@ describe.each(STORE_KINDS)('backup sets on the %s store: manifest, checksums, ve
   const post = (route: string, body: object) => request(t.app).post(`${API}${route}`).send(body);
   const backup = async (body: object = {}) => (await post('/backup', body).expect(200)).body.data as Record<string, any>;
   const manifestOf = (key: string, stamp: string) => JSON.parse(files.read(key, `backup_manifest_${stamp}.json`).toString('utf8')) as Manifest;
-  /** The local store backs up into a task only when its directory exists; S3 has no directories. */
-  const makeTask = (taskId: string) => {
-    if (kind === 'local') fs.mkdirSync(path.join(t.dataRoot, taskId));
-  };
+  /** A task is known to every store by its directory on the data root (or its row): the fixture's tasks exist locally only. */
+  const makeTask = (taskId: string) => fs.mkdirSync(path.join(t.dataRoot, taskId), { recursive: true });
 
   /** A set with an older stamp, copied from `stamp` (manifest file names follow), as an aged set would look. */
   function cloneSet(fromKey: string, stamp: string, toKey: string, newStamp: string, withManifest = true): void {
@@ -189,6 +187,7 @@ describe.each(STORE_KINDS)('backup sets on the %s store: manifest, checksums, ve
 
   it('gzip: .csv.gz files recorded in the manifest, listed, verified and restored', async () => {
     const before = await vectorSnapshot(db);
+    makeTask('task_20250721_202929');
     const data = await backup({ compression: 'gzip', task_id: 'task_20250721_202929' });
     const stamp = data.backup_timestamp as string;
     const dir = 'task_20250721_202929/vector_bak';
@@ -288,6 +287,7 @@ describe.each(STORE_KINDS)('backup sets on the %s store: manifest, checksums, ve
 
   it('prune by keep_last, by older_than_days, both, per task, per backup_path and global', async () => {
     const key = 'task_prune/vector_bak';
+    makeTask('task_20250721_213627');
     const fresh = (await backup({ task_id: 'task_20250721_213627' })).backup_timestamp as string;
     const source = 'task_20250721_213627/vector_bak';
     makeTask('task_prune');
@@ -352,10 +352,26 @@ describe.each(STORE_KINDS)('backup sets on the %s store: manifest, checksums, ve
     expect((await post('/backups/prune', { older_than_days: -1 }).expect(400)).body.data.invalid_params).toEqual(['older_than_days']);
     const both = await post('/backups/prune', { keep_last: 1, task_id: 'task_20250721_213627', backup_path: GLOBAL_PATH }).expect(400);
     expect(both.body.data.invalid_params).toEqual(['backup_path']);
-    // A task without a directory is unknown locally; S3 keeps no directories, so it is an empty location.
-    const unknown = await post('/backups/prune', { keep_last: 1, task_id: 'task_no_such_task' }).expect(legacy ? 404 : 200);
-    if (!legacy) expect(unknown.body.data.deleted).toEqual([]);
     if (legacy) expect(files.names(GLOBAL_KEY).some((n) => n.includes(FIXTURE_GLOBAL.timestamp))).toBe(true);
+  });
+
+  it('a task with neither a directory nor a row is a 404 on every store (prune, backup, dry run, upload), and nothing is written', async () => {
+    const before = files.all();
+    const notFound = { error_type: 'RESOURCE_NOT_FOUND', response: '指定的任务目录不存在: task_no_such_task' };
+    expect((await post('/backups/prune', { keep_last: 1, task_id: 'task_no_such_task' }).expect(404)).body.data).toMatchObject(notFound);
+    expect((await post('/backup', { task_id: 'task_no_such_task' }).expect(404)).body.data).toMatchObject(notFound);
+    expect((await post('/backup', { task_id: 'task_no_such_task', dry_run: true }).expect(404)).body.data).toMatchObject(notFound);
+    expect((await post('/backup', { task_id: 'task_no_such_task', async: true }).expect(404)).body.data).toMatchObject(notFound);
+    const archive = Buffer.from('not read: the task is looked up first');
+    const uploaded = await request(t.app).post(`${API}/backups/upload`).field('task_id', 'task_no_such_task').attach('file', archive, 'set.tar').expect(404);
+    expect(uploaded.body.data).toMatchObject(notFound);
+    expect(files.all()).toEqual(before);
+    expect(fs.existsSync(path.join(t.dataRoot, 'task_no_such_task'))).toBe(false);
+
+    // A row alone makes a task known (a server with another data root created it): an empty location.
+    await db.query(`INSERT INTO data_pipeline_tasks (task_id, task_type, status, parameters) VALUES ('task_row_only', 'data_workflow', 'pending', '{}')`);
+    const rowOnly = (await post('/backups/prune', { keep_last: 1, task_id: 'task_row_only' }).expect(200)).body.data;
+    expect(rowOnly).toMatchObject({ backup_path: `${ROOT}/task_row_only/vector_bak`, kept: [], deleted: [] });
   });
 
   it('the new routes are in the OpenAPI document', async () => {

@@ -104,14 +104,33 @@ describe('backup sets on S3 (BACKUP_STORAGE=s3)', () => {
     expect(again.body.data.error_type).toBe('BACKUP_SET_EXISTS');
   });
 
-  it('a task location needs no local directory on S3: upload with task_id, list by task_id', async () => {
-    const res = await upload(b, archives[0]!, { task_id: "task_s3only" }).expect(201);
+  it('a task location needs no local directory on S3: a task another server created (its row) takes an upload, listed by task_id and in its file listing', async () => {
+    await upload(b, archives[0]!, { task_id: 'task_s3only' }).expect(404);
+    await db.query(`INSERT INTO data_pipeline_tasks (task_id, task_type, status, parameters) VALUES ('task_s3only', 'data_workflow', 'pending', '{}')`);
+    const res = await upload(b, archives[0]!, { task_id: 'task_s3only' }).expect(201);
     expect(res.body.data.backup_path).toBe('./data_pipeline/training_data/task_s3only/vector_bak');
     const listing = await listOf(a, '?task_id=task_s3only');
     expect(listing.backup_locations.map((l: { task_id: string }) => l.task_id)).toEqual(['task_s3only']);
     expect(fs.existsSync(path.join(a.dataRoot, 'task_s3only'))).toBe(false);
+
+    // The task's file listing shows its sets in the store (not a local vector_bak/), downloadable.
+    const taskFiles = `/api/v0/data_pipeline/tasks/task_s3only/files`;
+    const listed = (await request(a.app).get(taskFiles).expect(200)).body.data;
+    const names = setFiles(stamps[0]!);
+    expect(listed.vector_bak).toMatchObject({ exists: true, directory_path: './data_pipeline/training_data/task_s3only/vector_bak', total_files: 3 });
+    expect(listed.vector_bak.files.map((f: { file_name: string }) => f.file_name).sort()).toEqual(names);
+    expect(listed.files.map((f: { file_name: string }) => f.file_name).sort()).toEqual(names.map((n) => `vector_bak/${n}`));
+    expect(listed.vector_bak.backup_sets).toEqual([
+      expect.objectContaining({ timestamp: stamps[0], has_manifest: true, has_log: false, collection_download_url: `${taskFiles}/vector_bak/${names[1]}` }),
+    ]);
+    const entries = await untar(archives[0]!);
+    const got = await request(a.app).get(`${taskFiles}/vector_bak/${names[2]}`).buffer(true).parse(binary).expect(200);
+    expect((got.body as Buffer).equals(entries.get(names[2]!)!)).toBe(true);
+    await request(a.app).get(`${taskFiles}/vector_bak/langchain_pg_embedding_20000101_000000.csv`).expect(404);
+
     await request(a.app).delete(`${API}/backups`).send({ backup_path: res.body.data.backup_path, timestamp: stamps[0] }).expect(200);
     expect(s3.objectKeys(`${PREFIX}/task_s3only`)).toEqual([]);
+    expect((await request(a.app).get(taskFiles).expect(200)).body.data.vector_bak).toMatchObject({ exists: false, files: [], backup_sets: [] });
   });
 
   it('verify streams the objects; an object changed on the server fails verification naming its file', async () => {

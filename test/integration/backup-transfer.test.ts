@@ -10,6 +10,7 @@ import request from 'supertest';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFixtureBackups, createTestApp, type TestApp } from '../helpers/app.js';
+import { startBackupStorage, STORE_KINDS, type BackupStorage, type SetFiles } from '../helpers/backup-storage.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { vectorSnapshot } from '../helpers/vector-db.js';
 
@@ -55,13 +56,27 @@ async function makeTar(entries: { name: string; body?: string; type?: 'file' | '
 /** Every path under `dir` (to prove nothing was left or written). */
 const tree = (dir: string) => (fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).sort() : []);
 
-describe('backup sets as one tar: download and upload', () => {
+/**
+ * Download and upload on both stores: `a` backs up and serves the set, `b` (another database and
+ * store of the same kind) takes the upload. Files are read where each store keeps them
+ * (test/helpers/backup-storage.ts); the original's legacy sets exist on a local data root only, and
+ * a file shrinking under a download is a local file's fault.
+ */
+describe.each(STORE_KINDS)('backup sets as one tar on the %s store: download and upload', (kind) => {
   let source: TestDatabase;
   let target: TestDatabase;
+  let storageA: BackupStorage;
+  let storageB: BackupStorage;
   let a: TestApp;
   let b: TestApp;
+  /** Holds the original's sets and seeds the source tables: `a` itself on the local store. */
+  let seeder: TestApp;
+  let filesA: SetFiles;
+  let filesB: SetFiles;
   let stamp: string;
   let archive: Buffer;
+  /** A task `b` knows (its directory), with nothing in it yet. */
+  const makeTaskB = (taskId: string) => fs.mkdirSync(path.join(b.dataRoot, taskId));
 
   const download = (app: TestApp, query: Record<string, string>) =>
     request(app.app).get(`${API}/backups/download`).query(query).buffer(true).parse(binary);
@@ -73,19 +88,21 @@ describe('backup sets as one tar: download and upload', () => {
   const listOf = async (app: TestApp, query = '') => (await request(app.app).get(`${API}/restore/list${query}`).expect(200)).body.data;
 
   beforeAll(async () => {
-    [source, target] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-    a = await createTestApp(source.url);
-    b = await createTestApp(target.url);
-    copyFixtureBackups(a.dataRoot);
+    [source, target, storageA, storageB] = await Promise.all([createTestDatabase(), createTestDatabase(), startBackupStorage(kind), startBackupStorage(kind)]);
+    a = await createTestApp(source.url, storageA.env);
+    b = await createTestApp(target.url, storageB.env);
+    seeder = kind === 'local' ? a : await createTestApp(source.url);
+    [filesA, filesB] = [storageA.files(a), storageB.files(b)];
+    copyFixtureBackups(seeder.dataRoot);
     // 4 collections, 58 embeddings of 1024 dimensions.
-    await request(a.app).post(`${API}/restore`).send({ ...FIXTURE_TASK, truncate_before_restore: true }).expect(200);
+    await request(seeder.app).post(`${API}/restore`).send({ ...FIXTURE_TASK, truncate_before_restore: true }).expect(200);
     stamp = (await request(a.app).post(`${API}/backup`).send({ label: 'transfer' }).expect(200)).body.data.backup_timestamp;
     const res = await download(a, { backup_path: GLOBAL_PATH, timestamp: stamp }).expect(200);
     archive = res.body as Buffer;
   });
   afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await Promise.all([source?.drop(), target?.drop()]);
+    await Promise.all([a?.close(), b?.close(), seeder !== a && seeder?.close()]);
+    await Promise.all([source?.drop(), target?.drop(), storageA?.close(), storageB?.close()]);
   });
 
   it('download streams the set\'s files (data + manifest) with identical bytes', async () => {
@@ -100,16 +117,18 @@ describe('backup sets as one tar: download and upload', () => {
     ]);
     for (const e of entries) {
       expect(e.type).toBe('file');
-      expect(e.body.equals(fs.readFileSync(path.join(a.dataRoot, 'vector_bak', e.name)))).toBe(true);
+      expect(e.body.equals(filesA.read('vector_bak', e.name))).toBe(true);
     }
   });
 
-  it('a legacy set (no manifest) downloads too; unknown set → 404; bad parameters → 400 naming them', async () => {
-    const legacy = await download(a, FIXTURE_TASK).expect(200);
-    expect((await untar(legacy.body as Buffer)).map((e) => e.name)).toEqual([
-      `langchain_pg_collection_${FIXTURE_TASK.timestamp}.csv`,
-      `langchain_pg_embedding_${FIXTURE_TASK.timestamp}.csv`,
-    ]);
+  it('a legacy set (no manifest, local) downloads too; unknown set → 404; bad parameters → 400 naming them', async () => {
+    if (kind === 'local') {
+      const legacy = await download(a, FIXTURE_TASK).expect(200);
+      expect((await untar(legacy.body as Buffer)).map((e) => e.name)).toEqual([
+        `langchain_pg_collection_${FIXTURE_TASK.timestamp}.csv`,
+        `langchain_pg_embedding_${FIXTURE_TASK.timestamp}.csv`,
+      ]);
+    }
     const missing = await request(a.app).get(`${API}/backups/download`).query({ backup_path: GLOBAL_PATH, timestamp: '20990101_000000' }).expect(404);
     expect(missing.body.success).toBe(false);
     const bad = await request(a.app).get(`${API}/backups/download`).query({ backup_path: GLOBAL_PATH, timestamp: 'yesterday' }).expect(400);
@@ -119,7 +138,7 @@ describe('backup sets as one tar: download and upload', () => {
     await request(a.app).get(`${API}/backups/download`).query({ backup_path: '../../etc', timestamp: stamp }).expect(400);
   });
 
-  it('a file that shrinks after the headers went out aborts the connection: no JSON error inside the tar', async () => {
+  it.runIf(kind === 'local')('a file that shrinks after the headers went out aborts the connection: no JSON error inside the tar', async () => {
     const ts = '20240202_020202';
     const dir = path.join(a.dataRoot, 'task_shrink', 'vector_bak');
     fs.mkdirSync(dir, { recursive: true });
@@ -156,7 +175,7 @@ describe('backup sets as one tar: download and upload', () => {
     const listed = (await listOf(b, '?global_only=true')).backup_locations[0].backups;
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ timestamp: stamp, has_manifest: true, label: 'transfer' });
-    expect(fs.readdirSync(path.join(b.dataRoot, 'vector_bak')).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(filesB.names('vector_bak').filter((n) => n.startsWith('.'))).toEqual([]);
 
     await request(b.app).post(`${API}/restore`).send({ backup_path: GLOBAL_PATH, timestamp: stamp, truncate_before_restore: true }).expect(200);
     const [before, after] = await Promise.all([vectorSnapshot(source), vectorSnapshot(target)]);
@@ -165,21 +184,23 @@ describe('backup sets as one tar: download and upload', () => {
 
     const again = await upload(b, archive).expect(409);
     expect(again.body.data.error_type).toBe('BACKUP_SET_EXISTS');
-    expect(tree(path.join(b.dataRoot, 'vector_bak')).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(filesB.names('vector_bak').filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(tree(b.dataRoot).filter((n) => n.includes('staging'))).toEqual([]);
   });
 
   it('a truncated archive → 400, nothing listed, no staging directory left', async () => {
-    fs.mkdirSync(path.join(b.dataRoot, 'task_trunc'));
+    makeTaskB('task_trunc');
     const cut = archive.subarray(0, Math.floor(archive.length / 2));
     const res = await upload(b, cut, { task_id: 'task_trunc' }).expect(400);
     expect(JSON.stringify(res.body)).toContain('file');
     expect((await listOf(b, '?task_id=task_trunc')).backup_locations).toEqual([]);
     // Uploads are staged outside the target: a refused one does not even create its vector_bak/.
     expect(tree(path.join(b.dataRoot, 'task_trunc'))).toEqual([]);
+    expect(filesB.all().filter((n) => n.includes('task_trunc/'))).toEqual([]);
   });
 
   it('a set without a manifest, or one whose bytes differ from it → 400, nothing published', async () => {
-    fs.mkdirSync(path.join(b.dataRoot, 'task_bad'));
+    makeTaskB('task_bad');
     const entries = await untar(archive);
     const other = '20240101_000000';
     const renamed = (keep: (name: string) => boolean, edit: (name: string, body: string) => string = (_n, s) => s) =>
@@ -189,11 +210,12 @@ describe('backup sets as one tar: download and upload', () => {
     const res = await upload(b, tampered, { task_id: 'task_bad' }).expect(400);
     expect(JSON.stringify(res.body)).toContain(`langchain_pg_collection_${other}.csv`);
     expect(tree(path.join(b.dataRoot, 'task_bad'))).toEqual([]);
+    expect(filesB.names('task_bad/vector_bak')).toEqual([]);
   });
 
   it('entries with paths, links or foreign names → 400, nothing written outside (or inside)', async () => {
-    fs.mkdirSync(path.join(b.dataRoot, 'task_evil'));
-    const before = tree(path.dirname(b.dataRoot));
+    makeTaskB('task_evil');
+    const before = [tree(path.dirname(b.dataRoot)), filesB.all()];
     const hostile = [
       [{ name: '../evil', body: 'x' }],
       [{ name: '../../evil.csv', body: 'x' }],
@@ -206,12 +228,12 @@ describe('backup sets as one tar: download and upload', () => {
       const res = await upload(b, await makeTar(entries), { task_id: 'task_evil' }).expect(400);
       expect(JSON.stringify(res.body)).toContain('file');
     }
-    expect(tree(path.dirname(b.dataRoot))).toEqual(before);
+    expect([tree(path.dirname(b.dataRoot)), filesB.all()]).toEqual(before);
     expect(fs.existsSync(path.join(b.dataRoot, 'evil'))).toBe(false);
   });
 
   it('a set packed with `tar -C dir -cf x.tar .` (a `./` entry, `./`-prefixed names) uploads; `./` never lets an escape through', async () => {
-    fs.mkdirSync(path.join(b.dataRoot, 'task_dot'));
+    makeTaskB('task_dot');
     const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 't2s-dot-tar-'));
     try {
       for (const e of await untar(archive)) fs.writeFileSync(path.join(packDir, e.name), e.body);
@@ -222,14 +244,14 @@ describe('backup sets as one tar: download and upload', () => {
       expect(names.filter((n) => n !== './').every((n) => n.startsWith('./'))).toBe(true);
       const res = await upload(b, dotTar, { task_id: 'task_dot' }).expect(201);
       expect(res.body.data).toMatchObject({ backup_timestamp: stamp, has_manifest: true });
-      expect(fs.readdirSync(path.join(b.dataRoot, 'task_dot', 'vector_bak')).sort()).toEqual(names.filter((n) => n !== './').map((n) => n.slice(2)).sort());
+      expect(filesB.names('task_dot/vector_bak')).toEqual(names.filter((n) => n !== './').map((n) => n.slice(2)).sort());
     } finally {
       fs.rmSync(packDir, { recursive: true, force: true });
       fs.rmSync(`${packDir}.tar`, { force: true });
     }
 
-    fs.mkdirSync(path.join(b.dataRoot, 'task_dot_evil'));
-    const before = tree(path.dirname(b.dataRoot));
+    makeTaskB('task_dot_evil');
+    const before = [tree(path.dirname(b.dataRoot)), filesB.all()];
     const file = `langchain_pg_collection_${stamp}.csv`;
     const hostile = [
       [{ name: './', type: 'directory' as const }, { name: './../evil', body: 'x' }],
@@ -245,7 +267,7 @@ describe('backup sets as one tar: download and upload', () => {
       expect(JSON.stringify(res.body)).toContain('file');
     }
     // A refused upload creates nothing, not even the task's vector_bak/.
-    expect(tree(path.dirname(b.dataRoot))).toEqual(before);
+    expect([tree(path.dirname(b.dataRoot)), filesB.all()]).toEqual(before);
     expect(fs.existsSync(path.join(b.dataRoot, 'evil'))).toBe(false);
   });
 

@@ -86,7 +86,17 @@ describe.skipIf(embeddedTestMode())('kill -9 of the server during a backup or a 
     expect(await vectorSnapshot(db)).toEqual(before);
     // The killed backup left its files as the store's hidden temp files (`.<name>.<uuid>.tmp`; the
     // collections file was complete when the embeddings COPY ran): they must never be listed as a set.
-    expect(fs.readdirSync(path.join(cwd, BACKUP_PATH)).some((f) => f.startsWith('.langchain_pg_collection_') && f.endsWith('.tmp'))).toBe(true);
+    const leftovers = () => fs.readdirSync(path.join(cwd, BACKUP_PATH)).filter((f) => f.startsWith('.'));
+    expect(leftovers().some((f) => f.startsWith('.langchain_pg_collection_') && f.endsWith('.tmp'))).toBe(true);
+    expect(leftovers().some((f) => /^\.backup_\d{8}_\d{6}\.lock$/.test(f))).toBe(true);
+    // The next start-up removes them (the killed server's stamp claim went with its connection).
+    const next = await startServer(cwd, { DATABASE_URL: db.url, LOG_DIR: path.join(cwd, 'logs') });
+    try {
+      await waitFor('the start-up sweep', async () => next.output().includes('backup leftovers swept'));
+    } finally {
+      await next.stop();
+    }
+    expect(leftovers()).toEqual([]);
     const t = await createTestApp(db.url, {}, { cwd });
     try {
       const list = await request(t.app).get('/api/v0/data_pipeline/vector/restore/list').expect(200);

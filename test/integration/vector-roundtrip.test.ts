@@ -4,10 +4,11 @@ import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tryVectorWriterLock } from '../../src/db/sql/vector-tables.sql.js';
-import { closeFixtureApp, openFixtureApp, type TestApp } from '../helpers/app.js';
-import { readCsvObjects } from '../helpers/csv.js';
+import { closeFixtureApp, copyFixtureBackups, createTestApp, openFixtureApp, type TestApp } from '../helpers/app.js';
+import { startBackupStorage, STORE_KINDS, type BackupStorage, type SetFiles } from '../helpers/backup-storage.js';
+import { parseCsvObjects, readCsvObjects } from '../helpers/csv.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { embeddedTestMode } from '../helpers/test-database-url.js';
-import type { TestDatabase } from '../helpers/db.js';
 
 const GLOBAL = { backup_path: './data_pipeline/training_data/vector_bak', timestamp: '20250722_010318' };
 const TASK = { backup_path: './data_pipeline/training_data/task_20250721_213627/vector_bak', timestamp: '20250721_215758' };
@@ -22,42 +23,64 @@ async function snapshot(db: TestDatabase): Promise<{ collections: number; embedd
   return row as { collections: number; embeddings: number; digest: string };
 }
 
-function rowsOf(file: string): string[] {
-  return readCsvObjects(file).map((r) => JSON.stringify(r)).sort();
-}
-
-describe('vector backup and restore round trips', () => {
+/**
+ * Round trips through each backup store (SPEC §7 "Storage": the same routes and files). Files are
+ * read where the store keeps them (test/helpers/backup-storage.ts), never through the store under
+ * test; on S3 the original's sets seed the tables from a second server on a local data root.
+ */
+describe.each(STORE_KINDS)('vector backup and restore round trips on the %s store', (kind) => {
+  let storage: BackupStorage;
   let db: TestDatabase;
   let t: TestApp;
-  const restore = (body: object) => request(t.app).post('/api/v0/data_pipeline/vector/restore').send(body);
+  /** The server holding the original's sets: t itself on the local store. */
+  let seeder: TestApp;
+  let files: SetFiles;
+  const backup = (body: object) => request(t.app).post('/api/v0/data_pipeline/vector/backup').send(body);
+  const rowsOf = (key: string, name: string) => parseCsvObjects(files.read(key, name)).map((r) => JSON.stringify(r)).sort();
 
-  beforeAll(async () => ({ db, t } = await openFixtureApp()));
-  afterAll(() => closeFixtureApp({ db, t }));
+  beforeAll(async () => {
+    [storage, db] = await Promise.all([startBackupStorage(kind), createTestDatabase()]);
+    t = await createTestApp(db.url, storage.env);
+    seeder = kind === 'local' ? t : await createTestApp(db.url);
+    copyFixtureBackups(seeder.dataRoot);
+    // The fixture's tasks exist on t's data root too (a task is known by its directory on every store).
+    for (const task of ['task_20250721_213627', 'task_20250721_202929']) fs.mkdirSync(path.join(t.dataRoot, task), { recursive: true });
+    files = storage.files(t);
+  });
+  afterAll(async () => {
+    if (seeder !== t) await seeder?.close();
+    await t?.close();
+    await Promise.all([db?.drop(), storage?.close()]);
+  });
   beforeEach(async () => {
-    await restore({ ...TASK, truncate_before_restore: true }).expect(200);
+    await request(seeder.app).post('/api/v0/data_pipeline/vector/restore').send({ ...TASK, truncate_before_restore: true }).expect(200);
   });
 
   it('backup → truncate → restore → backup again gives the same rows', async () => {
-    const first = await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({}).expect(200);
+    const first = await backup({}).expect(200);
     expect(first.body.data.tables_backed_up.langchain_pg_embedding.row_count).toBe(58);
     const stamp1 = first.body.data.backup_timestamp as string;
-    const dir = path.join(t.dataRoot, 'vector_bak');
-    expect(fs.readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
+    expect(files.names('vector_bak').some((f) => f.endsWith('.tmp'))).toBe(false);
 
     const before = await snapshot(db);
     await db.query('TRUNCATE langchain_pg_collection, langchain_pg_embedding');
-    const restored = await restore({ backup_path: './data_pipeline/training_data/vector_bak', timestamp: stamp1, truncate_before_restore: true }).expect(200);
+    const restored = await request(t.app).post('/api/v0/data_pipeline/vector/restore').send({ backup_path: GLOBAL.backup_path, timestamp: stamp1, truncate_before_restore: true }).expect(200);
     // Our own backups are plain COPY CSV: they take the raw path, no parsing in Node.
     expect(restored.body.data.restore_results.langchain_pg_embedding).toMatchObject({ rows_restored: 58, load_path: embeddedTestMode() ? 'embedded_chunks' : 'raw' });
     expect(await snapshot(db)).toEqual(before);
 
-    const second = await request(t.app).post('/api/v0/data_pipeline/vector/backup').send({}).expect(200);
+    const second = await backup({}).expect(200);
     const stamp2 = second.body.data.backup_timestamp as string;
     expect(stamp2).not.toBe(stamp1);
     for (const table of ['langchain_pg_collection', 'langchain_pg_embedding']) {
-      expect(rowsOf(path.join(dir, `${table}_${stamp2}.csv`))).toEqual(rowsOf(path.join(dir, `${table}_${stamp1}.csv`)));
+      expect(rowsOf('vector_bak', `${table}_${stamp2}.csv`)).toEqual(rowsOf('vector_bak', `${table}_${stamp1}.csv`));
     }
-    const log = fs.readFileSync(path.join(dir, 'vector_backup_log.txt'), 'utf8');
+    if (kind === 's3') {
+      // The run log is an appended file: a local data root only (objects cannot be appended to).
+      expect(files.names('vector_bak')).not.toContain('vector_backup_log.txt');
+      return;
+    }
+    const log = files.read('vector_bak', 'vector_backup_log.txt').toString('utf8');
     expect(log).toContain(`langchain_pg_embedding: 58 rows -> langchain_pg_embedding_${stamp2}.csv`);
     // Each run is appended (the original overwrote the log) with its own stamp and real duration.
     const lastRun = log.split('=== Vector Table Backup Log ===').at(-1)!;
@@ -67,29 +90,38 @@ describe('vector backup and restore round trips', () => {
   });
 
   it('a backup with truncate_vector_tables clears the embeddings only after writing the files', async () => {
-    const res = await request(t.app)
-      .post('/api/v0/data_pipeline/vector/backup')
-      .send({ task_id: 'task_20250721_213627', truncate_vector_tables: true })
-      .expect(200);
+    const res = await backup({ task_id: 'task_20250721_213627', truncate_vector_tables: true }).expect(200);
     expect(res.body.data).toMatchObject({
       backup_performed: true,
       truncate_performed: true,
       truncate_results: { langchain_pg_embedding: { success: true, rows_before: 58, rows_after: 0 } },
-      backup_directory: './data_pipeline/training_data/task_20250721_213627/vector_bak',
+      backup_directory: TASK.backup_path,
     });
     expect((await snapshot(db)).embeddings).toBe(0);
-    const file = path.join(t.dataRoot, 'task_20250721_213627/vector_bak', `langchain_pg_embedding_${res.body.data.backup_timestamp}.csv`);
-    expect(readCsvObjects(file)).toHaveLength(58);
+    expect(rowsOf('task_20250721_213627/vector_bak', `langchain_pg_embedding_${res.body.data.backup_timestamp}.csv`)).toHaveLength(58);
   });
 
   it('two backups started in the same second write two complete sets', async () => {
-    const [a, b] = await Promise.all([0, 1].map(() => request(t.app).post('/api/v0/data_pipeline/vector/backup').send({ task_id: 'task_20250721_202929' })));
+    const [a, b] = await Promise.all([0, 1].map(() => backup({ task_id: 'task_20250721_202929' })));
     expect([a!.status, b!.status]).toEqual([200, 200]);
     const stamps = [a!.body.data.backup_timestamp, b!.body.data.backup_timestamp];
     expect(new Set(stamps).size).toBe(2);
-    const dir = path.join(t.dataRoot, 'task_20250721_202929/vector_bak');
-    for (const stamp of stamps) expect(readCsvObjects(path.join(dir, `langchain_pg_embedding_${stamp}.csv`))).toHaveLength(58);
-    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
+    const key = 'task_20250721_202929/vector_bak';
+    for (const stamp of stamps) expect(rowsOf(key, `langchain_pg_embedding_${stamp}.csv`)).toHaveLength(58);
+    expect(files.names(key).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
+  });
+});
+
+/** Restore failures and concurrency (the store only serves the files: the original's sets, local). */
+describe('vector restore atomicity and concurrency', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  const restore = (body: object) => request(t.app).post('/api/v0/data_pipeline/vector/restore').send(body);
+
+  beforeAll(async () => ({ db, t } = await openFixtureApp()));
+  afterAll(() => closeFixtureApp({ db, t }));
+  beforeEach(async () => {
+    await restore({ ...TASK, truncate_before_restore: true }).expect(200);
   });
 
   describe('atomicity: a corrupt embedding file changes nothing', () => {

@@ -1,7 +1,7 @@
 import { formatSize } from '../../lib/format-size.js';
 import { fileTimestampToDateTime, localIsoTimestamp } from '../../lib/time.js';
 import { ValidationError } from '../../errors.js';
-import { BackupLocations, type BackupStore, type ListedLocation, type StoreLocation, type StoredFile } from '../stores/backup-store.js';
+import { BackupLocations, type BackupStore, type ListedLocation, type OpenedStoreFile, type StoreLocation, type StoredFile } from '../stores/backup-store.js';
 import { LocalBackupStore } from '../stores/local-backup-store.js';
 import { BACKUP_LOG_NAME, backupFileNames, manifestFileName, parseBackupFileName, type VectorTable } from './set-naming.js';
 import type { DataRoot } from '../../lib/data-root.js';
@@ -99,6 +99,23 @@ export class BackupCatalog {
   async setsIn(dir: string): Promise<BackupSetEntry[]> {
     const location = this.local.locations.fromKey(this.dataRoot.keyOf(dir));
     return setsOf(this.local, location, await this.local.list(location));
+  }
+
+  /**
+   * A task's vector_bak/ when the store is not the data root (S3): its committed files and complete
+   * sets, for the task file listing. Null on the local store, where the task directory holds them.
+   */
+  async storedTaskBackups(taskId: string): Promise<{ files: StoredFile[]; sets: BackupSetEntry[] } | null> {
+    if (this.store.kind === 'local') return null;
+    const location = this.store.locations.task(taskId);
+    const files = await this.store.list(location);
+    return { files, sets: await setsOf(this.store, location, files) };
+  }
+
+  /** A file of a task's vector_bak/ in a store that is not the data root (S3); null when absent or local. */
+  async openStoredTaskFile(taskId: string, name: string): Promise<OpenedStoreFile | null> {
+    if (this.store.kind === 'local') return null;
+    return this.store.openRead(this.store.locations.task(taskId), name);
   }
 
   /**

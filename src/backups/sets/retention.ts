@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../errors.js';
 import { fileTimestampToDateTime } from '../../lib/time.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
+import { backupLocation, setLocation } from './set-lookup.js';
 import { manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
 export interface RetentionPolicy {
@@ -37,7 +38,7 @@ export class BackupRetention {
 
   /** Deletes one set; 404 when the location or the set does not exist. */
   async deleteSet(backupPath: string, timestamp: string): Promise<{ backup_path: string; timestamp: string; deleted_files: string[] }> {
-    const location = await this.existingLocation(backupPath);
+    const location = await setLocation(this.store, backupPath);
     const deleted = await deleteStoredSet(this.store, location, timestamp);
     if (deleted.length === 0) throw new NotFoundError(`备份集不存在: ${backupPath} ${timestamp}`);
     return { backup_path: backupPath, timestamp, deleted_files: deleted };
@@ -45,16 +46,8 @@ export class BackupRetention {
 
   /** Applies a retention policy to one location: a `backup_path`, a task's `vector_bak/`, or the global one. */
   async prune(request: PruneRequest): Promise<PruneResult> {
-    let location: StoreLocation;
-    if (request.backupPath !== undefined) {
-      location = await this.existingLocation(request.backupPath);
-    } else if (request.taskId !== undefined) {
-      const found = await this.store.taskLocation(request.taskId);
-      if (found === null) throw new NotFoundError(`指定的任务目录不存在: ${request.taskId}`);
-      location = found;
-    } else {
-      location = this.store.locations.global();
-    }
+    const location =
+      request.backupPath !== undefined ? await setLocation(this.store, request.backupPath) : await backupLocation(this.store, request.taskId);
     const backupPath = request.backupPath ?? location.relativePath;
     const stamps = setStamps(await this.store.list(location), !this.store.listsLegacySets);
     const doomed = selectExpired(stamps, request);
@@ -64,12 +57,6 @@ export class BackupRetention {
       if (files.length > 0) deleted.push({ timestamp: stamp, backup_date: fileTimestampToDateTime(stamp), deleted_files: files });
     }
     return { backup_path: backupPath, kept: stamps.filter((s) => !doomed.includes(s)), deleted };
-  }
-
-  private async existingLocation(backupPath: string): Promise<StoreLocation> {
-    const location = this.store.locations.fromBackupPath(backupPath);
-    if (!(await this.store.exists(location))) throw new NotFoundError(`备份目录不存在: ${backupPath}`);
-    return location;
   }
 }
 

@@ -63,10 +63,13 @@ export async function assertSetExists(catalog: BackupCatalog, location: StoreLoc
   if (files.every((f) => f === null)) throw setNotFound(backupPath, timestamp);
 }
 
-/** Where a backup of `taskId` (or the global one) goes; a task this store does not know → 404. */
+/**
+ * The location of `taskId`'s sets (or the global one) for a backup, upload or prune; an unknown task
+ * → 404 on every store (BackupLocations.taskLocation).
+ */
 export async function backupLocation(store: BackupStore, taskId: string | undefined): Promise<StoreLocation> {
   if (taskId === undefined) return store.locations.global();
-  const location = await store.taskLocation(taskId);
+  const location = await store.locations.taskLocation(taskId);
   if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
   return location;
 }

@@ -73,3 +73,23 @@ export function parseManifestFileName(name: string): { timestamp: string } | nul
 export function setTimestampOf(name: string): string | null {
   return parseBackupFileName(name)?.timestamp ?? parseManifestFileName(name)?.timestamp ?? null;
 }
+
+/** The local reservation marker of a stamp (hidden: never listed as a file of the location). */
+export function stampMarkerName(stamp: string): string {
+  return `.backup_${stamp}.lock`;
+}
+
+const MARKER_PATTERN = /^\.backup_(\d{8}_\d{6})\.lock$/;
+/** A writer's temp file: `.<name>.<uuid>.tmp` (local store, atomic writes). */
+const TEMP_FILE_PATTERN = /^\.(.+)\.[0-9a-f-]{36}\.tmp$/;
+
+/**
+ * The stamp of a file a writer of that set makes on the way (a reservation marker, the temp file of a
+ * data file or manifest), or null: what a writer killed mid-write leaves behind on a local data root.
+ */
+export function pendingStampOf(name: string): string | null {
+  const marker = MARKER_PATTERN.exec(name);
+  if (marker) return marker[1]!;
+  const temp = TEMP_FILE_PATTERN.exec(name);
+  return temp ? setTimestampOf(temp[1]!) : null;
+}

@@ -3,12 +3,15 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { AppError, ConflictError, ERROR_TYPES, NotFoundError, ValidationError } from '../../errors.js';
+import { AppError, ConflictError, ERROR_TYPES, ValidationError } from '../../errors.js';
+import type { DatabaseRegistry } from '../../db/database-registry.js';
 import type { DataRoot } from '../../lib/data-root.js';
 import type { BackupStore, StoreLocation } from '../stores/backup-store.js';
 import { LocalBackupStore } from '../stores/local-backup-store.js';
 import { readManifest } from './backup-manifest.js';
 import type { BackupVerifier, VerifiedFile } from './backup-verifier.js';
+import { backupLocation } from './set-lookup.js';
+import { holdSetStamp } from './stamp-reservation.js';
 import { isFileOfSet, manifestFileName, parseBackupFileName, setTimestampOf, VECTOR_TABLES } from './set-naming.js';
 
 export interface UploadResult {
@@ -46,12 +49,14 @@ export class BackupSetUpload {
     private readonly dataRoot: DataRoot,
     private readonly verifier: BackupVerifier,
     private readonly store: BackupStore,
+    /** The app database, where a stamp being published is claimed (stamp-reservation.ts). */
+    private readonly databases: DatabaseRegistry,
   ) {
     this.staged = new LocalBackupStore(store.locations);
   }
 
   async upload(tarFile: string, taskId?: string): Promise<UploadResult> {
-    const location = await this.targetLocation(taskId);
+    const location = await backupLocation(this.store, taskId);
     const staging = await fsp.mkdtemp(path.join(this.dataRoot.dir, STAGING_PREFIX));
     try {
       const { timestamp, files } = await this.extract(tarFile, staging, location);
@@ -62,14 +67,6 @@ export class BackupSetUpload {
     } finally {
       await fsp.rm(staging, { recursive: true, force: true });
     }
-  }
-
-  /** The task's vector_bak/ (the task must be known to the store) or the global one. */
-  private async targetLocation(taskId: string | undefined): Promise<StoreLocation> {
-    if (taskId === undefined) return this.store.locations.global();
-    const location = await this.store.taskLocation(taskId);
-    if (location === null) throw new NotFoundError(`指定的任务目录不存在: ${taskId}`);
-    return location;
   }
 
   /**
@@ -142,8 +139,13 @@ export class BackupSetUpload {
     }
   }
 
+  /**
+   * Writes the data files, then the manifest, holding the stamp as a backup does: a concurrent upload
+   * or backup of the same stamp gets a 409, and the start-up sweep leaves the files alone.
+   */
   private async publish(staging: string, location: StoreLocation, timestamp: string, files: readonly string[]): Promise<void> {
-    await this.assertFree(location, timestamp);
+    const held = await holdSetStamp(this.store, location, timestamp, this.databases);
+    if (held === null) throw exists(timestamp, location.relativePath);
     const manifest = manifestFileName(timestamp);
     const ordered = [...files.filter((f) => f !== manifest), manifest];
     const published: string[] = [];
@@ -164,6 +166,8 @@ export class BackupSetUpload {
       // The manifest is published last, so what is removed here was never a committed set.
       await this.store.delete(location, published.reverse()).catch(() => undefined);
       throw err;
+    } finally {
+      await held.release();
     }
   }
 

@@ -45,6 +45,15 @@ export interface PendingStoreWrite {
   abort(): Promise<void>;
 }
 
+/** A multipart upload left open under the store's prefix, of a set's file. */
+export interface OpenUpload {
+  location: StoreLocation;
+  name: string;
+  /** The set the file belongs to. */
+  stamp: string;
+  abort(): Promise<void>;
+}
+
 export interface StoreHealth {
   ok: boolean;
   kind: 'local' | 's3';
@@ -63,11 +72,6 @@ export interface BackupStore {
   readonly locations: BackupLocations;
   /** The global location and every task location holding files, global first, tasks newest name first. */
   listLocations(): Promise<ListedLocation[]>;
-  /**
-   * The location of a task, or null when the task is unknown to this store (local: its directory
-   * does not exist; S3 keeps no directories, so any valid id has a location).
-   */
-  taskLocation(taskId: string, paramName?: string): Promise<StoreLocation | null>;
   /** Whether the location exists (local: a directory; S3: any object under it). */
   exists(location: StoreLocation): Promise<boolean>;
   /** Committed files directly in the location, by name; temp files and uploads in progress never appear. */
@@ -78,6 +82,18 @@ export interface BackupStore {
   createWrite(location: StoreLocation, name: string): Promise<PendingStoreWrite>;
   /** Deletes the named files in the order given; the names that existed and are gone now. */
   delete(location: StoreLocation, names: readonly string[]): Promise<string[]>;
+  /**
+   * What writers killed mid-write (kill -9, a power loss) may have left in a location, by stamp:
+   * local, reservation markers and temp files (data files without a manifest are legacy sets there);
+   * S3, the data objects of a stamp without a manifest (the commit marker every set on S3 has).
+   * Deleted only under the stamp's claim, which a live writer holds (leftover-sweep.ts).
+   */
+  leftovers(location: StoreLocation): Promise<Map<string, string[]>>;
+  /**
+   * Multipart uploads of set files still open under the prefix ([] locally). Some S3-compatible
+   * servers have no ListMultipartUploads or AbortMultipartUpload (s3rver): those calls then fail.
+   */
+  openUploads(): Promise<OpenUpload[]>;
   /** Reachable and writable (a probe written and deleted; S3 caches the answer briefly). */
   health(): Promise<StoreHealth>;
 }
@@ -122,7 +138,11 @@ export function openStoreStream<T extends Duplex = PassThrough>(store: BackupSto
  * (locally) or outside `S3_PREFIX` (on S3) can be named.
  */
 export class BackupLocations {
-  constructor(readonly dataRoot: DataRoot) {}
+  constructor(
+    readonly dataRoot: DataRoot,
+    /** Whether the app database has a task of this id; without one, only task directories count. */
+    private readonly taskRowExists: (taskId: string) => Promise<boolean> = async () => false,
+  ) {}
 
   fromBackupPath(backupPath: string, paramName = 'backup_path'): StoreLocation {
     const resolved = this.dataRoot.resolveUserPath(backupPath, paramName);
@@ -140,6 +160,18 @@ export class BackupLocations {
 
   task(taskId: string, paramName = 'task_id'): StoreLocation {
     return this.fromKey(`${this.dataRoot.assertTaskId(taskId, paramName)}/${BACKUP_DIR_NAME}`);
+  }
+
+  /**
+   * The location of a known task, or null: one whose directory exists on the data root (a CLI
+   * `manual_…` run has no row) or that has a row in the app database (created by a server with
+   * another data root). The same rule for every store: what a store holds never decides, or S3,
+   * which has no directories, would take any valid id and answer 200 where the local store says 404.
+   */
+  async taskLocation(taskId: string, paramName = 'task_id'): Promise<StoreLocation | null> {
+    const location = this.task(taskId, paramName);
+    if ((await this.dataRoot.realTaskDir(taskId, paramName)) !== null) return location;
+    return (await this.taskRowExists(taskId)) ? location : null;
   }
 
   /** `key` must come from validated input or a store listing (names matched against set patterns). */

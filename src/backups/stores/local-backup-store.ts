@@ -7,12 +7,14 @@ import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
 import { probeWritableDir } from '../../lib/writable-probe.js';
 import { createDurableFileSink } from '../../streams/durable-file-sink.js';
+import { pendingStampOf } from '../sets/set-naming.js';
 import {
   assertFileName,
   type BackupLocations,
   type BackupStore,
   type ListedLocation,
   type OpenedStoreFile,
+  type OpenUpload,
   type PendingStoreWrite,
   type StoreHealth,
   type StoreLocation,
@@ -60,10 +62,6 @@ export class LocalBackupStore implements BackupStore {
       { type: 'global', location: this.locations.global() },
       ...taskDirs.map((name) => ({ type: 'task' as const, taskId: name, location: this.locations.fromKey(`${name}/vector_bak`) })),
     ];
-  }
-
-  async taskLocation(taskId: string, paramName = 'task_id'): Promise<StoreLocation | null> {
-    return (await this.dataRoot.realTaskDir(taskId, paramName)) === null ? null : this.locations.task(taskId, paramName);
   }
 
   async exists(location: StoreLocation): Promise<boolean> {
@@ -153,6 +151,21 @@ export class LocalBackupStore implements BackupStore {
     }
     if (deleted.length > 0) await syncDirectory(dir, this.open);
     return deleted;
+  }
+
+  async leftovers(location: StoreLocation): Promise<Map<string, string[]>> {
+    const dir = await this.dirOf(location);
+    const byStamp = new Map<string, string[]>();
+    for (const name of dir === null ? [] : await fsp.readdir(dir).catch(() => [] as string[])) {
+      const stamp = pendingStampOf(name);
+      if (stamp !== null) byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), name]);
+    }
+    return byStamp;
+  }
+
+  /** Local writes are temp files: there is no upload to leave open. */
+  async openUploads(): Promise<OpenUpload[]> {
+    return [];
   }
 
   /** Cached briefly: /health is polled and each probe writes a file. */

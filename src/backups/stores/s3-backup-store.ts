@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -12,14 +14,16 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3StorageSettings } from '../../config.js';
 import { backupStoreError } from '../../error-map.js';
+import { cachedProbe } from '../../lib/cached-probe.js';
 import { TASK_ID_PATTERN } from '../../lib/data-root.js';
-import { BACKUP_DIR_NAME } from '../sets/set-naming.js';
+import { BACKUP_DIR_NAME, manifestFileName, setTimestampOf } from '../sets/set-naming.js';
 import {
   assertFileName,
   type BackupLocations,
   type BackupStore,
   type ListedLocation,
   type OpenedStoreFile,
+  type OpenUpload,
   type PendingStoreWrite,
   type StoreHealth,
   type StoreLocation,
@@ -51,7 +55,8 @@ export class S3BackupStore implements BackupStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
-  private cachedHealth: { at: number; report: Promise<StoreHealth> } | null = null;
+  /** /health is polled: a put and delete per poll would be waste, so the answer is reused. */
+  readonly health = cachedProbe(HEALTH_CACHE_MS, () => this.probe());
 
   constructor(
     readonly locations: BackupLocations,
@@ -84,17 +89,13 @@ export class S3BackupStore implements BackupStore {
     for await (const page of this.pages(base)) {
       for (const object of page.Contents ?? []) {
         const [dir, sub] = object.Key!.slice(base.length).split('/');
-        if (sub === BACKUP_DIR_NAME && dir !== undefined && TASK_DIR_PATTERN.test(dir) && TASK_ID_PATTERN.test(dir)) taskDirs.add(dir);
+        if (sub === BACKUP_DIR_NAME && dir !== undefined && isTaskDir(dir)) taskDirs.add(dir);
       }
     }
     return [
       { type: 'global', location: this.locations.global() },
       ...[...taskDirs].sort().reverse().map((name) => ({ type: 'task' as const, taskId: name, location: this.locations.fromKey(`${name}/${BACKUP_DIR_NAME}`) })),
     ];
-  }
-
-  async taskLocation(taskId: string, paramName = 'task_id'): Promise<StoreLocation | null> {
-    return this.locations.task(taskId, paramName);
   }
 
   async exists(location: StoreLocation): Promise<boolean> {
@@ -184,12 +185,44 @@ export class S3BackupStore implements BackupStore {
     return deleted;
   }
 
-  async health(): Promise<StoreHealth> {
-    const now = Date.now();
-    if (this.cachedHealth === null || now - this.cachedHealth.at > HEALTH_CACHE_MS) {
-      this.cachedHealth = { at: now, report: this.probe() };
+  async leftovers(location: StoreLocation): Promise<Map<string, string[]>> {
+    const names = (await this.list(location)).map((f) => f.name);
+    const byStamp = new Map<string, string[]>();
+    for (const name of names) {
+      const stamp = setTimestampOf(name);
+      if (stamp !== null && !names.includes(manifestFileName(stamp))) byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), name]);
     }
-    return this.cachedHealth.report;
+    return byStamp;
+  }
+
+  async openUploads(): Promise<OpenUpload[]> {
+    const base = `${this.prefix}/`;
+    const uploads: OpenUpload[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: base, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })),
+      );
+      for (const { Key: key, UploadId: uploadId } of page.Uploads ?? []) {
+        const relative = key?.slice(base.length) ?? '';
+        const dirKey = relative.slice(0, relative.lastIndexOf('/'));
+        const name = relative.slice(dirKey.length + 1);
+        const stamp = setTimestampOf(name);
+        if (!key?.startsWith(base) || !isLocationKey(dirKey) || stamp === null || !uploadId) continue;
+        uploads.push({
+          location: this.locations.fromKey(dirKey),
+          name,
+          stamp,
+          abort: async () => {
+            await this.call(() => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })));
+          },
+        });
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    return uploads;
   }
 
   /** Writes and deletes a probe object under the prefix: the bucket is reachable and writable. */
@@ -240,4 +273,12 @@ export class S3BackupStore implements BackupStore {
       throw backupStoreError(err, this.name) ?? err;
     }
   }
+}
+
+const isTaskDir = (dir: string) => TASK_DIR_PATTERN.test(dir) && TASK_ID_PATTERN.test(dir);
+
+/** A backup location's key: the global `vector_bak` or a task's `<task>/vector_bak`. */
+function isLocationKey(key: string): boolean {
+  const [dir, sub, ...rest] = key.split('/');
+  return key === BACKUP_DIR_NAME || (sub === BACKUP_DIR_NAME && rest.length === 0 && dir !== undefined && isTaskDir(dir));
 }
