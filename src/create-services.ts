@@ -112,7 +112,7 @@ export function createServices(
   const backupVerifier = new BackupVerifier(backupStore);
   const handlers = [execution, new VectorBackupJob(vectorBackup), new VectorRestoreJob(vectorRestore), new VectorVerifyJob(backupVerifier)];
   const webhook = config.webhookUrl ? new WebhookNotifier({ url: config.webhookUrl }, logger) : null;
-  const jobRunner = new JobRunner(databases.app, handlers, logger, {
+  const jobRunner = new JobRunner(databases.appControl, handlers, logger, {
     workerId: config.worker.id,
     concurrency: config.worker.concurrency,
     pollIntervalMs: config.worker.pollIntervalMs,

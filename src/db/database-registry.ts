@@ -55,6 +55,7 @@ export class DatabaseRegistry {
   /** Evicted while leased: still in use, ended by the last release (or by close()). */
   private readonly draining = new Set<CachedPool>();
   private readonly rolePools = new Map<string, Pool>();
+  private controlPool: Pool | null = null;
 
   constructor(
     private readonly config: Pick<
@@ -178,8 +179,23 @@ export class DatabaseRegistry {
     return target.port === endpointOf(this.embedded.url).port && isLoopbackHost(target.host);
   }
 
+  /**
+   * The job engine's own connections (claims, heartbeats, progress, job ends) and locks held for as
+   * long as some work runs (a backup's stamp claim): a pool of their own on the app database,
+   * created on first use, so work that holds connections (a COPY in its transaction, per-table
+   * steps) can never starve a job's heartbeat or a held lock of the one it needs. In one shared
+   * pool, DB_POOL_MAX=1 made a backup wait on itself until the pool timed out (503), and an async
+   * job never ended. Embedded: the app pool itself (one process, one database session).
+   */
+  get appControl(): Pool {
+    if (this.isEmbedded(this.app)) return this.app;
+    this.controlPool ??= createPool(this.config.databaseUrl, { max: this.config.dbPoolMax, applicationName: 'text2sql-pipeline-control' }, this.logger);
+    return this.controlPool;
+  }
+
   async close(): Promise<void> {
-    const pools = [...this.rolePools.values(), ...[...this.requestPools.values(), ...this.draining].map((c) => c.pool)];
+    const pools = [...this.rolePools.values(), ...(this.controlPool ? [this.controlPool] : []), ...[...this.requestPools.values(), ...this.draining].map((c) => c.pool)];
+    this.controlPool = null;
     this.rolePools.clear();
     this.requestPools.clear();
     this.draining.clear();

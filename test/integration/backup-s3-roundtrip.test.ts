@@ -220,7 +220,7 @@ describe.skipIf(embeddedTestMode())('kill -9 of the server during a backup to S3
       hold?.release();
     }
     await waitFor("the killed server's sessions to end", async () =>
-      (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'text2sql-pipeline'`)).length === 0,
+      (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'text2sql-pipeline%'`)).length === 0,
     );
     expect(s3.objectKeys(PREFIX)).toContain(`${PREFIX}/vector_bak/langchain_pg_collection_${orphan}.csv`);
     expect(s3.objectKeys(PREFIX)).not.toContain(`${PREFIX}/vector_bak/backup_manifest_${orphan}.json`);

@@ -26,8 +26,9 @@ describe.skipIf(embeddedTestMode())('job leases: a worker that lost its job writ
   beforeAll(async () => {
     db = await createTestDatabase();
     business = await seededDemoPool(db.url);
-    // One connection and one execution at a time: a lock on a table that connection reads blocks
-    // the whole worker, heartbeat included, as a saturated pool does in production.
+    // One connection per pool and one execution at a time: a lock on a table that connection reads
+    // blocks the work; the test then holds the job engine's one connection (its own pool, so work
+    // never starves it by itself), which blocks the heartbeat as a lost network would.
     first = await createTestApp(db.url, { ...FAST, WORKER_ID: 'first-worker', DB_POOL_MAX: '1', WORKER_CONCURRENCY: '1' });
     second = await createTestApp(db.url, { ...FAST, WORKER_ID: 'second-worker' }, { cwd: first.cwd });
     locker = new pg.Client({ connectionString: db.url });
@@ -58,6 +59,8 @@ describe.skipIf(embeddedTestMode())('job leases: a worker that lost its job writ
       (rows) => rows.length > 0,
       'the first worker blocked on the lock',
     );
+    // Once the claim's and heartbeat's queries return it: the engine's pool has no connection left.
+    const heldControl = await first.databases.appControl.connect();
 
     // The second worker's stale sweep fails the first worker's job; a re-run is accepted and claimed.
     await second.services.jobRunner.start();
@@ -75,6 +78,7 @@ describe.skipIf(embeddedTestMode())('job leases: a worker that lost its job writ
 
     // The lock goes: both workers go on. The first one must stop and change nothing.
     await locker.query('COMMIT');
+    heldControl.release();
     await waitFor(() => first.services.jobRunner.runningJobIds(), (ids) => ids.length === 0, 'the first worker to abort');
     const done = await waitFor(
       () => db.query(`SELECT state FROM data_pipeline_jobs WHERE job_id = $1`, [rerun.body.data.execution_id]),

@@ -39,7 +39,7 @@ describe.skipIf(embeddedTestMode())('kill -9 of the server during a backup or a 
     await server.kill9();
     // The server notices the dead socket and rolls the transaction back; wait for that.
     await waitFor('the killed server\'s sessions to end', async () =>
-      (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'text2sql-pipeline'`)).length === 0,
+      (await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'text2sql-pipeline%'`)).length === 0,
     );
   }
 

@@ -96,9 +96,9 @@ export async function reserveSetStamp(store: BackupStore, location: StoreLocatio
   }
 }
 
-/** A client holding the lock of `name`, or null when another session holds it. */
+/** A client holding the lock of `name` (from the app database's control pool), or null when another session holds it. */
 async function lockShared(databases: DatabaseRegistry, name: string): Promise<PoolClient | null> {
-  const client = await databases.app.connect();
+  const client = await databases.appControl.connect();
   try {
     const [row] = await query<{ locked: boolean }>(client, tryLockSetStamp(name));
     if (row?.locked) return client;
