@@ -115,8 +115,12 @@ describe('vector jobs: async backup and restore, progress, events, cancel', () =
       const jobId = accepted.body.data.job_id as string;
       await hold.reached;
       const cancelling = request(t.app).post(`${JOBS}/${jobId}/cancel`).then((r) => r);
-      // The abort must be taken up before the hold lets go, or the restore could simply finish.
-      await waitFor('the cancel to be taken up', async () => t.services.jobRunner.localJob(jobId)?.cancelling);
+      // The abort must be taken up before the hold lets go, or the restore could simply finish. Taken
+      // up, the job may also have stopped already (it is running, held, until then): no longer local.
+      await waitFor('the cancel to be taken up', async () => {
+        const local = t.services.jobRunner.localJob(jobId);
+        return local === null || local.cancelling;
+      });
       await hold.release();
       const cancelled = await cancelling;
       expect(cancelled.status).toBe(200);
