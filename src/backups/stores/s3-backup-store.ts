@@ -186,11 +186,11 @@ export class S3BackupStore implements BackupStore {
   }
 
   async leftovers(location: StoreLocation): Promise<Map<string, string[]>> {
-    const names = (await this.list(location)).map((f) => f.name);
+    const names = new Set((await this.list(location)).map((f) => f.name));
     const byStamp = new Map<string, string[]>();
     for (const name of names) {
       const stamp = setTimestampOf(name);
-      if (stamp !== null && !names.includes(manifestFileName(stamp))) byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), name]);
+      if (stamp !== null && !names.has(manifestFileName(stamp))) byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), name]);
     }
     return byStamp;
   }
