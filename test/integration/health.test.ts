@@ -16,7 +16,7 @@ describe('GET /health', () => {
     await db?.drop();
   });
 
-  it('answers 503 naming data_root and backup_store when the data root cannot be written, (a plain file where its directory should be)', async () => {
+  it('answers 503 naming data_root and backup_store when the data root cannot be written (a plain file where its directory should be)', async () => {
     // The fault for real: the data root's directory is replaced by a plain file (root ignores permission bits).
     fs.rmSync(t.dataRoot, { recursive: true, force: true });
     fs.writeFileSync(t.dataRoot, 'not a directory');

@@ -93,3 +93,16 @@ export function pendingStampOf(name: string): string | null {
   const temp = TEMP_FILE_PATTERN.exec(name);
   return temp ? setTimestampOf(temp[1]!) : null;
 }
+
+/** `names` grouped by the stamp `stampOf` gives each (names it gives null are left out), in order. */
+export function groupByStamp(names: Iterable<string>, stampOf: (name: string) => string | null): Map<string, string[]> {
+  const byStamp = new Map<string, string[]>();
+  for (const name of names) {
+    const stamp = stampOf(name);
+    if (stamp === null) continue;
+    const group = byStamp.get(stamp);
+    if (group) group.push(name);
+    else byStamp.set(stamp, [name]);
+  }
+  return byStamp;
+}

@@ -7,7 +7,7 @@ import { isDirectory, type DataRoot } from '../../lib/data-root.js';
 import { openFile, syncDirectory, type OpenFile } from '../../lib/durable-dir.js';
 import { probeWritableDir } from '../../lib/writable-probe.js';
 import { createDurableFileSink } from '../../streams/durable-file-sink.js';
-import { pendingStampOf } from '../sets/set-naming.js';
+import { groupByStamp, pendingStampOf } from '../sets/set-naming.js';
 import {
   assertFileName,
   type BackupLocations,
@@ -24,9 +24,9 @@ import {
 /** Directories whose vector_bak/ holds task backups (API tasks and the CLI's manual runs). */
 export const TASK_DIR_PATTERN = /^(task|manual)_/;
 
-/** Names a writer is still producing (`.x.<uuid>.tmp`, `….csv.tmp`): never listed. */
 /** How long the write probe of /health is reused. */
 const HEALTH_PROBE_TTL_MS = 5000;
+/** Names a writer is still producing (`.x.<uuid>.tmp`, `….csv.tmp`): never listed. */
 const isPending = (name: string) => name.startsWith('.') || name.endsWith('.tmp');
 
 /**
@@ -155,12 +155,7 @@ export class LocalBackupStore implements BackupStore {
 
   async leftovers(location: StoreLocation): Promise<Map<string, string[]>> {
     const dir = await this.dirOf(location);
-    const byStamp = new Map<string, string[]>();
-    for (const name of dir === null ? [] : await fsp.readdir(dir).catch(() => [] as string[])) {
-      const stamp = pendingStampOf(name);
-      if (stamp !== null) byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), name]);
-    }
-    return byStamp;
+    return groupByStamp(dir === null ? [] : await fsp.readdir(dir).catch(() => [] as string[]), pendingStampOf);
   }
 
   /** Local writes are temp files: there is no upload to leave open. */

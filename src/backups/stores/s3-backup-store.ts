@@ -16,7 +16,7 @@ import type { S3StorageSettings } from '../../config.js';
 import { backupStoreError } from '../../error-map.js';
 import { cachedProbe } from '../../lib/cached-probe.js';
 import { TASK_ID_PATTERN } from '../../lib/data-root.js';
-import { BACKUP_DIR_NAME, manifestFileName, setTimestampOf } from '../sets/set-naming.js';
+import { BACKUP_DIR_NAME, groupByStamp, manifestFileName, setTimestampOf } from '../sets/set-naming.js';
 import {
   assertFileName,
   type BackupLocations,
@@ -187,12 +187,10 @@ export class S3BackupStore implements BackupStore {
 
   async leftovers(location: StoreLocation): Promise<Map<string, string[]>> {
     const names = new Set((await this.list(location)).map((f) => f.name));
-    const byStamp = new Map<string, string[]>();
-    for (const name of names) {
+    return groupByStamp(names, (name) => {
       const stamp = setTimestampOf(name);
-      if (stamp !== null && !names.has(manifestFileName(stamp))) byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), name]);
-    }
-    return byStamp;
+      return stamp !== null && !names.has(manifestFileName(stamp)) ? stamp : null;
+    });
   }
 
   async openUploads(): Promise<OpenUpload[]> {
