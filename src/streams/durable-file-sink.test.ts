@@ -3,8 +3,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { setImmediate as tick } from 'node:timers/promises';
+import { finished, pipeline } from 'node:stream/promises';
+import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OpenFile } from '../lib/durable-dir.js';
 import { createDurableFileSink } from './durable-file-sink.js';
@@ -22,6 +22,24 @@ const openWithFailingDatasync: OpenFile = async (file, flags) => {
 const chunks = () => Readable.from(Array.from({ length: 64 }, () => Buffer.alloc(4096, 'x')));
 
 describe('createDurableFileSink', () => {
+  it('destroyed while its first write is still opening the file: the stream ends only once that file is closed, so removing it then leaves nothing', async () => {
+    const file = path.join(dir, 'aborted.csv');
+    // A real open that takes its time, as on a loaded machine.
+    const slowOpen: OpenFile = async (name, flags) => {
+      await sleep(50);
+      return fsp.open(name, flags);
+    };
+    const sink = createDurableFileSink(file, { open: slowOpen });
+    sink.write(Buffer.alloc(1000, 'x'));
+    sink.destroy();
+    await finished(sink).catch(() => undefined);
+    // The caller's cleanup (LocalBackupStore's abort): the file is there to be removed.
+    expect(fs.existsSync(file)).toBe(true);
+    await fsp.rm(file, { force: true });
+    await sleep(100);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
   it('writes and syncs a file', async () => {
     const file = path.join(dir, 'ok.csv');
     await pipeline(chunks(), createDurableFileSink(file, { syncEveryBytes: 8192 }));

@@ -21,11 +21,14 @@ export interface DurableFileSinkOptions {
 export function createDurableFileSink(file: string, options: DurableFileSinkOptions = {}): Writable {
   const syncEveryBytes = options.syncEveryBytes ?? 32 * 1024 * 1024;
   const open = options.open ?? openFile;
-  let handle: fs.FileHandle | undefined;
+  // The open in flight or done: a destroy that comes while the first write is still opening the
+  // file waits for it and closes it, so the caller's cleanup (removing the file once the stream has
+  // ended) never runs before the file exists (an aborted write left its file behind under load).
+  let opening: Promise<fs.FileHandle> | undefined;
   let unsynced = 0;
   let inflight: Promise<void> = Promise.resolve();
   let syncError: Error | undefined;
-  const opened = async (): Promise<fs.FileHandle> => (handle ??= await open(file, 'w'));
+  const opened = (): Promise<fs.FileHandle> => (opening ??= open(file, 'w'));
   const write = async (chunks: Buffer[]) => {
     if (syncError) throw syncError;
     const current = await opened();
@@ -52,15 +55,14 @@ export function createDurableFileSink(file: string, options: DurableFileSinkOpti
         await inflight;
         if (syncError) throw syncError;
         await current.datasync();
-        handle = undefined;
         await current.close();
       })().then(() => callback(), callback);
     },
     destroy(err, callback) {
-      const current = handle;
-      handle = undefined;
+      const pending = opening;
       inflight
-        .then(() => current?.close())
+        .then(() => pending)
+        .then((current) => current?.close())
         .then(() => callback(err), () => callback(err));
     },
   });
